@@ -1,0 +1,207 @@
+"""The ``gait2hip`` command line. Thin by design: every command parses its options and
+calls one library function; heavy imports happen inside the command so that
+``gait2hip --help`` is instant and ``predict`` never loads OpenSim."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from gait2hip.errors import Gait2HipInputError
+
+app = typer.Typer(
+    name="gait2hip",
+    help="Hip muscle forces and hip joint moments from joint angles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Inspect datasets.", no_args_is_help=True)
+simulate_app = typer.Typer(help="Generate simulated (virtual) cohorts.", no_args_is_help=True)
+models_app = typer.Typer(help="Installed model bundles.", no_args_is_help=True)
+bench_app = typer.Typer(help="Speed benchmarks.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+app.add_typer(simulate_app, name="simulate")
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def clear_errors(func):
+    """Turn bad-input errors into one red line and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except Gait2HipInputError as exc:
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(code=2) from None
+
+    return wrapper
+
+
+def _csv_list(text: str | None) -> list[str] | None:
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
+
+
+# ---------------------------------------------------------------- data (issue A)
+@data_app.command("inspect")
+@clear_errors
+def data_inspect(
+    path: Annotated[str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")],
+) -> None:
+    """Summarise a dataset: subjects, trials, cadences, cohorts, columns, units, ranges and warnings."""
+    from gait2hip.data.inspect import inspect_dataset, print_inspection
+
+    print_inspection(inspect_dataset(path), console=console)
+
+
+# ---------------------------------------------------------------- label (issue B1)
+@app.command("label")
+@clear_errors
+def label(
+    out: Annotated[Path, typer.Option(help="Output folder")],
+    model: Annotated[Path | None, typer.Option(help="Scaled OpenSim model (.osim)")] = None,
+    ik: Annotated[Path | None, typer.Option(help="Inverse-kinematics coordinates (.mot/.sto)")] = None,
+    grf: Annotated[Path | None, typer.Option(help="Ground reaction forces (.mot)")] = None,
+    loads: Annotated[Path | None, typer.Option(help="External loads (.xml)")] = None,
+    manifest: Annotated[Path | None, typer.Option(help="Batch: CSV with one trial per row")] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel processes in batch mode")] = 1,
+    solver: Annotated[str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")] = "default",
+    mass: Annotated[float | None, typer.Option(help="Body mass in kg (default: the model's mass)")] = None,
+) -> None:
+    """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
+    from gait2hip.sim.label import label_command
+
+    label_command(
+        out=out, model=model, ik=ik, grf=grf, loads=loads, manifest=manifest, jobs=jobs,
+        solver=solver, mass_kg=mass, console=console,
+    )
+
+
+# ---------------------------------------------------------------- simulate (issue B2)
+@simulate_app.command("cohort")
+@clear_errors
+def simulate_cohort(
+    out: Annotated[Path, typer.Option(help="Output dataset (.npz)")],
+    model: Annotated[Path | None, typer.Option(help="Generic model (default: shared Rajagopal2016.osim)")] = None,
+    subjects: Annotated[int, typer.Option(help="Healthy subjects")] = 60,
+    patients: Annotated[int, typer.Option(help="Simulated ONFH-like patients (external cohort)")] = 9,
+    trials: Annotated[int, typer.Option(help="Trials (gait cycles) per subject and cadence")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 2026,
+    jobs: Annotated[int, typer.Option(help="Parallel processes")] = 2,
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+) -> None:
+    """Generate a virtual cohort labelled by gait2hip's OpenSim pipeline (always marked simulated)."""
+    from gait2hip.sim.cohort import simulate_cohort_command
+
+    simulate_cohort_command(
+        out=out, model=model, n_subjects=subjects, n_patients=patients, n_trials=trials, seed=seed,
+        jobs=jobs, shared=shared, console=console,
+    )
+
+
+# ---------------------------------------------------------------- benchmark (issue C)
+@app.command("benchmark")
+@clear_errors
+def benchmark(
+    out: Annotated[Path, typer.Option(help="Output folder for metrics, report, figures and models")],
+    data: Annotated[str, typer.Option(help="'default', a gait2hip NPZ, or the release's MF60 NPZ")] = "default",
+    target: Annotated[str, typer.Option(help="forces | moments | both")] = "both",
+    models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
+    protocol: Annotated[str, typer.Option(help="paper | gait2hip | both")] = "both",
+    profile: Annotated[str, typer.Option(help="quick | full")] = "quick",
+    seeds: Annotated[int | None, typer.Option(help="Seeds per model (default from the profile)")] = None,
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+) -> None:
+    """Train and compare architectures under the published protocol and gait2hip's recipe."""
+    from gait2hip.evaluate.benchmark import benchmark_command
+
+    benchmark_command(
+        out=out, data=data, target=target, models=_csv_list(models), protocol=protocol, profile=profile,
+        seeds=seeds, shared=shared, console=console,
+    )
+
+
+# ---------------------------------------------------------------- predict & deploy (issue D)
+@app.command("predict")
+@clear_errors
+def predict(
+    input: Annotated[Path, typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, or a folder")],
+    out: Annotated[Path, typer.Option(help="Output folder")],
+    mass: Annotated[float, typer.Option(help="Body mass in kg")],
+    model: Annotated[str, typer.Option(help="'default', an installed bundle name, or a bundle path")] = "default",
+    side: Annotated[str, typer.Option(help="right | left | both")] = "right",
+    cycle: Annotated[
+        tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
+    ] = None,
+) -> None:
+    """Predict hip muscle forces and moments per gait cycle from joint angles."""
+    from gait2hip.predict.command import predict_command
+
+    predict_command(input=input, out=out, mass_kg=mass, model=model, side=side, cycle=cycle, console=console)
+
+
+@app.command("export")
+@clear_errors
+def export(
+    bundle: Annotated[str, typer.Argument(help="Bundle name or path")],
+    out: Annotated[Path, typer.Option(help="Output .onnx file")],
+    format: Annotated[str, typer.Option(help="Export format")] = "onnx",
+) -> None:
+    """Export a model bundle for deployment (ONNX)."""
+    from gait2hip.predict.export import export_command
+
+    export_command(bundle=bundle, out=out, format=format, console=console)
+
+
+@models_app.command("list")
+@clear_errors
+def models_list() -> None:
+    """List installed model bundles."""
+    from gait2hip.predict.bundle import print_installed_bundles
+
+    print_installed_bundles(console=console)
+
+
+@bench_app.command("speed")
+@clear_errors
+def bench_speed(
+    models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
+    opensim_model: Annotated[Path | None, typer.Option(help="OpenSim model for the ID+SO reference timing")] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+) -> None:
+    """Prediction latency and throughput vs OpenSim ID + SO on this machine."""
+    from gait2hip.predict.speed import bench_speed_command
+
+    bench_speed_command(
+        models=_csv_list(models), opensim_model=opensim_model, threads=threads, shared=shared, console=console
+    )
+
+
+@bench_app.command("label")
+@clear_errors
+def bench_label(
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    jobs: Annotated[int, typer.Option(help="Parallel processes")] = 2,
+) -> None:
+    """Labelling throughput: OpenSim static optimisation vs gait2hip's fast solver, cycles/s."""
+    from gait2hip.sim.throughput import bench_label_command
+
+    bench_label_command(shared=shared, jobs=jobs, console=console)
+
+
+def main() -> None:  # pragma: no cover - entry point
+    app(sys.argv[1:])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,103 @@
+"""Column names of the Gait2Hip-60 release and the muscle-group mapping table.
+
+The release's names are the project's names: 10 input angles (degrees), 14 right-hip
+muscle groups (N) and 3 right-hip moments (Nm). Left-side columns use the same names
+with ``_l``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+#: The release's 10 input channels, exact order.
+INPUT_ANGLES: tuple[str, ...] = (
+    "hip_flexion_r",
+    "hip_adduction_r",
+    "hip_rotation_r",
+    "hip_flexion_l",
+    "hip_adduction_l",
+    "hip_rotation_l",
+    "knee_angle_r",
+    "ankle_angle_r",
+    "knee_angle_l",
+    "ankle_angle_l",
+)
+
+#: The release's 14 muscle-force targets (MF60), exact order.
+MUSCLE_GROUPS_R: tuple[str, ...] = (
+    "addbrev_r",
+    "addlong_r",
+    "addmag_r",
+    "grac_r",
+    "iliopsoas_r",
+    "recfem_r",
+    "sart_r",
+    "glmax_r",
+    "bflh_r",
+    "hamstring_r",
+    "glmed_r",
+    "glmin_r",
+    "tfl_r",
+    "piri_r",
+)
+
+#: The release's 3 joint-moment targets (JM60), exact order.
+MOMENTS_R: tuple[str, ...] = (
+    "hip_flexion_r_moment",
+    "hip_adduction_r_moment",
+    "hip_rotation_r_moment",
+)
+
+
+def to_left(name: str) -> str:
+    """Right-side column name → the left-side one (``glmax_r`` → ``glmax_l``)."""
+    if name.endswith("_r"):
+        return name[:-2] + "_l"
+    if name.endswith("_r_moment"):
+        return name[: -len("_r_moment")] + "_l_moment"
+    raise ValueError(f"'{name}' is not a right-side column name")
+
+
+MUSCLE_GROUPS_L: tuple[str, ...] = tuple(to_left(n) for n in MUSCLE_GROUPS_R)
+MOMENTS_L: tuple[str, ...] = tuple(to_left(n) for n in MOMENTS_R)
+
+#: Rajagopal (2016 / Lai-Uhlrich 2023) muscles → Gait2Hip group, right side.
+RAJAGOPAL_GROUPS_R: Mapping[str, tuple[str, ...]] = {
+    "addbrev_r": ("addbrev_r",),
+    "addlong_r": ("addlong_r",),
+    "addmag_r": ("addmagDist_r", "addmagIsch_r", "addmagMid_r", "addmagProx_r"),
+    "grac_r": ("grac_r",),
+    "iliopsoas_r": ("iliacus_r", "psoas_r"),
+    "recfem_r": ("recfem_r",),
+    "sart_r": ("sart_r",),
+    "glmax_r": ("glmax1_r", "glmax2_r", "glmax3_r"),
+    "bflh_r": ("bflh_r",),
+    "hamstring_r": ("semimem_r", "semiten_r"),
+    "glmed_r": ("glmed1_r", "glmed2_r", "glmed3_r"),
+    "glmin_r": ("glmin1_r", "glmin2_r", "glmin3_r"),
+    "tfl_r": ("tfl_r",),
+    "piri_r": ("piri_r",),
+}
+
+#: gait2392 muscles → Gait2Hip group, right side (for the OpenSim gait2392 example).
+GAIT2392_GROUPS_R: Mapping[str, tuple[str, ...]] = {
+    "addbrev_r": ("add_brev_r",),
+    "addlong_r": ("add_long_r",),
+    "addmag_r": ("add_mag1_r", "add_mag2_r", "add_mag3_r"),
+    "grac_r": ("grac_r",),
+    "iliopsoas_r": ("iliacus_r", "psoas_r"),
+    "recfem_r": ("rect_fem_r",),
+    "sart_r": ("sar_r",),
+    "glmax_r": ("glut_max1_r", "glut_max2_r", "glut_max3_r"),
+    "bflh_r": ("bifemlh_r",),
+    "hamstring_r": ("semimem_r", "semiten_r"),
+    "glmed_r": ("glut_med1_r", "glut_med2_r", "glut_med3_r"),
+    "glmin_r": ("glut_min1_r", "glut_min2_r", "glut_min3_r"),
+    "tfl_r": ("tfl_r",),
+    "piri_r": ("peri_r",),
+}
+
+
+def mirror_mapping(mapping_r: Mapping[str, tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
+    """The left-side twin of a right-side group mapping."""
+    return {to_left(group): tuple(to_left(m) for m in muscles) for group, muscles in mapping_r.items()}

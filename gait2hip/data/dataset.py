@@ -1,0 +1,414 @@
+"""`GaitDataset`: the one in-memory form every dataset takes in gait2hip.
+
+X [N, T, D_in] joint angles, Y [N, T, D_out] hip forces / moments, the column names, the
+unit of every column, and one metadata row per sample. Units travel with the data, so a
+body-mass normalisation is recorded and can never be applied twice.
+
+NPZ layout (``save`` / ``load``), a superset of the Gait2Hip-60 release keys:
+
+==============  =============  ===========================================================
+key             dtype / shape  meaning
+==============  =============  ===========================================================
+X               float32 N×T×D  input angles
+Y               float32 N×T×K  targets
+in_cols         str[D]         input column names (release key)
+out_cols        str[K]         target column names (release key)
+subject_id      str[N]         subject label (release key)
+height_m        float[N]       height in m (release key)
+weight_kg       float[N]       body mass in kg (release key)
+speed_label     str[N]         cadence label slow / med / fast (release key)
+x_units         str[D]         unit per input column ('deg' or 'rad')
+y_units         str[K]         unit per target column ('N', 'N/kg', 'Nm', 'Nm/kg')
+cohort          str[N]         e.g. 'healthy', 'patient'
+cadence_spm     float[N]       cadence in steps/min (NaN if unknown)
+trial_id        str[N]         trial identifier
+side            str[N]         'right' / 'left': the leg whose gait cycle this is
+source          str[N]         where the sample came from (file, 'simulated', ...)
+stride_time_s   float[N]       stride duration in s (NaN if unknown)
+attrs_json      str            dataset-level attributes (JSON)
+layout_version  int            1
+==============  =============  ===========================================================
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.errors import Gait2HipInputError
+
+LAYOUT_VERSION = 1
+
+#: Release cadence labels → metronome cadence in steps/min.
+CADENCE_SPM: dict[str, float] = {"slow": 78.0, "med": 115.0, "fast": 135.0}
+
+#: Metadata columns, one row per sample, and their dtypes.
+META_COLUMNS: dict[str, str] = {
+    "subject_id": "str",
+    "cohort": "str",
+    "cadence_label": "str",
+    "cadence_spm": "float",
+    "trial_id": "str",
+    "side": "str",
+    "mass_kg": "float",
+    "height_m": "float",
+    "source": "str",
+    "stride_time_s": "float",
+}
+
+ANGLE_UNITS = ("deg", "rad")
+#: Raw unit → its body-mass-normalised counterpart.
+MASS_NORMALISED: dict[str, str] = {"N": "N/kg", "Nm": "Nm/kg"}
+TARGET_UNITS = ("N", "N/kg", "Nm", "Nm/kg")
+
+
+def _meta_frame(meta: pd.DataFrame | dict, n: int, *, file: str | None) -> pd.DataFrame:
+    frame = pd.DataFrame(meta).reset_index(drop=True)
+    if len(frame) != n:
+        raise Gait2HipInputError(
+            f"metadata has {len(frame)} rows but there are {n} samples.", file=file,
+            fix="give one metadata row per sample.",
+        )
+    for column, kind in META_COLUMNS.items():
+        if column not in frame:
+            if column in ("subject_id", "mass_kg"):
+                raise Gait2HipInputError(
+                    "required metadata is missing.", file=file, column=column,
+                    fix=f"provide '{column}' for every sample.",
+                )
+            frame[column] = np.nan if kind == "float" else ""
+        if kind == "float":
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        else:
+            frame[column] = frame[column].fillna("").astype(str)
+    return frame[list(META_COLUMNS) + [c for c in frame.columns if c not in META_COLUMNS]]
+
+
+@dataclass
+class GaitDataset:
+    """Gait cycles with their inputs, targets, units and metadata.
+
+    Parameters
+    ----------
+    X
+        Input angles, shape [N, T, D_in].
+    Y
+        Targets, shape [N, T, D_out].
+    input_columns, target_columns
+        Column names, in order.
+    input_units, target_units
+        One unit per column: inputs 'deg' or 'rad'; targets 'N', 'N/kg', 'Nm' or 'Nm/kg'.
+    meta
+        One row per sample with (at least) ``subject_id`` and ``mass_kg``; the other
+        ``META_COLUMNS`` are filled with blanks when absent.
+    attrs
+        Dataset-level attributes (name, description, ``simulated`` flag, generator, ...).
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    input_columns: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    input_units: tuple[str, ...]
+    target_units: tuple[str, ...]
+    meta: pd.DataFrame
+    attrs: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        origin = self.attrs.get("path")
+        self.X = np.asarray(self.X, dtype=np.float32)
+        self.Y = np.asarray(self.Y, dtype=np.float32)
+        self.input_columns = tuple(str(c) for c in self.input_columns)
+        self.target_columns = tuple(str(c) for c in self.target_columns)
+        self.input_units = tuple(str(u) for u in self.input_units)
+        self.target_units = tuple(str(u) for u in self.target_units)
+        if self.X.ndim != 3 or self.Y.ndim != 3:
+            raise Gait2HipInputError(
+                f"X and Y must be 3-D [N, T, D]; got X {self.X.shape} and Y {self.Y.shape}.",
+                file=origin, fix="stack gait cycles as samples × time points × channels.",
+            )
+        if self.X.shape[:2] != self.Y.shape[:2]:
+            raise Gait2HipInputError(
+                f"X {self.X.shape} and Y {self.Y.shape} disagree on samples or time points.",
+                file=origin, fix="inputs and targets must describe the same cycles.",
+            )
+        for name, cols, units, width in (
+            ("input", self.input_columns, self.input_units, self.X.shape[2]),
+            ("target", self.target_columns, self.target_units, self.Y.shape[2]),
+        ):
+            if len(cols) != width or len(units) != width:
+                raise Gait2HipInputError(
+                    f"{len(cols)} {name} names and {len(units)} units for {width} channels.",
+                    file=origin, fix=f"give one name and one unit per {name} channel.",
+                )
+            if len(set(cols)) != len(cols):
+                raise Gait2HipInputError(f"duplicate {name} column names {cols}.", file=origin)
+        for col, unit in zip(self.input_columns, self.input_units, strict=True):
+            if unit not in ANGLE_UNITS:
+                raise Gait2HipInputError(
+                    f"unknown angle unit '{unit}'.", file=origin, column=col, fix="use 'deg' or 'rad'."
+                )
+        for col, unit in zip(self.target_columns, self.target_units, strict=True):
+            if unit not in TARGET_UNITS:
+                raise Gait2HipInputError(
+                    f"unknown target unit '{unit}'.", file=origin, column=col,
+                    fix=f"use one of {', '.join(TARGET_UNITS)}.",
+                )
+        self.meta = _meta_frame(self.meta, len(self.X), file=origin)
+        bad_mass = ~(self.meta["mass_kg"] > 0)
+        if bad_mass.any():
+            first = self.meta.loc[bad_mass, "subject_id"].iloc[0]
+            raise Gait2HipInputError(
+                f"body mass is missing or ≤ 0 for {int(bad_mass.sum())} sample(s) (first: subject {first}).",
+                file=origin, column="mass_kg", fix="give every subject a body mass in kg (> 0).",
+            )
+
+    # ------------------------------------------------------------------ basics
+    def __len__(self) -> int:
+        return int(self.X.shape[0])
+
+    @property
+    def n_timepoints(self) -> int:
+        return int(self.X.shape[1])
+
+    @property
+    def subjects(self) -> list[str]:
+        """Unique subject ids in order of first appearance."""
+        return list(dict.fromkeys(self.meta["subject_id"]))
+
+    @property
+    def mass_normalized(self) -> bool:
+        """True when every force / moment target is per kg of body mass."""
+        return all(u.endswith("/kg") for u in self.target_units)
+
+    def __repr__(self) -> str:
+        return (
+            f"GaitDataset(n={len(self)}, T={self.n_timepoints}, inputs={len(self.input_columns)}, "
+            f"targets={len(self.target_columns)} [{', '.join(sorted(set(self.target_units)))}], "
+            f"subjects={len(self.subjects)})"
+        )
+
+    # ------------------------------------------------------------------ units
+    def normalized_by_mass(self) -> GaitDataset:
+        """Targets divided by body mass (N → N/kg, Nm → Nm/kg); already-normalised columns stay.
+
+        Raises if every target column is already per kg, so a second call cannot go unnoticed.
+        """
+        if self.mass_normalized:
+            raise Gait2HipInputError(
+                "targets are already normalised by body mass (units "
+                f"{sorted(set(self.target_units))}); normalising twice would divide by mass again.",
+                file=self.attrs.get("path"),
+                fix="use the dataset as it is.",
+            )
+        scale = np.array([u in MASS_NORMALISED for u in self.target_units], dtype=bool)
+        mass = self.meta["mass_kg"].to_numpy(dtype=np.float32)[:, None, None]
+        Y = np.where(scale[None, None, :], self.Y / mass, self.Y)
+        units = tuple(MASS_NORMALISED.get(u, u) for u in self.target_units)
+        return self._replace(Y=Y, target_units=units)
+
+    def denormalized_by_mass(self) -> GaitDataset:
+        """Inverse of :meth:`normalized_by_mass` (N/kg → N, Nm/kg → Nm)."""
+        raw = {v: k for k, v in MASS_NORMALISED.items()}
+        scale = np.array([u in raw for u in self.target_units], dtype=bool)
+        if not scale.any():
+            raise Gait2HipInputError("targets are not normalised by body mass.", file=self.attrs.get("path"))
+        mass = self.meta["mass_kg"].to_numpy(dtype=np.float32)[:, None, None]
+        Y = np.where(scale[None, None, :], self.Y * mass, self.Y)
+        return self._replace(Y=Y, target_units=tuple(raw.get(u, u) for u in self.target_units))
+
+    def inputs_in_degrees(self) -> GaitDataset:
+        """Inputs converted to degrees (no-op for columns already in degrees)."""
+        rad = np.array([u == "rad" for u in self.input_units], dtype=bool)
+        if not rad.any():
+            return self
+        X = np.where(rad[None, None, :], np.degrees(self.X), self.X)
+        return self._replace(X=X, input_units=tuple("deg" for _ in self.input_units))
+
+    # ------------------------------------------------------------------ selection
+    def take(self, indices: Sequence[int] | np.ndarray) -> GaitDataset:
+        """The samples at ``indices`` (int positions or a boolean mask), in that order."""
+        idx = np.asarray(indices)
+        if idx.dtype == bool:
+            idx = np.flatnonzero(idx)
+        return self._replace(
+            X=self.X[idx], Y=self.Y[idx], meta=self.meta.iloc[idx].reset_index(drop=True)
+        )
+
+    def select(
+        self,
+        *,
+        subjects: Iterable[str] | None = None,
+        cadences: Iterable[str] | None = None,
+        cohorts: Iterable[str] | None = None,
+        sides: Iterable[str] | None = None,
+    ) -> GaitDataset:
+        """Samples matching every given filter (subject ids, cadence labels, cohorts, sides)."""
+        mask = np.ones(len(self), dtype=bool)
+        for column, wanted in (
+            ("subject_id", subjects),
+            ("cadence_label", cadences),
+            ("cohort", cohorts),
+            ("side", sides),
+        ):
+            if wanted is None:
+                continue
+            wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+            mask &= self.meta[column].isin(wanted).to_numpy()
+        return self.take(mask)
+
+    def select_targets(self, columns: Sequence[str]) -> GaitDataset:
+        """Only the named target columns, in the given order."""
+        missing = [c for c in columns if c not in self.target_columns]
+        if missing:
+            raise Gait2HipInputError(
+                f"target column(s) {missing} are not in this dataset.",
+                file=self.attrs.get("path"), column=missing[0],
+                fix=f"choose from {list(self.target_columns)}.",
+            )
+        idx = [self.target_columns.index(c) for c in columns]
+        return self._replace(
+            Y=self.Y[:, :, idx],
+            target_columns=tuple(columns),
+            target_units=tuple(self.target_units[i] for i in idx),
+        )
+
+    def select_inputs(self, columns: Sequence[str]) -> GaitDataset:
+        """Only the named input columns, in the given order."""
+        missing = [c for c in columns if c not in self.input_columns]
+        if missing:
+            raise Gait2HipInputError(
+                f"input column(s) {missing} are not in this dataset.",
+                file=self.attrs.get("path"), column=missing[0],
+                fix=f"choose from {list(self.input_columns)}.",
+            )
+        idx = [self.input_columns.index(c) for c in columns]
+        return self._replace(
+            X=self.X[:, :, idx],
+            input_columns=tuple(columns),
+            input_units=tuple(self.input_units[i] for i in idx),
+        )
+
+    @staticmethod
+    def concat(datasets: Sequence[GaitDataset]) -> GaitDataset:
+        """Stack datasets with identical columns, units and time points."""
+        if not datasets:
+            raise ValueError("nothing to concatenate")
+        first = datasets[0]
+        for other in datasets[1:]:
+            for what in ("input_columns", "target_columns", "input_units", "target_units"):
+                if getattr(other, what) != getattr(first, what):
+                    raise Gait2HipInputError(
+                        f"cannot concatenate: {what} differ ({getattr(first, what)} vs "
+                        f"{getattr(other, what)}).",
+                        file=other.attrs.get("path"),
+                        fix="select the same columns and normalise both the same way first.",
+                    )
+            if other.n_timepoints != first.n_timepoints:
+                raise Gait2HipInputError(
+                    f"cannot concatenate {first.n_timepoints}- and {other.n_timepoints}-point cycles.",
+                    file=other.attrs.get("path"), fix="resample to the same number of points.",
+                )
+        attrs = dict(first.attrs)
+        attrs.pop("path", None)
+        return GaitDataset(
+            X=np.concatenate([d.X for d in datasets]),
+            Y=np.concatenate([d.Y for d in datasets]),
+            input_columns=first.input_columns,
+            target_columns=first.target_columns,
+            input_units=first.input_units,
+            target_units=first.target_units,
+            meta=pd.concat([d.meta for d in datasets], ignore_index=True),
+            attrs=attrs,
+        )
+
+    def _replace(self, **changes) -> GaitDataset:
+        fields = dict(
+            X=self.X, Y=self.Y, input_columns=self.input_columns, target_columns=self.target_columns,
+            input_units=self.input_units, target_units=self.target_units, meta=self.meta,
+            attrs=dict(self.attrs),
+        )
+        fields.update(changes)
+        return GaitDataset(**fields)
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | Path) -> Path:
+        """Write the documented NPZ layout (compressed, no pickled objects)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        m = self.meta
+        attrs = {k: v for k, v in self.attrs.items() if k != "path"}
+        arrays = dict(
+            X=self.X, Y=self.Y,
+            in_cols=np.array(self.input_columns, dtype=str),
+            out_cols=np.array(self.target_columns, dtype=str),
+            subject_id=m["subject_id"].to_numpy(dtype=str),
+            height_m=m["height_m"].to_numpy(dtype=float),
+            weight_kg=m["mass_kg"].to_numpy(dtype=float),
+            speed_label=m["cadence_label"].to_numpy(dtype=str),
+            x_units=np.array(self.input_units, dtype=str),
+            y_units=np.array(self.target_units, dtype=str),
+            cohort=m["cohort"].to_numpy(dtype=str),
+            cadence_spm=m["cadence_spm"].to_numpy(dtype=float),
+            trial_id=m["trial_id"].to_numpy(dtype=str),
+            side=m["side"].to_numpy(dtype=str),
+            source=m["source"].to_numpy(dtype=str),
+            stride_time_s=m["stride_time_s"].to_numpy(dtype=float),
+            attrs_json=np.array(json.dumps(attrs, sort_keys=True, default=str)),
+            layout_version=np.array(LAYOUT_VERSION),
+        )
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, **arrays)
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> GaitDataset:
+        """Read a file written by :meth:`save` (for the bare release files use ``gait2hip.data.release``)."""
+        path = Path(path)
+        if not path.exists():
+            raise Gait2HipInputError("file not found.", file=path, fix="check the path.")
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (ValueError, OSError) as exc:
+            raise Gait2HipInputError(
+                f"not a readable gait2hip NPZ ({exc}).", file=path,
+                fix="give a file written by gait2hip, or load the release with gait2hip.data.release.",
+            ) from None
+        required = ("X", "Y", "in_cols", "out_cols", "subject_id", "weight_kg", "x_units", "y_units")
+        for key in required:
+            if key not in arrays:
+                raise Gait2HipInputError(
+                    "key missing from the NPZ.", file=path, column=key,
+                    fix="for the Gait2Hip-60 release files use gait2hip.data.release.load_release.",
+                )
+        n = len(arrays["X"])
+
+        def text(key: str) -> list[str]:
+            return [str(v) for v in arrays[key]] if key in arrays else [""] * n
+
+        def number(key: str) -> np.ndarray:
+            return arrays[key].astype(float) if key in arrays else np.full(n, np.nan)
+
+        meta = pd.DataFrame(
+            dict(
+                subject_id=text("subject_id"), cohort=text("cohort"), cadence_label=text("speed_label"),
+                cadence_spm=number("cadence_spm"), trial_id=text("trial_id"), side=text("side"),
+                mass_kg=number("weight_kg"), height_m=number("height_m"), source=text("source"),
+                stride_time_s=number("stride_time_s"),
+            )
+        )
+        attrs = json.loads(str(arrays["attrs_json"])) if "attrs_json" in arrays else {}
+        attrs["path"] = str(path)
+        return cls(
+            X=arrays["X"], Y=arrays["Y"],
+            input_columns=tuple(text("in_cols")), target_columns=tuple(text("out_cols")),
+            input_units=tuple(text("x_units")), target_units=tuple(text("y_units")),
+            meta=meta, attrs=attrs,
+        )
