@@ -180,7 +180,7 @@ def bench_speed(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Prediction latency and throughput vs OpenSim ID + SO on this machine."""
-    from gait2hip.predict.speed import bench_speed_command
+    from gait2hip.evaluate.speed import bench_speed_command
 
     bench_speed_command(
         models=_csv_list(models), opensim_model=opensim_model, threads=threads, shared=shared, console=console
