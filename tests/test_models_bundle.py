@@ -1,0 +1,180 @@
+"""Model bundles: exact round trip, no pickle on load, integrity check, OOD reference, lookup by name."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pytest
+import torch
+
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.models import build_model
+from gait2hip.models import bundle as bundle_module
+from gait2hip.models.bundle import (
+    MANIFEST_FILE,
+    REFERENCE_FILE,
+    WEIGHTS_FILE,
+    fit_reference,
+    installed_bundles,
+    load_bundle,
+    ood_distance,
+    ood_outside_fraction,
+    resolve_bundle_paths,
+    save_bundle,
+)
+
+torch.set_num_threads(1)
+T = 21
+
+
+def _cycles(n: int, seed: int = 0) -> np.ndarray:
+    """Smooth angle curves [n, T, 10] in degrees with subject-to-subject variation."""
+    rng = np.random.default_rng(seed)
+    phase = np.linspace(0, 2 * np.pi, T)
+    amplitude = np.array([30, 8, 6, 30, 8, 6, 60, 15, 60, 15], dtype=float)
+    offset = np.array([10, 0, -5, 10, 0, -5, 20, 0, 20, 0], dtype=float)
+    shifts = np.array([0, 0.5, 1, np.pi, np.pi + 0.5, np.pi + 1, 0.8, 1.2, np.pi + 0.8, np.pi + 1.2])
+    gain = 1 + 0.1 * rng.standard_normal((n, 1, 10))
+    jitter = 2 * rng.standard_normal((n, 1, 10))
+    curves = offset + amplitude * np.sin(phase[None, :, None] + shifts[None, None, :]) * gain + jitter
+    return curves.astype(np.float32)
+
+
+def _save(tmp_path, *, target_norm: bool = True, name: str = "lstm-forces-test", default_for=None):
+    torch.manual_seed(0)
+    model = build_model("lstm", d_in=10, d_out=14, seq_len=T, hidden_size=8, num_layers=1)
+    X = _cycles(40)
+    Y = np.random.default_rng(1).normal(5.0, 2.0, size=(40, T, 14)).astype(np.float32)
+    path = save_bundle(
+        tmp_path / name,
+        model=model,
+        input_columns=INPUT_ANGLES,
+        input_units=["deg"] * 10,
+        target_columns=MUSCLE_GROUPS_R,
+        target_units=["N/kg"] * 14,
+        input_mean=X.mean(axis=(0, 1)),
+        input_std=X.std(axis=(0, 1)),
+        target_mean=Y.mean(axis=(0, 1)) if target_norm else None,
+        target_std=Y.std(axis=(0, 1)) if target_norm else None,
+        data_card={"sha256": "abc", "description": "unit-test cycles", "simulated": True},
+        metrics={"rmse": 1.5, "r2": 0.8, "units": "N/kg"},
+        train_inputs=X,
+        train_targets=Y,
+        description="test bundle",
+        default_for=default_for,
+        extra={"seed": 7},
+    )
+    return path, model, X, Y
+
+
+def test_round_trip_reproduces_the_model_exactly(tmp_path):
+    path, model, X, Y = _save(tmp_path)
+    assert {p.name for p in path.iterdir()} == {MANIFEST_FILE, WEIGHTS_FILE, REFERENCE_FILE}
+    bundle = load_bundle(path)
+    assert not bundle.model.training
+    assert bundle.architecture == "lstm" and bundle.seq_len == T
+    assert bundle.input_columns == INPUT_ANGLES and bundle.target_units == ("N/kg",) * 14
+    assert bundle.target_kind == "forces" and bundle.simulated
+    assert bundle.manifest["metrics"]["rmse"] == 1.5 and bundle.manifest["extra"] == {"seed": 7}
+    for key, value in model.state_dict().items():
+        torch.testing.assert_close(bundle.model.state_dict()[key], value, rtol=0, atol=0)
+
+    # predict_normalised = de-standardise(model((x - mean) / std)), computed by hand here.
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    norm = manifest["normalisation"]
+    x = X[:3]
+    model.eval()
+    with torch.no_grad():
+        raw = model(torch.tensor((x - np.float32(norm["input"]["mean"])) / np.float32(norm["input"]["std"])))
+    expected = raw.numpy() * np.float32(norm["target"]["std"]) + np.float32(norm["target"]["mean"])
+    np.testing.assert_allclose(bundle.predict_normalised(x), expected, rtol=1e-5, atol=1e-5)
+    assert bundle.predict_normalised(x[0]).shape == (T, 14)
+    with pytest.raises(ValueError, match="inputs must be"):
+        bundle.predict_normalised(np.zeros((1, T + 1, 10), dtype=np.float32))
+
+
+def test_no_target_normalisation_and_training_band(tmp_path):
+    path, _, X, Y = _save(tmp_path, target_norm=False)
+    bundle = load_bundle(path)
+    assert bundle.manifest["normalisation"]["target"] is None
+    np.testing.assert_allclose(bundle.reference["target_mean_curve"], Y.mean(axis=0), rtol=1e-5)
+    np.testing.assert_allclose(bundle.reference["input_sd_curve"], X.std(axis=0, ddof=1), rtol=1e-4)
+
+
+def test_loading_never_unpickles(tmp_path, monkeypatch):
+    path, *_ = _save(tmp_path)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a bundle load must not unpickle anything")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(pickle, "Unpickler", refuse)
+    for name in (WEIGHTS_FILE, REFERENCE_FILE):  # safetensors: 8-byte header length, then JSON
+        assert (path / name).read_bytes()[8:9] == b"{"
+    bundle = load_bundle(path)
+    assert bundle.predict_normalised(_cycles(2)).shape == (2, T, 14)
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    path, *_ = _save(tmp_path)
+    data = bytearray((path / WEIGHTS_FILE).read_bytes())
+    data[-1] ^= 0xFF
+    (path / WEIGHTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(Gait2HipInputError, match="SHA-256"):
+        load_bundle(path)
+
+
+def test_not_a_bundle_and_unknown_name(tmp_path):
+    with pytest.raises(Gait2HipInputError, match="not a gait2hip model bundle"):
+        load_bundle(tmp_path)
+    with pytest.raises(Gait2HipInputError, match="not found"):
+        load_bundle("no-such-bundle-anywhere")
+
+
+def test_bad_arguments_are_refused_early(tmp_path):
+    model = build_model("lstm", d_in=10, d_out=3, seq_len=T, hidden_size=4, num_layers=1)
+    common = dict(
+        model=model,
+        input_columns=INPUT_ANGLES,
+        input_units=["deg"] * 10,
+        target_columns=MOMENTS_R,
+        input_mean=np.zeros(10),
+        input_std=np.ones(10),
+    )
+    with pytest.raises(ValueError, match="unknown target units"):
+        save_bundle(tmp_path / "a", target_units=["Nm/s"] * 3, **common)
+    with pytest.raises(ValueError, match="one value per channel"):
+        save_bundle(tmp_path / "b", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
+    with pytest.raises(ValueError, match="std must be > 0"):
+        save_bundle(tmp_path / "c", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
+
+
+def test_ood_distance_flags_far_cycles_and_passes_training_ones():
+    X = _cycles(200, seed=3)
+    reference = fit_reference(train_inputs=X)
+    threshold = float(reference["ood_threshold"][0])
+    train = ood_distance(X, reference)
+    assert np.mean(train <= threshold) == pytest.approx(0.99, abs=0.006)
+    fresh = _cycles(50, seed=4)
+    assert np.mean(ood_distance(fresh, reference) <= threshold) > 0.85
+    crouch = fresh.copy()
+    crouch[:, :, [6, 8]] += 40.0  # knees 40° more flexed all cycle long
+    assert (ood_distance(crouch, reference) > threshold).all()
+    assert (ood_outside_fraction(crouch, reference) > 0.05).all()
+    assert (ood_outside_fraction(X, reference) < 0.05).mean() > 0.95
+
+
+def test_lookup_by_name_and_default(tmp_path, monkeypatch):
+    _save(tmp_path, name="lstm-forces-mine", default_for="forces")
+    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path))
+    monkeypatch.setattr(bundle_module, "INSTALLED_BUNDLES_DIR", tmp_path / "none-shipped")
+    assert installed_bundles()["lstm-forces-mine"] == tmp_path / "lstm-forces-mine"
+    assert load_bundle("lstm-forces-mine").name == "lstm-forces-mine"
+    assert resolve_bundle_paths("default", target="forces") == [tmp_path / "lstm-forces-mine"]
+    with pytest.raises(Gait2HipInputError, match="no installed default"):
+        resolve_bundle_paths("default", target="moments")
