@@ -71,7 +71,7 @@ def _save(tmp_path, *, target_norm: bool = True, name: str = "lstm-forces-test",
 
 
 def test_round_trip_reproduces_the_model_exactly(tmp_path):
-    path, model, X, Y = _save(tmp_path)
+    path, model, X, _ = _save(tmp_path)
     assert {p.name for p in path.iterdir()} == {MANIFEST_FILE, WEIGHTS_FILE, REFERENCE_FILE}
     bundle = load_bundle(path)
     assert not bundle.model.training
