@@ -316,6 +316,15 @@ def save_bundle(
     if reference is None and train_inputs is not None:
         reference = fit_reference(train_inputs=train_inputs, train_targets=train_targets)
 
+    if reference is not None:
+        widths = {"input_mean_curve": len(input_columns), "target_mean_curve": len(target_columns)}
+        for key, width in widths.items():
+            if key in reference and (np.shape(reference[key])[-1] != width or len(reference[key]) != seq_len):
+                raise ValueError(
+                    f"reference {key} has shape {np.shape(reference[key])}; expected [{seq_len}, {width}] "
+                    "(train_inputs / train_targets must be [N, seq_len, channels] in column order)"
+                )
+
     normalisation: dict[str, Any] = {
         "input": {
             "mean": _vector(input_mean, len(input_columns), "input_mean"),

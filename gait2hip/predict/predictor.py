@@ -1,0 +1,473 @@
+"""`Predictor`: joint angles in, hip muscle forces and hip moments out, per gait cycle.
+
+A Predictor holds one or more model bundles (typically a forces bundle and a moments
+bundle) and does what a bundle alone cannot: find the gait cycles in a trial, resample
+each one to the points the model expects, mirror the left leg, scale per-kg outputs by
+body mass, and say when a cycle lies outside the training cohort.
+
+Left hip (``side='left'``): the models predict the RIGHT hip from the release's 10 angles.
+A left-leg cycle (left heel strike → left heel strike) is fed with the left and right
+angle columns swapped (``hip_flexion_l`` in the ``hip_flexion_r`` slot and so on), so the
+model sees the left leg as if it were the right one, and its outputs are the left hip's,
+reported under the ``_l`` column names. This needs no sign change: OpenSim models
+(gait2392, Rajagopal) define the left hip's adduction and internal rotation, and the left
+knee and ankle, with the same anatomical sign as the right ones, and the hip moments
+follow the coordinates' signs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.data.columns import INPUT_ANGLES, to_left
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.models.bundle import (
+    OOD_OUTSIDE_FRACTION_LIMIT,
+    Bundle,
+    load_bundle,
+    ood_distance,
+    ood_outside_fraction,
+    resolve_bundle_paths,
+)
+
+SIDES = ("right", "left")
+#: Body masses outside this range are refused as typing errors (kg).
+MASS_RANGE_KG = (20.0, 300.0)
+_PER_KG = {"N": "N/kg", "Nm": "Nm/kg"}
+
+
+def mirror_angles(columns: Sequence[str]) -> list[str]:
+    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
+    swapped = []
+    for name in columns:
+        if name.endswith("_r"):
+            swapped.append(name[:-2] + "_l")
+        elif name.endswith("_l"):
+            swapped.append(name[:-2] + "_r")
+        else:
+            swapped.append(name)
+    return swapped
+
+
+def output_name(target: str, side: str) -> str:
+    """The output column of a right-hip target for the predicted ``side``."""
+    return target if side == "right" else to_left(target)
+
+
+@dataclass(frozen=True)
+class CycleWindow:
+    """One gait cycle of a trial: the leg, start and end times (s), and how it was found."""
+
+    side: str
+    start_s: float
+    end_s: float
+    method: str
+
+    @property
+    def stride_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+@dataclass
+class Prediction:
+    """Per-cycle predictions of a trial.
+
+    Attributes
+    ----------
+    curves
+        Long table, one row per cycle × time point: ``cycle`` (1-based), ``side``,
+        ``percent`` (0–100 % of the gait cycle), ``time`` (s in the trial), then every
+        target twice: ``<name>`` in N or Nm, and ``<name>_per_kg`` in N/kg or Nm/kg.
+        ``curves.attrs['units']`` maps each column to its unit.
+    cycles
+        One row per cycle: side, start/end/stride (s), how it was found, and the
+        out-of-distribution measures (``ood_distance``, ``ood_threshold``,
+        ``ood_outside_fraction``, ``ood`` flag and ``ood_reason``).
+    inputs
+        Cycle number → the resampled input angles [T, 10] in degrees (the leg's own order:
+        right-named columns for a right cycle, left-named for a left cycle, already swapped
+        so they are what the model saw).
+    """
+
+    curves: pd.DataFrame
+    cycles: pd.DataFrame
+    inputs: dict[int, pd.DataFrame] = field(default_factory=dict)
+    mass_kg: float = float("nan")
+    bundles: tuple[str, ...] = ()
+    simulated: bool = False
+
+    def cycle(self, number: int) -> pd.DataFrame:
+        """The curves of one cycle (columns of its side only)."""
+        rows = self.curves[self.curves["cycle"] == number]
+        return rows.dropna(axis=1, how="all")
+
+
+def _check_mass(mass_kg: float) -> float:
+    try:
+        mass = float(mass_kg)
+    except (TypeError, ValueError):
+        raise Gait2HipInputError(f"body mass '{mass_kg}' is not a number.", column="mass") from None
+    if not (MASS_RANGE_KG[0] <= mass <= MASS_RANGE_KG[1]):
+        raise Gait2HipInputError(
+            f"body mass {mass:g} kg is outside {MASS_RANGE_KG[0]:g}–{MASS_RANGE_KG[1]:g} kg.",
+            column="mass",
+            fix="give the subject's body mass in kilograms (e.g. --mass 72.6).",
+        )
+    return mass
+
+
+def _time_index(angles: pd.DataFrame, *, file: str | Path | None) -> np.ndarray:
+    time = angles.index.to_numpy(dtype=float)
+    if len(time) < 2 or not np.all(np.diff(time) > 0):
+        raise Gait2HipInputError(
+            "times must increase strictly from row to row.",
+            file=file,
+            column="time",
+            fix="sort the rows by time and remove duplicated time stamps.",
+        )
+    return time
+
+
+def _resample(
+    time: np.ndarray, values: np.ndarray, start: float, end: float, n_points: int, *, file=None
+) -> np.ndarray:
+    """``values`` [len(time), D] on ``n_points`` evenly spaced times in [start, end].
+
+    The cubic spline of :func:`gait2hip.data.cycles.time_normalize`, the resampling the
+    training cycles went through.
+    """
+    from gait2hip.data.cycles import time_normalize
+
+    return time_normalize(time, values, start, end, n_points, file=file)
+
+
+def find_cycles(
+    angles: pd.DataFrame,
+    *,
+    side: str,
+    file: str | Path | None = None,
+) -> list[CycleWindow]:
+    """Heel-strike-to-heel-strike cycles of one leg, from the kinematics alone.
+
+    Uses :func:`gait2hip.data.cycles.find_cycles` (heel strike = the foot furthest in
+    front of the pelvis, after Zeni et al. 2008; see that module for the method and its
+    check against force-plate events).
+    """
+    from gait2hip.data.cycles import find_cycles as find_gait_cycles
+
+    _time_index(angles, file=file)
+    return [
+        CycleWindow(side=c.side, start_s=c.start, end_s=c.end, method=f"heel strikes from {c.method}")
+        for c in find_gait_cycles(angles, sides=(side,), file=file)
+    ]
+
+
+class Predictor:
+    """Hip muscle forces and moments from joint angles, with one or more model bundles.
+
+    Parameters
+    ----------
+    bundles
+        Loaded bundles; their targets must not overlap (e.g. one forces bundle and one
+        moments bundle).
+
+    Examples
+    --------
+    >>> from gait2hip.data.angles import read_angles
+    >>> from gait2hip.predict import Predictor
+    >>> predictor = Predictor.from_bundle("default")               # forces + moments
+    >>> curves = predictor.predict(read_angles("walk_ik.mot"), mass_kg=72.6)
+    >>> curves.attrs["units"]["glmed_r"], curves.attrs["units"]["glmed_r_per_kg"]
+    ('N', 'N/kg')
+    """
+
+    def __init__(self, bundles: Sequence[Bundle]) -> None:
+        if not bundles:
+            raise ValueError("a Predictor needs at least one bundle")
+        seen: dict[str, str] = {}
+        for bundle in bundles:
+            for column in bundle.target_columns:
+                if column in seen:
+                    raise Gait2HipInputError(
+                        f"target '{column}' is predicted by both {seen[column]} and {bundle.name}.",
+                        fix="combine bundles with different targets (one forces, one moments).",
+                    )
+                seen[column] = bundle.name
+            for column, unit in zip(bundle.input_columns, bundle.input_units, strict=True):
+                if column in INPUT_ANGLES and unit != "deg":
+                    raise Gait2HipInputError(
+                        f"bundle {bundle.name} takes '{column}' in {unit}; gait2hip feeds degrees.",
+                        file=bundle.path,
+                    )
+        self.bundles = list(bundles)
+
+    @classmethod
+    def from_bundle(cls, path_or_name: str | Path | Sequence[str | Path] = "default") -> Predictor:
+        """Load bundles by folder, installed name, 'default' (forces + moments) or a comma list."""
+        specs = [path_or_name] if isinstance(path_or_name, str | Path) else list(path_or_name)
+        paths: list[Path] = []
+        for spec in specs:
+            paths.extend(resolve_bundle_paths(spec))
+        return cls([load_bundle(p) for p in dict.fromkeys(paths)])
+
+    # ------------------------------------------------------------------ description
+    @property
+    def target_columns(self) -> list[str]:
+        """The right-hip targets predicted, in bundle order."""
+        return [c for b in self.bundles for c in b.target_columns]
+
+    @property
+    def simulated(self) -> bool:
+        """True when any bundle was trained on simulated data."""
+        return any(b.simulated for b in self.bundles)
+
+    def __repr__(self) -> str:
+        return f"Predictor({', '.join(b.name for b in self.bundles)})"
+
+    # ------------------------------------------------------------------ core
+    def _bundle_inputs(
+        self,
+        bundle: Bundle,
+        angles: np.ndarray,
+        *,
+        stride_s: float,
+        mass_kg: float,
+        height_m: float | None,
+    ) -> np.ndarray:
+        """One cycle's model input [T, D] from its angles [T, 10] (release order, degrees)."""
+        channels = []
+        for column in bundle.input_columns:
+            if column in INPUT_ANGLES:
+                channels.append(angles[:, INPUT_ANGLES.index(column)])
+                continue
+            if column == "stride_time_s":
+                value = stride_s
+            elif column == "cadence_spm":
+                value = 120.0 / stride_s
+            elif column == "mass_kg":
+                value = mass_kg
+            elif column == "height_m":
+                if height_m is None:
+                    raise Gait2HipInputError(
+                        f"bundle {bundle.name} needs the subject's height.",
+                        column="height_m",
+                        fix="pass height_m= (metres).",
+                    )
+                value = height_m
+            else:
+                raise Gait2HipInputError(
+                    f"bundle {bundle.name} needs input '{column}', which gait2hip cannot derive.",
+                    file=bundle.path,
+                    column=column,
+                )
+            channels.append(np.full(len(angles), float(value)))
+        return np.stack(channels, axis=1)
+
+    def predict_trial(
+        self,
+        angles: pd.DataFrame,
+        *,
+        mass_kg: float,
+        side: str = "right",
+        cycles: Sequence[tuple[float, float]] | None = None,
+        height_m: float | None = None,
+        in_degrees: bool | None = True,
+        file: str | Path | None = None,
+    ) -> Prediction:
+        """Find the cycles of a trial, predict each, check it against the training cohort.
+
+        Parameters
+        ----------
+        angles
+            The 10 input angles (IK coordinate names or Moco state paths) indexed by time in
+            seconds — e.g. :func:`gait2hip.data.angles.read_angles` — or already-cut cycles
+            indexed by a ``(cycle, point)`` MultiIndex (each cycle taken whole).
+        mass_kg
+            Body mass (kg): per-kg outputs are multiplied by it.
+        side
+            'right', 'left' or 'both'.
+        cycles
+            Explicit ``(start, end)`` windows in seconds, each used as one cycle of
+            ``side`` (instead of finding heel strikes).
+        height_m
+            Only for bundles that take height as an input.
+        in_degrees
+            The unit of ``angles`` (checked against the values); None to let the values decide.
+        file
+            The source file, for messages.
+        """
+        mass = _check_mass(mass_kg)
+        sides = list(SIDES) if side == "both" else [side]
+        if any(s not in SIDES for s in sides):
+            raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
+        from gait2hip.data.angles import angles_from_table
+
+        pre_cut = isinstance(angles.index, pd.MultiIndex)
+        table = angles_from_table(angles, in_degrees=in_degrees, file=file)
+        values = table[list(INPUT_ANGLES)].to_numpy(dtype=float)
+
+        # (window, the window's angle samples [n, 10] in the leg's own frame, sample times)
+        jobs: list[tuple[CycleWindow, np.ndarray, np.ndarray]] = []
+        if pre_cut:
+            if cycles is not None:
+                raise Gait2HipInputError(
+                    "the input holds already-cut cycles; --cycle windows do not apply.", file=file
+                )
+            codes = table.index.get_level_values(0)
+            for s in sides:
+                for key in dict.fromkeys(codes):
+                    block = values[np.asarray(codes == key)]
+                    percent = np.linspace(0.0, 1.0, len(block))
+                    jobs.append((CycleWindow(s, float("nan"), float("nan"), "pre-cut cycle"), block, percent))
+        else:
+            time = _time_index(table, file=file)
+            for s in sides:
+                if cycles is not None:
+                    windows = []
+                    for start, end in cycles:
+                        if not (time[0] - 1e-9 <= start < end <= time[-1] + 1e-9):
+                            raise Gait2HipInputError(
+                                f"cycle window {start:g}–{end:g} s is not inside the trial "
+                                f"({time[0]:.3f}–{time[-1]:.3f} s).",
+                                file=file,
+                                column="time",
+                                fix="choose START < END within the trial's time range.",
+                            )
+                        windows.append(CycleWindow(s, float(start), float(end), "user window"))
+                else:
+                    windows = find_cycles(table, side=s, file=file)
+                for window in windows:
+                    jobs.append((window, values, time))
+            jobs.sort(key=lambda job: (job[0].start_s, job[0].side))
+
+        rows, summaries, inputs = [], [], {}
+        for number, (window, block, stamps) in enumerate(jobs, start=1):
+            order = mirror_angles(INPUT_ANGLES) if window.side == "left" else list(INPUT_ANGLES)
+            own = block[:, [INPUT_ANGLES.index(c) for c in order]]  # the model's right = this leg
+            if pre_cut:
+                start, end, stride = 0.0, 1.0, float("nan")
+            else:
+                start, end, stride = window.start_s, window.end_s, window.stride_s
+                inside = (stamps >= start - 1e-9) & (stamps <= end + 1e-9)
+                if inside.sum() < 10:
+                    raise Gait2HipInputError(
+                        f"the cycle {start:.3f}–{end:.3f} s holds only {int(inside.sum())} samples.",
+                        file=file,
+                        column="time",
+                        fix="give kinematics sampled at ≥ 10 samples per cycle (IK is usually 60–200 Hz).",
+                    )
+            frame: dict[str, Any] = {}
+            worst: dict[str, Any] = {"ood_distance": np.nan, "ood_threshold": np.nan, "ratio": -1.0}
+            outside = 0.0
+            for bundle in self.bundles:
+                T = bundle.seq_len
+                cycle_angles = _resample(stamps, own, start, end, T)
+                if bundle is self.bundles[0]:
+                    inputs[number] = pd.DataFrame(cycle_angles, columns=order)
+                    percent = np.linspace(0.0, 100.0, T)
+                    frame["percent"] = percent
+                    frame["time"] = np.linspace(start, end, T) if not pre_cut else np.full(T, np.nan)
+                x = self._bundle_inputs(
+                    bundle, cycle_angles, stride_s=stride, mass_kg=mass, height_m=height_m
+                )
+                y = bundle.predict_normalised(x[None])[0]
+                if len(frame["percent"]) != T:  # bundles with different T: the first bundle's grid
+                    y = _resample(np.linspace(0, 100, T), y, 0.0, 100.0, len(frame["percent"]))
+                for j, (target, unit) in enumerate(
+                    zip(bundle.target_columns, bundle.target_units, strict=True)
+                ):
+                    name = output_name(target, window.side)
+                    per_kg = unit.endswith("/kg")
+                    frame[name] = y[:, j] * mass if per_kg else y[:, j]
+                    frame[name + "_per_kg"] = y[:, j] if per_kg else y[:, j] / mass
+                if bundle.has_ood:
+                    angle_cols = [c for c in bundle.input_columns if c in INPUT_ANGLES]
+                    if len(angle_cols) == len(bundle.input_columns):
+                        ood_in = x[None]
+                    else:
+                        ood_in = x[None][:, :, [bundle.input_columns.index(c) for c in angle_cols]]
+                    distance = float(ood_distance(ood_in, bundle.reference)[0])
+                    threshold = float(bundle.manifest["ood"]["threshold"])
+                    if distance / threshold > worst["ratio"]:
+                        worst = {
+                            "ood_distance": distance,
+                            "ood_threshold": threshold,
+                            "ratio": distance / threshold,
+                        }
+                    outside = max(outside, float(ood_outside_fraction(ood_in, bundle.reference)[0]))
+            frame_df = pd.DataFrame(frame)
+            frame_df.insert(0, "side", window.side)
+            frame_df.insert(0, "cycle", number)
+            rows.append(frame_df)
+            reasons = []
+            if np.isfinite(worst["ood_distance"]) and worst["ood_distance"] > worst["ood_threshold"]:
+                reasons.append(
+                    f"distance {worst['ood_distance']:.1f} > {worst['ood_threshold']:.1f} "
+                    "(99th percentile of training cycles)"
+                )
+            if outside > OOD_OUTSIDE_FRACTION_LIMIT:
+                reasons.append(f"{outside:.0%} of samples beyond ±4 SD of the training mean")
+            summaries.append(
+                {
+                    "cycle": number,
+                    "side": window.side,
+                    "start_s": window.start_s,
+                    "end_s": window.end_s,
+                    "stride_s": stride,
+                    "method": window.method,
+                    "ood_distance": worst["ood_distance"],
+                    "ood_threshold": worst["ood_threshold"],
+                    "ood_outside_fraction": outside if any(b.has_ood for b in self.bundles) else np.nan,
+                    "ood": bool(reasons),
+                    "ood_reason": "; ".join(reasons),
+                }
+            )
+
+        curves = pd.concat(rows, ignore_index=True)
+        units: dict[str, str] = {"cycle": "1", "side": "", "percent": "%", "time": "s"}
+        for bundle in self.bundles:
+            for target, unit in zip(bundle.target_columns, bundle.target_units, strict=True):
+                raw = unit.removesuffix("/kg")
+                for s in SIDES:
+                    units[output_name(target, s)] = raw
+                    units[output_name(target, s) + "_per_kg"] = _PER_KG[raw]
+        curves.attrs["units"] = {c: units[c] for c in curves.columns}
+        summary = pd.DataFrame(summaries)
+        curves.attrs["cycles"] = summary.to_dict(orient="records")
+        curves.attrs["mass_kg"] = mass
+        curves.attrs["bundles"] = [b.name for b in self.bundles]
+        curves.attrs["simulated"] = self.simulated
+        return Prediction(
+            curves=curves,
+            cycles=summary,
+            inputs=inputs,
+            mass_kg=mass,
+            bundles=tuple(b.name for b in self.bundles),
+            simulated=self.simulated,
+        )
+
+    def predict(
+        self,
+        angles: pd.DataFrame,
+        *,
+        mass_kg: float,
+        side: str = "right",
+        cycles: Sequence[tuple[float, float]] | None = None,
+        height_m: float | None = None,
+        in_degrees: bool | None = True,
+    ) -> pd.DataFrame:
+        """Predicted curves per cycle and per % of cycle (see :attr:`Prediction.curves`).
+
+        ``attrs['units']`` gives every column's unit (N, N/kg, Nm, Nm/kg, s, %), and
+        ``attrs['cycles']`` one record per cycle with its window and out-of-distribution check.
+        Parameters as in :meth:`predict_trial`.
+        """
+        return self.predict_trial(
+            angles, mass_kg=mass_kg, side=side, cycles=cycles, height_m=height_m, in_degrees=in_degrees
+        ).curves
