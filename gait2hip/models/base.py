@@ -1,0 +1,72 @@
+"""What every architecture shares: the base config fields, validation helpers, the input check."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import torch
+
+from gait2hip.errors import Gait2HipInputError
+
+
+@dataclasses.dataclass(kw_only=True)
+class SequenceModelConfig:
+    """Fields every architecture shares.
+
+    Parameters
+    ----------
+    d_in
+        Input channels per time step (10 joint angles in the release order).
+    d_out
+        Output channels per time step (14 muscle forces, 3 hip moments, or both).
+    seq_len
+        Time steps per gait cycle the model is built for (101 for 0-100 %, 180 in the Gait2Hip-60
+        release). Only the Transformer's learned positional embedding depends on it; the other
+        architectures accept any length.
+    """
+
+    d_in: int
+    d_out: int
+    seq_len: int = 101
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.type in ("int", int) and (isinstance(value, bool) or not isinstance(value, int)):
+                raise Gait2HipInputError(
+                    f"{type(self).__name__}.{field.name} must be an integer, got {value!r}.",
+                    column=field.name,
+                    fix="pass a whole number.",
+                )
+        require_positive(self, "d_in", "d_out", "seq_len")
+
+
+def require_positive(config: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if value <= 0:
+            raise Gait2HipInputError(
+                f"{type(config).__name__}.{name} must be positive, got {value!r}.",
+                column=name,
+                fix=f"pass {name} > 0.",
+            )
+
+
+def require_fraction(config: Any, *names: str) -> None:
+    for name in names:
+        value = getattr(config, name)
+        if not 0.0 <= value < 1.0:
+            raise Gait2HipInputError(
+                f"{type(config).__name__}.{name} must be in [0, 1), got {value!r}.",
+                column=name,
+                fix=f"pass 0 <= {name} < 1.",
+            )
+
+
+def check_model_input(x: torch.Tensor, *, d_in: int) -> None:
+    """Refuse a tensor that is not ``[batch, T, d_in]`` floating point (shared by every model)."""
+    if x.dim() != 3 or x.shape[-1] != d_in:
+        raise ValueError(f"expected input of shape [batch, T, {d_in}], got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"expected a floating-point input, got {x.dtype}")
