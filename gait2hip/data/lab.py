@@ -1,0 +1,465 @@
+"""A lab's own OpenSim results → a GaitDataset of time-normalised gait cycles.
+
+Folder layout: any files, plus ``manifest.csv`` with one row per trial. Paths are relative
+to the folder.
+
+==============  ========  ====================================================================
+column          required  meaning
+==============  ========  ====================================================================
+subject         yes       subject id
+mass_kg         yes       body mass, kg (> 0)
+height_m        no        height, m
+cohort          no        e.g. healthy / patient (default 'lab')
+cadence         no        'slow' / 'med' / 'fast', or steps/min (default: measured, 120 / stride)
+ik              yes       IK coordinates .mot/.sto (names or Moco state paths; deg or rad)
+id              one of    inverse-dynamics .sto (``hip_flexion_r_moment`` ...): the 3 hip moments
+forces          id/forces muscle forces .sto (static optimisation ``_force.sto`` or CMC
+                          ``_Actuation_force.sto``): aggregated into the 14 groups
+grf             no        GRF .mot: heel strikes from the vertical force (else from kinematics)
+loads           no        ExternalLoads .xml telling which GRF columns are which foot (default:
+                          ``<grf stem>.xml`` beside the GRF file when present)
+trial           no        trial id (default: the IK file's stem)
+start, end      no        s: only cycles inside this window (both ends are heel strikes of
+                          cycles found in it; not a forced window)
+==============  ========  ====================================================================
+
+Every trial must give the same targets: all rows with ``forces`` (14 groups), all with ``id``
+(3 moments), or all with both (17).
+
+Sides. The release's targets are the RIGHT hip. ``side='right'`` (default) keeps right-leg
+cycles with the right-hip targets (``MUSCLE_GROUPS_R`` + ``MOMENTS_R``); ``side='left'`` keeps
+left-leg cycles with the left-hip targets under their own left names (``MUSCLE_GROUPS_L`` +
+``MOMENTS_L``, muscles grouped by the mirrored table). We never relabel left data with right
+names: a dataset's column names always say which hip it is, and ``meta['side']`` says which
+leg's heel strikes bound the cycle. Inputs are always the 10 ``INPUT_ANGLES`` as recorded.
+
+Muscle groups: the built-in tables in :mod:`gait2hip.data.columns` cover the Rajagopal
+(2016 / Lai-Uhlrich 2023) and gait2392 models; the model is recognised from the force file's
+columns. Put ``muscle_groups.csv`` (columns ``group,muscle``; right-side names, the left side is
+mirrored) in the folder, or pass ``mapping_csv``, to use another model.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.data.angles import read_angles
+from gait2hip.data.columns import (
+    GAIT2392_GROUPS_R,
+    INPUT_ANGLES,
+    MOMENTS_L,
+    MOMENTS_R,
+    MUSCLE_GROUPS_L,
+    MUSCLE_GROUPS_R,
+    RAJAGOPAL_GROUPS_R,
+    mirror_mapping,
+)
+from gait2hip.data.cycles import GaitCycle, find_cycles, time_normalize
+from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.opensim import read_storage
+
+MANIFEST = "manifest.csv"
+MAPPING_CSV = "muscle_groups.csv"
+REQUIRED_COLUMNS = ("subject", "mass_kg", "ik")
+OPTIONAL_COLUMNS = ("height_m", "cohort", "cadence", "id", "forces", "grf", "loads", "trial", "start", "end")
+BUILTIN_MAPPINGS: dict[str, Mapping[str, tuple[str, ...]]] = {
+    "rajagopal": RAJAGOPAL_GROUPS_R,
+    "gait2392": GAIT2392_GROUPS_R,
+}
+
+
+# ------------------------------------------------------------------ muscle groups
+def read_mapping_csv(path: str | Path) -> dict[str, tuple[str, ...]]:
+    """A ``group,muscle`` CSV → right-side group mapping (groups must be the 14 release groups)."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype=str)
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise Gait2HipInputError(f"cannot read the mapping CSV ({exc}).", file=path) from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    for column in ("group", "muscle"):
+        if column not in table:
+            raise Gait2HipInputError(
+                "column missing from the muscle-group table.",
+                file=path,
+                column=column,
+                fix="columns: group,muscle.",
+            )
+    mapping: dict[str, list[str]] = {}
+    for group, muscle in zip(table["group"].str.strip(), table["muscle"].str.strip(), strict=True):
+        if group not in MUSCLE_GROUPS_R:
+            close = difflib.get_close_matches(str(group), MUSCLE_GROUPS_R, n=1)
+            raise Gait2HipInputError(
+                f"unknown muscle group '{group}'.",
+                file=path,
+                column="group",
+                fix=(f"did you mean '{close[0]}'? " if close else "")
+                + f"groups are the release's right-side names: {', '.join(MUSCLE_GROUPS_R)}.",
+            )
+        mapping.setdefault(group, []).append(muscle)
+    missing = [g for g in MUSCLE_GROUPS_R if g not in mapping]
+    if missing:
+        raise Gait2HipInputError(
+            f"the table gives no muscles for {missing}.", file=path, column="group", fix="map every group."
+        )
+    return {g: tuple(mapping[g]) for g in MUSCLE_GROUPS_R}
+
+
+def choose_mapping(
+    columns: list[str], *, side: Literal["right", "left"], mapping_r: Mapping | None = None, file=None
+) -> dict[str, tuple[str, ...]]:
+    """The group → muscles table (for ``side``) that the force file's columns satisfy.
+
+    Raises
+    ------
+    Gait2HipInputError
+        When no table's muscles are all present: names the missing muscles and the closest
+        columns of the file.
+    """
+    candidates = {"custom": mapping_r} if mapping_r is not None else dict(BUILTIN_MAPPINGS)
+    present = set(columns)
+    best_name, best_missing = None, None
+    for name, table in candidates.items():
+        table_side = table if side == "right" else mirror_mapping(table)
+        missing = [m for muscles in table_side.values() for m in muscles if m not in present]
+        if not missing:
+            return dict(table_side)
+        if best_missing is None or len(missing) < len(best_missing):
+            best_name, best_missing = name, missing
+    assert best_missing is not None
+    hints = []
+    for muscle in best_missing[:4]:
+        close = difflib.get_close_matches(muscle, columns, n=1, cutoff=0.5)
+        hints.append(f"{muscle} (closest: {close[0]})" if close else muscle)
+    raise Gait2HipInputError(
+        f"unknown muscle names: {len(best_missing)} muscle(s) of the {best_name} group table are not in the "
+        f"force file, e.g. {', '.join(hints)}.",
+        file=file,
+        column=best_missing[0],
+        fix=f"use a Rajagopal or gait2392 model's force output, or give {MAPPING_CSV} (group,muscle) "
+        "mapping this model's muscles to the 14 groups.",
+    )
+
+
+def aggregate_muscles(forces: pd.DataFrame, mapping: Mapping[str, tuple[str, ...]]) -> pd.DataFrame:
+    """Sum muscle forces (N) into groups: one column per group, same index."""
+    return pd.DataFrame(
+        {group: forces[list(muscles)].sum(axis=1) for group, muscles in mapping.items()}, index=forces.index
+    )
+
+
+# ------------------------------------------------------------------ manifest
+def _text(value) -> str:
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+
+
+def read_manifest(folder: str | Path) -> pd.DataFrame:
+    """The validated manifest (one row per trial, paths resolved)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise Gait2HipInputError(
+            f"no {MANIFEST} in the folder.",
+            file=folder,
+            fix=f"add {MANIFEST} with columns {', '.join(REQUIRED_COLUMNS)} and id and/or forces "
+            "(see gait2hip.data.lab).",
+        )
+    try:
+        manifest = pd.read_csv(path, dtype=str, skipinitialspace=True)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise Gait2HipInputError(f"cannot parse the manifest ({exc}).", file=path) from None
+    manifest.columns = [str(c).strip().lower() for c in manifest.columns]
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    for column in manifest.columns:
+        if column not in known:
+            close = difflib.get_close_matches(column, sorted(known), n=1)
+            raise Gait2HipInputError(
+                "unknown manifest column.",
+                file=path,
+                column=column,
+                fix=(f"did you mean '{close[0]}'? " if close else "")
+                + f"columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.",
+            )
+    for column in REQUIRED_COLUMNS:
+        if column not in manifest:
+            raise Gait2HipInputError("required manifest column is missing.", file=path, column=column)
+    if "id" not in manifest and "forces" not in manifest:
+        raise Gait2HipInputError(
+            "the manifest names neither inverse-dynamics ('id') nor muscle-force ('forces') files.",
+            file=path,
+            column="id",
+            fix="add an 'id' column (hip moments) and/or a 'forces' column (muscle forces).",
+        )
+    if manifest.empty:
+        raise Gait2HipInputError("the manifest has no trials.", file=path, fix="add one row per trial.")
+    for column in OPTIONAL_COLUMNS:
+        if column not in manifest:
+            manifest[column] = ""
+    manifest = manifest.fillna("")
+    for row_number, row in enumerate(manifest.itertuples(index=False), start=2):
+        where = f"row {row_number}"
+        if not _text(row.subject):
+            raise Gait2HipInputError(f"{where}: subject is empty.", file=path, column="subject")
+        mass = pd.to_numeric(_text(row.mass_kg), errors="coerce")
+        if not (np.isfinite(mass) and mass > 0):
+            raise Gait2HipInputError(
+                f"{where} (subject {row.subject}): body mass '{row.mass_kg}' is missing or ≤ 0.",
+                file=path,
+                column="mass_kg",
+                fix="give the body mass in kg (> 0).",
+            )
+        for column in ("ik", "id", "forces", "grf", "loads"):
+            value = _text(getattr(row, column))
+            if value and not (folder / value).is_file():
+                raise Gait2HipInputError(
+                    f"{where}: file '{value}' not found.",
+                    file=path,
+                    column=column,
+                    fix="paths in the manifest are relative to the manifest's folder.",
+                )
+        if not _text(row.ik):
+            raise Gait2HipInputError(f"{where}: no IK file.", file=path, column="ik")
+        for column in ("height_m", "start", "end"):
+            value = _text(getattr(row, column))
+            if value and not np.isfinite(pd.to_numeric(value, errors="coerce")):
+                raise Gait2HipInputError(f"{where}: '{value}' is not a number.", file=path, column=column)
+    for column in ("id", "forces"):
+        given = manifest[column].map(bool)
+        if given.any() and not given.all():
+            row_number = int(np.flatnonzero(~given.to_numpy())[0]) + 2
+            raise Gait2HipInputError(
+                f"row {row_number} has no '{column}' file but other trials do: all trials must give the same "
+                "targets.",
+                file=path,
+                column=column,
+                fix=f"give every trial a '{column}' file, or none.",
+            )
+    return manifest
+
+
+def _cadence(value: str, *, stride_s: float, file: Path, row: int) -> tuple[str, float]:
+    text = _text(value).lower()
+    if not text:
+        return "", 120.0 / stride_s  # two steps per stride
+    if text in CADENCE_SPM:
+        return text, CADENCE_SPM[text]
+    number = pd.to_numeric(text, errors="coerce")
+    if np.isfinite(number) and 20 < number < 250:
+        return "", float(number)
+    raise Gait2HipInputError(
+        f"row {row}: cadence '{value}' is neither a label nor steps/min.",
+        file=file,
+        column="cadence",
+        fix=f"use {', '.join(CADENCE_SPM)} or a number of steps per minute.",
+    )
+
+
+# ------------------------------------------------------------------ trials
+def _span(table: pd.DataFrame) -> tuple[float, float]:
+    return float(table.index[0]), float(table.index[-1])
+
+
+def load_trial_cycles(
+    *,
+    ik: Path,
+    side: Literal["right", "left"],
+    id_file: Path | None = None,
+    forces_file: Path | None = None,
+    grf_file: Path | None = None,
+    loads_xml: Path | None = None,
+    window: tuple[float | None, float | None] = (None, None),
+    mapping_r: Mapping | None = None,
+    n_points: int = 101,
+) -> tuple[list[GaitCycle], np.ndarray, np.ndarray, list[str]]:
+    """One trial → its cycles of ``side``, X [n, T, 10] degrees, Y [n, T, K], and notes.
+
+    Y holds the 14 groups (N) if ``forces_file`` is given, then the 3 moments (N m) if
+    ``id_file`` is given, for the ``side`` hip.
+    """
+    notes: list[str] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        angles = read_angles(ik)
+    notes.extend(str(w.message) for w in caught)
+    spans = [_span(angles)]
+    moments = forces = None
+    if id_file is not None:
+        id_table = read_storage(id_file).data
+        names = MOMENTS_R if side == "right" else MOMENTS_L
+        for name in names:
+            if name not in id_table.columns:
+                close = difflib.get_close_matches(name, [str(c) for c in id_table.columns], n=1)
+                raise Gait2HipInputError(
+                    "hip moment column missing from the inverse-dynamics file.",
+                    file=id_file,
+                    column=name,
+                    fix=(f"closest column: '{close[0]}'. " if close else "")
+                    + "give OpenSim InverseDynamicsTool output (columns <coordinate>_moment).",
+                )
+        moments = id_table[list(names)]
+        spans.append(_span(moments))
+    if forces_file is not None:
+        force_table = read_storage(forces_file).data
+        mapping = choose_mapping(
+            [str(c) for c in force_table.columns], side=side, mapping_r=mapping_r, file=forces_file
+        )
+        forces = aggregate_muscles(force_table, mapping)
+        spans.append(_span(forces))
+    for table, file in ((moments, id_file), (forces, forces_file)):
+        if table is not None and not np.isfinite(table.to_numpy(dtype=float)).all():
+            column = str(table.columns[np.isfinite(table.to_numpy(dtype=float)).all(axis=0).argmin()])
+            raise Gait2HipInputError(
+                "NaN or infinite values.", file=file, column=column, fix="repair the file."
+            )
+    grf = None
+    if grf_file is not None:
+        grf = read_storage(grf_file).data
+        spans.append(_span(grf))
+    t_min = max(s[0] for s in spans)
+    t_max = min(s[1] for s in spans)
+    if window[0] is not None:
+        t_min = max(t_min, window[0])
+    if window[1] is not None:
+        t_max = min(t_max, window[1])
+    if grf is None:
+        notes.append(f"{ik.name}: no GRF file, heel strikes estimated from kinematics (Zeni-style).")
+    cycles = find_cycles(
+        angles,
+        grf=grf,
+        sides=(side,),
+        file=ik,
+        grf_file=grf_file,
+        loads_xml=loads_xml,
+        t_min=t_min,
+        t_max=t_max,
+    )
+    time = angles.index.to_numpy(dtype=float)
+    X, Y = [], []
+    for cycle in cycles:
+        X.append(time_normalize(time, angles.to_numpy(), cycle.start, cycle.end, n_points, file=ik))
+        parts = []
+        for table, file in ((forces, forces_file), (moments, id_file)):
+            if table is not None:
+                parts.append(
+                    time_normalize(
+                        table.index.to_numpy(dtype=float),
+                        table.to_numpy(),
+                        cycle.start,
+                        cycle.end,
+                        n_points,
+                        file=file,
+                    )
+                )
+        Y.append(np.concatenate(parts, axis=1))
+    return cycles, np.stack(X), np.stack(Y), notes
+
+
+def load_lab_folder(
+    folder: str | Path,
+    *,
+    side: Literal["right", "left"] = "right",
+    n_points: int = 101,
+    mapping_csv: str | Path | None = None,
+) -> GaitDataset:
+    """Every gait cycle of ``side`` in a lab folder (see the module docstring for the layout).
+
+    Parameters
+    ----------
+    folder
+        Folder holding ``manifest.csv`` and the files it names.
+    side
+        'right' (release-compatible right-hip targets) or 'left' (left-hip targets, left names).
+    n_points
+        Points per cycle (101 = 0..100 %).
+    mapping_csv
+        ``group,muscle`` table overriding the built-in muscle groups (default:
+        ``muscle_groups.csv`` in the folder when present).
+
+    Returns
+    -------
+    GaitDataset
+        X in degrees (``INPUT_ANGLES``), Y in N (groups) and N m (moments), one sample per
+        cycle; ``attrs['notes']`` lists what was inferred (knee sign flips, kinematic events).
+    """
+    folder = Path(folder)
+    if side not in ("right", "left"):
+        raise Gait2HipInputError(f"unknown side '{side}'.", file=folder, fix="use 'right' or 'left'.")
+    manifest = read_manifest(folder)
+    manifest_path = folder / MANIFEST
+    if mapping_csv is None and (folder / MAPPING_CSV).is_file():
+        mapping_csv = folder / MAPPING_CSV
+    mapping_r = read_mapping_csv(mapping_csv) if mapping_csv is not None else None
+    has_forces = bool(manifest["forces"].iloc[0])
+    has_moments = bool(manifest["id"].iloc[0])
+    groups = MUSCLE_GROUPS_R if side == "right" else MUSCLE_GROUPS_L
+    moments = MOMENTS_R if side == "right" else MOMENTS_L
+    columns = (groups if has_forces else ()) + (moments if has_moments else ())
+    units = (("N",) * len(groups) if has_forces else ()) + (("Nm",) * len(moments) if has_moments else ())
+    X, Y, rows, notes = [], [], [], []
+    for number, row in enumerate(manifest.itertuples(index=False), start=2):
+
+        def path_of(column: str, row=row) -> Path | None:
+            value = _text(getattr(row, column))
+            return folder / value if value else None
+
+        grf_file = path_of("grf")
+        loads = path_of("loads")
+        if loads is None and grf_file is not None and grf_file.with_suffix(".xml").is_file():
+            loads = grf_file.with_suffix(".xml")
+        window = tuple(float(v) if _text(v) else None for v in (row.start, row.end))
+        cycles, x, y, trial_notes = load_trial_cycles(
+            ik=path_of("ik"),
+            side=side,
+            id_file=path_of("id"),
+            forces_file=path_of("forces"),
+            grf_file=grf_file,
+            loads_xml=loads,
+            window=window,
+            mapping_r=mapping_r,
+            n_points=n_points,
+        )
+        notes.extend(trial_notes)
+        trial = _text(row.trial) or Path(_text(row.ik)).stem
+        for k, cycle in enumerate(cycles, start=1):
+            label, spm = _cadence(row.cadence, stride_s=cycle.duration, file=manifest_path, row=number)
+            rows.append(
+                dict(
+                    subject_id=_text(row.subject),
+                    cohort=_text(row.cohort) or "lab",
+                    cadence_label=label,
+                    cadence_spm=spm,
+                    trial_id=f"{trial}_{side[0].upper()}{k}",
+                    side=side,
+                    mass_kg=float(row.mass_kg),
+                    height_m=float(row.height_m) if _text(row.height_m) else np.nan,
+                    source=f"{_text(row.ik)} [{cycle.start:.3f}-{cycle.end:.3f} s, events: {cycle.method}]",
+                    stride_time_s=cycle.duration,
+                )
+            )
+        X.append(x)
+        Y.append(y)
+    return GaitDataset(
+        X=np.concatenate(X),
+        Y=np.concatenate(Y),
+        input_columns=INPUT_ANGLES,
+        target_columns=columns,
+        input_units=("deg",) * len(INPUT_ANGLES),
+        target_units=units,
+        meta=pd.DataFrame(rows),
+        attrs=dict(
+            name=folder.name,
+            source="lab folder",
+            simulated=False,
+            side=side,
+            notes=sorted(set(notes)),
+            path=str(folder),
+        ),
+    )

@@ -1,0 +1,227 @@
+"""gait2hip.data.lab: lab folders built from the shared OpenSim examples → gait cycles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait2hip.data import load_dataset
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.lab import aggregate_muscles, choose_mapping, load_lab_folder
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.opensim import read_storage, write_storage
+
+G2392 = "gait2392-subject01"
+CMC_FORCES = "OutputReference/ResultsCMC/subject01_walk1_Actuation_force.sto"
+
+
+def _link(folder: Path, source: Path, name: str | None = None) -> str:
+    """Symlink a shared file into the lab folder (never copy shared inputs)."""
+    target = folder / (name or source.name)
+    if not target.exists():
+        os.symlink(source, target)
+    return target.name
+
+
+@pytest.fixture(scope="module")
+def g2392_id(examples: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Inverse dynamics of the gait2392 example over 0.5-2.5 s (the reference covers 0.4-1.6 s only)."""
+    osim = pytest.importorskip("opensim", reason="opensim is not installed (pip install 'gait2hip[sim]')")
+
+    osim.Logger.setLevelString("error")
+    osim.Logger.removeFileSink()
+    src = examples / G2392
+    out = tmp_path_factory.mktemp("id")
+    tool = osim.InverseDynamicsTool(str(src / "subject01_Setup_InverseDynamics.xml"))
+    tool.setModelFileName(str(src / "subject01_simbody.osim"))
+    tool.setCoordinatesFileName(str(src / "subject01_walk1_ik.mot"))
+    tool.setExternalLoadsFileName(str(src / "subject01_walk1_grf.xml"))
+    tool.setStartTime(0.5)
+    tool.setEndTime(2.5)
+    tool.setResultsDir(str(out))
+    tool.setOutputGenForceFileName("subject01_walk1_id.sto")
+    assert tool.run()
+    return out / "subject01_walk1_id.sto"
+
+
+def _g2392_folder(
+    folder: Path, examples: Path, id_file: Path, *, grf: bool = True, forces: bool = True
+) -> Path:
+    src = examples / G2392
+    folder.mkdir(parents=True, exist_ok=True)
+    row = dict(
+        subject="subject01",
+        mass_kg=72.6,
+        height_m=1.8034,
+        cohort="healthy",
+        cadence="",
+        ik=_link(folder, src / "subject01_walk1_ik.mot"),
+        id=_link(folder, id_file),
+    )
+    if forces:
+        row["forces"] = _link(folder, src / CMC_FORCES)
+    if grf:
+        row["grf"] = _link(folder, src / "subject01_walk1_grf.mot")
+        _link(folder, src / "subject01_walk1_grf.xml")  # found beside the GRF: maps columns to feet
+    pd.DataFrame([row]).to_csv(folder / "manifest.csv", index=False)
+    return folder
+
+
+def test_gait2392_lab_folder_with_grf(examples: Path, g2392_id: Path, tmp_path: Path) -> None:
+    folder = _g2392_folder(tmp_path / "lab", examples, g2392_id)
+    ds = load_lab_folder(folder)
+    # README: the only complete cycle covered by IK, GRF and CMC forces is RIGHT 0.618 -> 1.853 s
+    assert len(ds) == 1 and ds.n_timepoints == 101
+    assert ds.target_columns == MUSCLE_GROUPS_R + MOMENTS_R
+    assert ds.target_units == ("N",) * 14 + ("Nm",) * 3
+    meta = ds.meta.iloc[0]
+    assert meta["side"] == "right" and meta["subject_id"] == "subject01" and meta["mass_kg"] == 72.6
+    assert meta["stride_time_s"] == pytest.approx(1.235, abs=0.004)
+    assert meta["cadence_spm"] == pytest.approx(120 / 1.235, abs=0.5)
+    assert "events: grf" in meta["source"] and meta["trial_id"] == "subject01_walk1_ik_R1"
+    # the values are the files' values at the cycle's start and end
+    start, end = 0.618, 1.852
+    ik = read_storage(examples / G2392 / "subject01_walk1_ik.mot").data
+    hip = np.interp([start, end], ik.index, ik["hip_flexion_r"])
+    np.testing.assert_allclose(ds.X[0, [0, -1], INPUT_ANGLES.index("hip_flexion_r")], hip, atol=0.2)
+    knee = -np.interp(start, ik.index, ik["knee_angle_r"])  # gait2392 knee sign flipped
+    assert ds.X[0, 0, INPUT_ANGLES.index("knee_angle_r")] == pytest.approx(knee, abs=0.5)
+    cmc = read_storage(examples / G2392 / CMC_FORCES).data
+    glmax = cmc[["glut_max1_r", "glut_max2_r", "glut_max3_r"]].sum(axis=1)
+    mid = start + 0.5 * (end - start)
+    glmax_mid = ds.Y[0, 50, MUSCLE_GROUPS_R.index("glmax_r")]
+    assert glmax_mid == pytest.approx(np.interp(mid, glmax.index, glmax), rel=0.02, abs=2.0)
+    ident = read_storage(g2392_id).data
+    np.testing.assert_allclose(
+        ds.Y[0, 50, 14], np.interp(mid, ident.index, ident["hip_flexion_r_moment"]), rtol=0.02, atol=0.5
+    )
+    assert any("gait2392 convention" in note for note in ds.attrs["notes"])
+    assert load_dataset(folder).target_columns == ds.target_columns  # via the generic entry point
+
+
+def test_left_cycles_from_kinematics_only(examples: Path, g2392_id: Path, tmp_path: Path) -> None:
+    folder = _g2392_folder(tmp_path / "lab", examples, g2392_id, grf=False, forces=False)
+    ds = load_lab_folder(folder, side="left")
+    # force plate: left heel strikes 1.247 and 2.460 s; kinematics land within a few hundredths
+    assert len(ds) == 1 and ds.target_columns == MOMENTS_L and ds.target_units == ("Nm",) * 3
+    assert ds.meta["side"].tolist() == ["left"] and "events: kinematics" in ds.meta["source"].iloc[0]
+    assert ds.meta["stride_time_s"].iloc[0] == pytest.approx(1.213, abs=0.05)
+    assert any("from kinematics" in note for note in ds.attrs["notes"])
+    with pytest.raises(Gait2HipInputError, match="too short for one complete gait cycle") as info:
+        load_lab_folder(folder, side="right")  # right: only one kinematic heel strike inside 0.5-2.5 s
+    assert info.value.file.endswith("subject01_walk1_ik.mot")
+
+
+def test_moco_example_has_no_complete_cycle(examples: Path, tmp_path: Path) -> None:
+    src = examples / "moco-3d-walking"
+    folder = tmp_path / "moco"
+    folder.mkdir()
+    pd.DataFrame(
+        [
+            dict(
+                subject="subject_walk",
+                mass_kg=85.27,
+                height_m=1.829,
+                ik=_link(folder, src / "coordinates.sto"),
+                id=_link(folder, src / "id_walk.sto"),
+                grf=_link(folder, src / "grf_walk.mot"),
+            )
+        ]
+    ).to_csv(folder / "manifest.csv", index=False)
+    # README: kinematics span 0.45-1.799 s; right heel strikes 0.267, 1.4115; left 0.836 only
+    with pytest.raises(Gait2HipInputError, match="too short") as info:
+        load_lab_folder(folder)
+    assert "0.450" in str(info.value) and "1.799" in str(info.value)
+    assert info.value.file.endswith("coordinates.sto")
+
+
+def test_unknown_muscle_names_and_mapping_override(examples: Path, tmp_path: Path) -> None:
+    cmc = read_storage(examples / G2392 / CMC_FORCES).data
+    renamed = cmc.rename(columns={"glut_max1_r": "gmax_a_r", "glut_max2_r": "gmax_b_r"})
+    with pytest.raises(Gait2HipInputError, match="unknown muscle names") as info:
+        choose_mapping(list(renamed.columns), side="right", file="forces.sto")
+    assert info.value.column == "glut_max1_r" and info.value.file == "forces.sto"
+    mapping = dict(choose_mapping(list(cmc.columns), side="right"))
+    mapping["glmax_r"] = ("gmax_a_r", "gmax_b_r", "glut_max3_r")
+    grouped = aggregate_muscles(
+        renamed, choose_mapping(list(renamed.columns), side="right", mapping_r=mapping)
+    )
+    np.testing.assert_allclose(
+        grouped["glmax_r"], cmc[["glut_max1_r", "glut_max2_r", "glut_max3_r"]].sum(axis=1), rtol=1e-12
+    )
+    left = choose_mapping(list(cmc.columns), side="left")
+    assert left["iliopsoas_l"] == ("iliacus_l", "psoas_l")
+
+
+def test_mapping_csv_in_the_folder(examples: Path, tmp_path: Path) -> None:
+    """A lab with renamed muscles works once muscle_groups.csv maps them."""
+    src = examples / G2392
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    cmc = read_storage(src / CMC_FORCES)
+    cmc.data = cmc.data.rename(columns={"glut_max1_r": "gmax_a_r"})
+    write_storage(folder / "forces.sto", cmc)
+    table = choose_mapping(list(read_storage(src / CMC_FORCES).columns), side="right")
+    rows = [(g, "gmax_a_r" if m == "glut_max1_r" else m) for g, ms in table.items() for m in ms]
+    pd.DataFrame(rows, columns=["group", "muscle"]).to_csv(folder / "muscle_groups.csv", index=False)
+    pd.DataFrame(
+        [
+            dict(
+                subject="s1",
+                mass_kg=72.6,
+                ik=_link(folder, src / "subject01_walk1_ik.mot"),
+                forces="forces.sto",
+                grf=_link(folder, src / "subject01_walk1_grf.mot"),
+                loads=_link(folder, src / "subject01_walk1_grf.xml"),
+                cadence="med",
+            )
+        ]
+    ).to_csv(folder / "manifest.csv", index=False)
+    ds = load_lab_folder(folder)
+    assert ds.target_columns == MUSCLE_GROUPS_R and len(ds) == 1
+    assert ds.meta["cadence_label"].iloc[0] == "med" and ds.meta["cadence_spm"].iloc[0] == 115.0
+    (folder / "muscle_groups.csv").write_text("group,muscle\nglutmax_r,gmax_a_r\n")
+    with pytest.raises(Gait2HipInputError, match="unknown muscle group 'glutmax_r'") as info:
+        load_lab_folder(folder)
+    assert info.value.column == "group" and "glmax_r" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("row", "column", "message"),
+    [
+        (dict(mass_kg="0"), "mass_kg", "missing or ≤ 0"),
+        (dict(mass_kg=""), "mass_kg", "missing or ≤ 0"),
+        (dict(mass_kg="-3"), "mass_kg", "missing or ≤ 0"),
+        (dict(ik="absent.mot"), "ik", "not found"),
+        (dict(weight="70"), "weight", "unknown manifest column"),
+        (dict(height_m="tall"), "height_m", "not a number"),
+    ],
+)
+def test_bad_manifests(examples: Path, tmp_path: Path, row: dict, column: str, message: str) -> None:
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    base = dict(
+        subject="s1",
+        mass_kg="70",
+        ik=_link(folder, examples / G2392 / "subject01_walk1_ik.mot"),
+        id="",
+        forces="",
+    )
+    base["id"] = _link(
+        folder, examples / G2392 / "OutputReference/ResultsInverseDynamics/InverseDynamicsOutput.sto"
+    )
+    base.update(row)
+    pd.DataFrame([base]).to_csv(folder / "manifest.csv", index=False)
+    with pytest.raises(Gait2HipInputError, match=message) as info:
+        load_lab_folder(folder)
+    assert info.value.column == column and info.value.file == str(folder / "manifest.csv")
+
+
+def test_no_manifest(tmp_path: Path) -> None:
+    with pytest.raises(Gait2HipInputError, match=r"no manifest\.csv") as info:
+        load_lab_folder(tmp_path)
+    assert info.value.file == str(tmp_path)
