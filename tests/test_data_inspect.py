@@ -1,0 +1,95 @@
+"""gait2hip.data.inspect and `gait2hip data inspect` on a release pair, a gait2hip NPZ and a lab folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+from gait2hip.cli import app
+from gait2hip.data import default_dataset_path
+from gait2hip.data.inspect import inspect_dataset, summarize
+from gait2hip.data.release import load_release
+from gait2hip.data.synthetic import synthetic_dataset, write_synthetic_release
+
+runner = CliRunner()
+
+
+def test_cli_on_release_pair(tmp_path: Path) -> None:
+    mf, _ = write_synthetic_release(tmp_path, n_subjects=3, trials_per_cadence=2)
+    result = runner.invoke(app, ["data", "inspect", str(mf)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "Gait2Hip-60 release NPZ" in out and "18 × 180 time points" in out
+    assert "3: H01, H02, H03" in out and "fast: 6, med: 6, slow: 6" in out
+    assert "hip_flexion_r_moment" in out and "glmax_r" in out and "Nm" in out
+    assert "merged Gait2Hip_MF60.npz + Gait2Hip_JM60.npz" in out
+    assert "no warnings" in out
+
+
+def test_cli_on_lab_folder(examples: Path, tmp_path: Path) -> None:
+    src = examples / "gait2392-subject01"
+    names = {}
+    for key, rel in dict(
+        ik="subject01_walk1_ik.mot",
+        forces="OutputReference/ResultsCMC/subject01_walk1_Actuation_force.sto",
+        grf="subject01_walk1_grf.mot",
+        loads="subject01_walk1_grf.xml",
+    ).items():
+        os.symlink(src / rel, tmp_path / Path(rel).name)
+        names[key] = Path(rel).name
+    pd.DataFrame(
+        [dict(subject="subject01", mass_kg=72.6, height_m=1.8034, cohort="healthy", **names)]
+    ).to_csv(tmp_path / "manifest.csv", index=False)
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "lab folder" in out and "1 × 101 time points" in out and "1: subject01" in out
+    assert "right: 1" in out and "healthy: 1" in out and "72.6–72.6 kg" in out
+    assert "gait2392 convention" in out  # the knee flip is reported
+    assert "1 subject(s) with a single trial: subject01" in out
+
+
+def test_cli_bad_input_is_one_red_line(tmp_path: Path) -> None:
+    (tmp_path / "manifest.csv").write_text("subject,mass_kg,ik,id\ns1,0,a.mot,b.sto\n")
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    if not default_dataset_path(required=False).exists():
+        result = runner.invoke(app, ["data", "inspect", "default"])
+        assert result.exit_code == 2 and "not been generated" in result.output
+
+
+def test_warnings(tmp_path: Path) -> None:
+    ds = synthetic_dataset(n_subjects=3, trials_per_cadence=1)
+    meta = ds.meta.copy()
+    meta.loc[meta["subject_id"] == "H02", "mass_kg"] = 250.0
+    meta.loc[meta["subject_id"] == "H03", "height_m"] = 172.0
+    X = ds.X.copy()
+    X[0, 3, 0] = np.nan
+    odd = ds._replace(X=np.radians(X), meta=meta)
+    odd.take([0, 3, 6]).save(tmp_path / "odd.npz")
+    ins = inspect_dataset(tmp_path / "odd.npz")
+    text = "\n".join(ins.warnings)
+    assert "labelled 'deg' but their values look like radians" in text
+    assert "hip_flexion_r: 1 NaN/inf" in text
+    assert "body mass outside 30–200 kg for subject(s) H02" in text
+    assert "height outside 1.2–2.2 m for subject(s) H03" in text
+    assert "3 subject(s) with a single trial" in text
+    assert "SYNTHETIC" in text
+    assert ins.kind == "gait2hip NPZ" and ins.n_samples == 3
+
+
+def test_summary_counts(tmp_path: Path) -> None:
+    mf, jm = write_synthetic_release(tmp_path, n_subjects=2, trials_per_cadence=2)
+    ins = summarize(load_release(mf_path=mf, jm_path=jm))
+    assert ins.trials_per_subject == {"H01": 6, "H02": 6} and ins.n_trials == 12
+    assert [c.name for c in ins.targets][-3:] == [
+        "hip_flexion_r_moment",
+        "hip_adduction_r_moment",
+        "hip_rotation_r_moment",
+    ]
+    assert not ins.simulated and not ins.mass_normalized
