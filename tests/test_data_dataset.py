@@ -1,0 +1,130 @@
+"""gait2hip.data.dataset: units travel with the data; selection, concatenation, NPZ round trip."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.dataset import META_COLUMNS, GaitDataset
+from gait2hip.data.synthetic import synthetic_dataset
+from gait2hip.errors import Gait2HipInputError
+
+
+@pytest.fixture()
+def ds() -> GaitDataset:
+    return synthetic_dataset(n_subjects=3, trials_per_cadence=2, n_timepoints=21, seed=2)
+
+
+def test_mass_normalisation_happens_once(ds: GaitDataset) -> None:
+    per_kg = ds.normalized_by_mass()
+    assert per_kg.target_units == ("N/kg",) * 14 + ("Nm/kg",) * 3 and per_kg.mass_normalized
+    mass = ds.meta["mass_kg"].to_numpy()[:, None, None]
+    np.testing.assert_allclose(per_kg.Y, ds.Y / mass, rtol=1e-6)
+    with pytest.raises(Gait2HipInputError, match="already normalised") as info:
+        per_kg.normalized_by_mass()
+    assert "divide by mass again" in str(info.value)
+    back = per_kg.denormalized_by_mass()
+    assert back.target_units == ds.target_units
+    np.testing.assert_allclose(back.Y, ds.Y, rtol=1e-5)
+    with pytest.raises(Gait2HipInputError, match="not normalised"):
+        ds.denormalized_by_mass()
+    # the unit survives a save / load, so a reloaded per-kg dataset still refuses a second division
+    assert not ds.mass_normalized
+
+
+def test_units_survive_save_load(ds: GaitDataset, tmp_path: Path) -> None:
+    per_kg = ds.normalized_by_mass()
+    loaded = GaitDataset.load(per_kg.save(tmp_path / "d.npz"))
+    assert loaded.target_units == per_kg.target_units
+    with pytest.raises(Gait2HipInputError, match="already normalised"):
+        loaded.normalized_by_mass()
+
+
+def test_save_load_round_trip(ds: GaitDataset, tmp_path: Path) -> None:
+    path = ds.save(tmp_path / "sub" / "d.npz")
+    back = GaitDataset.load(path)
+    np.testing.assert_array_equal(back.X, ds.X)
+    np.testing.assert_array_equal(back.Y, ds.Y)
+    assert back.input_columns == INPUT_ANGLES and back.target_columns == MUSCLE_GROUPS_R + MOMENTS_R
+    pd.testing.assert_frame_equal(back.meta[list(META_COLUMNS)], ds.meta[list(META_COLUMNS)])
+    assert back.attrs["simulated"] is True and back.attrs["path"] == str(path)
+    with np.load(path, allow_pickle=False) as npz:  # no pickled objects; the release keys are there
+        assert {"X", "Y", "subject_id", "height_m", "weight_kg", "speed_label", "in_cols", "out_cols"} <= set(
+            npz.files
+        )
+        assert int(npz["layout_version"]) == 1
+    assert not list(tmp_path.glob("**/*.tmp*"))  # written atomically
+
+
+def test_selection(ds: GaitDataset) -> None:
+    slow = ds.select(cadences="slow")
+    assert len(slow) == 6 and set(slow.meta["cadence_label"]) == {"slow"}
+    two = ds.select(subjects=["H01", "H03"], cadences=["fast", "med"])
+    assert len(two) == 8 and two.subjects == ["H01", "H03"]
+    assert len(ds.select(cohorts="synthetic", sides="right")) == len(ds)
+    assert len(ds.select(subjects="nobody")) == 0
+    forces = ds.select_targets(["glmed_r", "hip_flexion_r_moment"])
+    assert forces.target_columns == ("glmed_r", "hip_flexion_r_moment") and forces.target_units == ("N", "Nm")
+    np.testing.assert_array_equal(forces.Y[:, :, 1], ds.Y[:, :, 14])
+    hips = ds.select_inputs(["hip_flexion_r", "hip_flexion_l"])
+    assert hips.X.shape[2] == 2
+    with pytest.raises(Gait2HipInputError, match="not in this dataset") as info:
+        ds.select_targets(["glmax"])
+    assert info.value.column == "glmax"
+    taken = ds.take(np.array([5, 0]))
+    np.testing.assert_array_equal(taken.X[1], ds.X[0])
+    assert taken.meta["trial_id"].tolist() == [ds.meta["trial_id"][5], ds.meta["trial_id"][0]]
+
+
+def test_concat(ds: GaitDataset) -> None:
+    both = GaitDataset.concat([ds.select(subjects="H01"), ds.select(subjects="H02")])
+    assert len(both) == 12 and both.subjects == ["H01", "H02"]
+    with pytest.raises(Gait2HipInputError, match="target_units differ"):
+        GaitDataset.concat([ds, ds.normalized_by_mass()])
+    with pytest.raises(Gait2HipInputError, match="21- and 11-point cycles"):
+        GaitDataset.concat([ds, synthetic_dataset(n_subjects=1, trials_per_cadence=1, n_timepoints=11)])
+
+
+def test_degrees(ds: GaitDataset) -> None:
+    rad = ds._replace(X=np.radians(ds.X), input_units=("rad",) * 10)
+    np.testing.assert_allclose(rad.inputs_in_degrees().X, ds.X, rtol=1e-5)
+    assert ds.inputs_in_degrees() is ds
+
+
+@pytest.mark.parametrize("mass", [0.0, -1.0, np.nan])
+def test_bad_mass(ds: GaitDataset, mass: float) -> None:
+    meta = ds.meta.copy()
+    meta.loc[3, "mass_kg"] = mass
+    with pytest.raises(Gait2HipInputError, match="missing or ≤ 0") as info:
+        ds._replace(meta=meta)
+    assert info.value.column == "mass_kg"
+
+
+def test_bad_construction(ds: GaitDataset, tmp_path: Path) -> None:
+    fields = dict(
+        X=ds.X, Y=ds.Y, input_columns=ds.input_columns, target_columns=ds.target_columns,
+        input_units=ds.input_units, target_units=ds.target_units, meta=ds.meta,
+    )  # fmt: skip
+    with pytest.raises(Gait2HipInputError, match="unknown angle unit"):
+        GaitDataset(**{**fields, "input_units": ("degrees",) * 10})
+    with pytest.raises(Gait2HipInputError, match="unknown target unit"):
+        GaitDataset(**{**fields, "target_units": ("kN",) * 17})
+    with pytest.raises(Gait2HipInputError, match="disagree"):
+        GaitDataset(**{**fields, "Y": ds.Y[:-1]})
+    with pytest.raises(Gait2HipInputError, match="duplicate"):
+        GaitDataset(**{**fields, "input_columns": ("hip_flexion_r",) * 10})
+    with pytest.raises(Gait2HipInputError, match="required metadata") as info:
+        GaitDataset(**{**fields, "meta": ds.meta.drop(columns=["mass_kg"])})
+    assert info.value.column == "mass_kg"
+    with pytest.raises(Gait2HipInputError, match="metadata has"):
+        GaitDataset(**{**fields, "meta": ds.meta.iloc[:-1]})
+    np.savez(tmp_path / "x.npz", X=ds.X)
+    with pytest.raises(Gait2HipInputError, match="key missing") as info:
+        GaitDataset.load(tmp_path / "x.npz")
+    assert info.value.column == "Y"
+    with pytest.raises(Gait2HipInputError, match="not found"):
+        GaitDataset.load(tmp_path / "absent.npz")
