@@ -242,6 +242,8 @@ def run_static_optimization(
     lowpass_hz: float | None = None,
     in_degrees: bool | None = None,
     reserves: ReserveConfig = ReserveConfig(),
+    convergence_criterion: float = 1e-4,
+    max_iterations: int = 100,
     out_dir: str | Path | None = None,
 ) -> SOResult:
     """Muscle forces by static optimisation.
@@ -266,6 +268,9 @@ def run_static_optimization(
         Unit of DataFrame angles when there is no header.
     reserves
         Optimal forces of the added reserve / residual actuators.
+    convergence_criterion, max_iterations
+        IPOPT settings of the 'opensim' solver (OpenSim's defaults: 1e-4, 100). The fast
+        solver solves each frame exactly and ignores them.
     out_dir
         Also write ``so_force.sto`` and ``so_activation.sto`` here.
 
@@ -303,6 +308,8 @@ def run_static_optimization(
             lowpass_hz=lowpass_hz,
             in_degrees=in_degrees,
             reserves=reserves,
+            convergence_criterion=convergence_criterion,
+            max_iterations=max_iterations,
         )
     result.elapsed_s = time.perf_counter() - started
     if out_dir is not None:
@@ -330,6 +337,8 @@ def _run_opensim_so(
     lowpass_hz: float | None,
     in_degrees: bool | None,
     reserves: ReserveConfig,
+    convergence_criterion: float,
+    max_iterations: int,
 ) -> SOResult:
     from gait2hip.sim.inverse_dynamics import external_loads_file
 
@@ -359,8 +368,8 @@ def _run_opensim_so(
         analysis.setUseModelForceSet(True)
         analysis.setActivationExponent(2.0)
         analysis.setUseMusclePhysiology(True)
-        analysis.setConvergenceCriterion(1e-4)
-        analysis.setMaxIterations(100)
+        analysis.setConvergenceCriterion(float(convergence_criterion))
+        analysis.setMaxIterations(int(max_iterations))
         tool.getAnalysisSet().cloneAndAppend(analysis)
         setup = folder / "analyze_setup.xml"
         tool.printToXML(str(setup))

@@ -1,0 +1,499 @@
+"""gait2hip's static-optimisation solver: OpenSim's SO problem, solved exactly and fast.
+
+Same problem as OpenSim 4's StaticOptimization (see :mod:`gait2hip.sim.static_optimization`
+for the formulation); what changes is how it is solved:
+
+1. Kinematics are processed exactly like the AnalyzeTool does (padded IIR low-pass, quintic
+   GCV splines for speeds, splines of the speeds for accelerations), with OpenSim's own
+   ``Storage`` / ``GCVSplineSet``, so both solvers balance the same accelerations.
+2. Per frame, OpenSim gives the inverse-dynamics generalized forces with every actuator
+   off (``InverseDynamicsSolver``, external loads on), each muscle's rigid-tendon active
+   force at full activation (``calcInextensibleTendonActiveFiberForce(s, 1)``, as SO uses)
+   and its moment arms, from central differences of the muscle-tendon lengths along the
+   model's constraint manifold (dependent coupled coordinates follow their coupler), only
+   for the muscle–coordinate pairs that exist (found once per model and cached).
+3. The per-frame problem ``min Σ x² s.t. A x = τ, lo ≤ x ≤ hi`` is a strictly convex QP.
+   Its dual is smooth and piecewise quadratic; a semismooth Newton method with Armijo
+   backtracking solves it for all frames at once (batched numpy linear algebra): the
+   primal solution is ``x = clip(Aᵀλ, lo, hi)``, exact up to round-off, no tolerance to tune.
+   Legs, trunk and pelvis share no variables, so the batched system is block-diagonal in
+   effect and every frame converges in a handful of iterations.
+
+The frame loop that calls OpenSim is the only Python loop; the solve itself is
+vectorised. Loaded models (with their reserves and moment-arm sparsity) are cached per
+model file, so a batch over many trials of one subject pays the set-up once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.opensim import read_storage, write_storage
+from gait2hip.sim.opensim_env import (
+    coordinate_table,
+    filter_time_range,
+    import_opensim,
+    load_model,
+)
+from gait2hip.sim.static_optimization import (
+    ReserveConfig,
+    SOResult,
+    add_reserve_actuators,
+    free_coordinates,
+)
+
+#: Central-difference step for moment arms (rad or m). Path lengths are smooth; the
+#: truncation error O(h²) is far below the optimiser tolerance of OpenSim's own SO.
+MOMENT_ARM_STEP = 1e-5
+
+
+# ------------------------------------------------------------------------ the QP
+def solve_min_squares_qp(
+    A: np.ndarray,
+    b: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    *,
+    max_iterations: int = 100,
+    tolerance: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``min ½‖x‖² s.t. A x = b, lower ≤ x ≤ upper`` for a batch of problems.
+
+    Parameters
+    ----------
+    A
+        [F, m, n] constraint matrices (F problems, m equalities, n variables).
+    b
+        [F, m] right-hand sides.
+    lower, upper
+        [n] or [F, n] bounds (±inf allowed).
+    max_iterations
+        Newton iterations at most.
+    tolerance
+        Stop when every residual ‖A x − b‖∞ ≤ tolerance · (1 + ‖b‖∞).
+
+    Returns
+    -------
+    x, violation
+        [F, n] solutions and [F] final ‖A x − b‖∞ (≈ 0 unless a problem is infeasible).
+
+    Notes
+    -----
+    Dual: minimise θ(λ) = Σᵢ ψᵢ((Aᵀλ)ᵢ) − bᵀλ with ψ(v) = v·c − c²/2, c = clip(v, lo, hi);
+    ∇θ = A c − b and the generalised Hessian is A D Aᵀ, D the indicator of free variables.
+    """
+    A = np.asarray(A, dtype=float)
+    b = np.asarray(b, dtype=float)
+    F, m, n = A.shape
+    lower = np.broadcast_to(np.asarray(lower, dtype=float), (F, n))
+    upper = np.broadcast_to(np.asarray(upper, dtype=float), (F, n))
+    At = np.swapaxes(A, 1, 2)
+    scale = 1.0 + np.abs(b).max(axis=1)
+    ridge = 1e-13 * np.maximum(np.einsum("fmn,fmn->fm", A, A).max(axis=1), 1.0)
+
+    def dual(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        v = np.einsum("fnm,fm->fn", At, lam)
+        c = np.clip(v, lower, upper)
+        theta = np.sum(v * c - 0.5 * c * c, axis=1) - np.sum(b * lam, axis=1)
+        return v, c, theta
+
+    lam = np.zeros((F, m))
+    v, x, theta = dual(lam)
+    for _ in range(max_iterations):
+        residual = np.einsum("fmn,fn->fm", A, x) - b
+        active = np.abs(residual).max(axis=1) > tolerance * scale
+        if not active.any():
+            break
+        free = ((v > lower) & (v < upper)).astype(float)
+        H = np.einsum("fmn,fn,fkn->fmk", A, free, A) + ridge[:, None, None] * np.eye(m)
+        step = -np.linalg.solve(H, residual[..., None])[..., 0]
+        step[~active] = 0.0
+        slope = np.sum(residual * step, axis=1)
+        t = np.ones(F)
+        for _ in range(40):
+            candidate = lam + t[:, None] * step
+            v_new, x_new, theta_new = dual(candidate)
+            ok = (theta_new <= theta + 1e-4 * t * slope + 1e-14 * np.abs(theta)) | ~active
+            if ok.all():
+                break
+            t = np.where(ok, t, 0.5 * t)
+        lam, v, x, theta = candidate, v_new, x_new, theta_new
+    violation = np.abs(np.einsum("fmn,fn->fm", A, x) - b).max(axis=1)
+    return x, violation
+
+
+# ------------------------------------------------------------------------ cached model
+@dataclass
+class _PreparedModel:
+    model: Any
+    state: Any
+    reserves: dict[str, str]
+    actuators: list[str]
+    muscles: list[str]
+    free: list[str]
+    lower: np.ndarray
+    upper: np.ndarray
+    optimal_force: np.ndarray
+    actuator_coordinate: dict[str, int]
+    spans: dict[str, list[int]]
+    couplers: list[tuple[str, list[str], Any]]
+
+
+_MODEL_CACHE: dict[tuple, _PreparedModel] = {}
+
+
+def _model_key(model: str | Path | Any, config: ReserveConfig, loads_key: str) -> tuple | None:
+    if isinstance(model, (str, Path)):
+        path = Path(model).resolve()
+        if path.is_file():
+            stat = path.stat()
+            return (str(path), stat.st_mtime_ns, stat.st_size, config, loads_key)
+    return None
+
+
+def _couplers(model: Any) -> list[tuple[str, list[str], Any]]:
+    osim = import_opensim()
+    found = []
+    constraints = model.getConstraintSet()
+    for i in range(constraints.getSize()):
+        coupler = osim.CoordinateCouplerConstraint.safeDownCast(constraints.get(i))
+        if coupler is None or not coupler.get_isEnforced():
+            continue
+        names = coupler.getIndependentCoordinateNames()
+        found.append(
+            (
+                coupler.getDependentCoordinateName(),
+                [names.get(k) for k in range(names.getSize())],
+                coupler.getFunction(),
+            )
+        )
+    return found
+
+
+def _apply_couplers(prepared: _PreparedModel, state: Any) -> None:
+    osim = import_opensim()
+    coords = prepared.model.getCoordinateSet()
+    for dependent, independent, function in prepared.couplers:
+        values = osim.Vector([float(coords.get(n).getValue(state)) for n in independent])
+        coords.get(dependent).setValue(state, function.calcValue(values), False)
+
+
+def _spans(prepared: _PreparedModel, *, coordinates: list[str]) -> dict[str, list[int]]:
+    """Muscle indices whose length depends on each coordinate (two test poses)."""
+    model, state = prepared.model, prepared.state
+    coords = model.getCoordinateSet()
+    muscles = model.getMuscles()
+    spans: dict[str, set[int]] = {name: set() for name in coordinates}
+    for pose in (0.0, 0.35):
+        for name in coordinates:
+            coord = coords.get(name)
+            value = 0.0
+            if pose and coord.getMotionType() == coord.Rotational:
+                value = float(np.clip(pose, coord.getRangeMin(), coord.getRangeMax()))
+            coord.setValue(state, value if pose else coord.getDefaultValue(), False)
+        _apply_couplers(prepared, state)
+        for name in coordinates:
+            coord = coords.get(name)
+            base = coord.getValue(state)
+            lengths = []
+            for sign in (1.0, -1.0):
+                coord.setValue(state, base + sign * 1e-4, False)
+                _apply_couplers(prepared, state)
+                model.realizePosition(state)
+                lengths.append(np.array([muscles.get(i).getLength(state) for i in range(muscles.getSize())]))
+            coord.setValue(state, base, False)
+            _apply_couplers(prepared, state)
+            spans[name].update(np.flatnonzero(np.abs(lengths[0] - lengths[1]) > 1e-10).tolist())
+    return {name: sorted(indices) for name, indices in spans.items() if indices}
+
+
+def _prepare(
+    model: str | Path | Any, *, external_loads: Path | None, config: ReserveConfig
+) -> _PreparedModel:
+    osim = import_opensim()
+    key = _model_key(model, config, str(external_loads))
+    if key is not None and key in _MODEL_CACHE:
+        return _MODEL_CACHE[key]
+    loaded = load_model(model)
+    reserves = add_reserve_actuators(loaded, config=config)
+    if external_loads is not None:
+        loads = osim.ExternalLoads(str(external_loads), True)
+        loaded.addModelComponent(loads)
+    state = loaded.initSystem()
+    free = free_coordinates(loaded, state)
+    forces = loaded.getForceSet()
+    actuators, lower, upper, optimal, act_coord = [], [], [], [], {}
+    muscles = []
+    for i in range(forces.getSize()):
+        actuator = osim.ScalarActuator.safeDownCast(forces.get(i))
+        if actuator is None or not actuator.get_appliesForce():
+            continue
+        name = actuator.getName()
+        actuators.append(name)
+        lower.append(actuator.getMinControl())
+        upper.append(actuator.getMaxControl())
+        muscle = osim.Muscle.safeDownCast(forces.get(i))
+        coordinate_actuator = osim.CoordinateActuator.safeDownCast(forces.get(i))
+        if muscle is not None:
+            muscles.append(name)
+            optimal.append(np.nan)
+        elif coordinate_actuator is not None:
+            coordinate = coordinate_actuator.get_coordinate()
+            if coordinate in free:
+                act_coord[name] = free.index(coordinate)
+            optimal.append(coordinate_actuator.getOptimalForce())
+        else:
+            raise Gait2HipInputError(
+                f"actuator '{name}' ({forces.get(i).getConcreteClassName()}) is neither a muscle nor a "
+                "CoordinateActuator; the fast solver does not model it.",
+                fix="use --solver opensim for this model.",
+            )
+    prepared = _PreparedModel(
+        model=loaded,
+        state=state,
+        reserves=reserves,
+        actuators=actuators,
+        muscles=muscles,
+        free=free,
+        lower=np.array(lower, dtype=float),
+        upper=np.array(upper, dtype=float),
+        optimal_force=np.array(optimal, dtype=float),
+        actuator_coordinate=act_coord,
+        spans={},
+        couplers=_couplers(loaded),
+    )
+    prepared.spans = _spans(prepared, coordinates=free)
+    if key is not None:
+        _MODEL_CACHE[key] = prepared
+    return prepared
+
+
+# ------------------------------------------------------------------------ kinematics
+def _storage_frame(storage: Any) -> pd.DataFrame:
+    osim = import_opensim()
+    labels = storage.getColumnLabels()
+    times = osim.ArrayDouble()
+    storage.getTimeColumn(times)
+    columns = {}
+    for i in range(1, labels.getSize()):
+        column = osim.ArrayDouble()
+        # The start-time argument defaults to 0, which would drop padded (negative-time) rows.
+        storage.getDataColumn(labels.get(i), column, -1e30)
+        columns[labels.get(i)] = column.getAsVector().to_numpy().copy()
+    return pd.DataFrame(columns, index=pd.Index(times.getAsVector().to_numpy().copy(), name="time"))
+
+
+def analyze_tool_kinematics(
+    table: pd.DataFrame, *, lowpass_hz: float | None, folder: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """q, u, u̇ exactly as OpenSim's AnalyzeTool + StaticOptimization derive them.
+
+    Padded IIR low-pass (if asked), quintic GCV splines of q for u, quintic GCV splines
+    of u for u̇, all at the (padded) sample times.
+    """
+    osim = import_opensim()
+    source = write_storage(folder / "q_input.sto", table, name="Coordinates", in_degrees=False)
+    storage = osim.Storage(str(source))
+    if lowpass_hz is not None:
+        storage.pad(storage.getSize() // 2)
+        storage.lowpassIIR(float(lowpass_hz))
+    q = _storage_frame(storage)
+    speeds = osim.GCVSplineSet(5, storage).constructStorage(1)
+    u = _storage_frame(speeds)
+    udot = _storage_frame(osim.GCVSplineSet(5, speeds).constructStorage(1))
+    u.index, udot.index = q.index, q.index
+    return q, u, udot
+
+
+# ------------------------------------------------------------------------ per-frame terms
+def _frame_terms(
+    prepared: _PreparedModel, q: pd.DataFrame, u: pd.DataFrame, udot: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per frame: target generalized forces [F, m], muscle max active forces [F, nm],
+    moment arms [F, m, nm] (on free coordinates, along the constraint manifold)."""
+    osim = import_opensim()
+    model, state = prepared.model, prepared.state
+    coords = model.getCoordinateSet()
+    muscles = model.getMuscles()
+    muscle_objects = [muscles.get(name) for name in prepared.muscles]
+    muscle_index = {name: i for i, name in enumerate(prepared.muscles)}
+    model_muscle_order = [muscle_index[muscles.get(i).getName()] for i in range(muscles.getSize())]
+    forces = model.getForceSet()
+    for name in prepared.actuators:
+        forces.get(name).setAppliesForce(state, False)
+    solver = osim.InverseDynamicsSolver(model)
+    names = list(q.columns)
+    coordinate_objects = [coords.get(n) for n in names]
+    speed_order = _speed_order(model, state, names)
+    free_index = {name: names.index(name) for name in prepared.free}
+    # Generalized forces of coupled dependents fold onto their independent coordinates.
+    fold = np.zeros((len(prepared.free), len(names)))
+    for k, name in enumerate(prepared.free):
+        fold[k, free_index[name]] = 1.0
+    n_frames, n_free, n_muscles = len(q), len(prepared.free), len(prepared.muscles)
+    tau = np.empty((n_frames, n_free))
+    fmax = np.empty((n_frames, n_muscles))
+    arms = np.zeros((n_frames, n_free, n_muscles))
+    q_values, u_values, a_values = q.to_numpy(), u.to_numpy(), udot.to_numpy()
+    for f in range(n_frames):
+        state.setTime(float(q.index[f]))
+        for c, coord in enumerate(coordinate_objects):
+            coord.setValue(state, float(q_values[f, c]), False)
+            coord.setSpeedValue(state, float(u_values[f, c]))
+        model.realizeVelocity(state)
+        for j, muscle in enumerate(muscle_objects):
+            fmax[f, j] = muscle.calcInextensibleTendonActiveFiberForce(state, 1.0)
+        udot_vector = osim.Vector([float(a_values[f, c]) for c in speed_order])
+        generalized = solver.solve(state, udot_vector)
+        generalized = np.array([generalized.get(i) for i in range(generalized.size())])
+        by_coordinate = generalized[speed_order_inverse(speed_order)]
+        slopes = _coupler_slopes(prepared, state, names)
+        tau[f] = fold @ by_coordinate + slopes @ by_coordinate
+        arms[f] = _moment_arms(prepared, state, model_muscle_order)
+    return tau, fmax, arms
+
+
+def speed_order_inverse(order: list[int]) -> np.ndarray:
+    """Permutation taking state-u order back to table-column order."""
+    inverse = np.empty(len(order), dtype=int)
+    inverse[np.asarray(order)] = np.arange(len(order))
+    return inverse
+
+
+def _speed_order(model: Any, state: Any, names: list[str]) -> list[int]:
+    """For each mobility (state u index), the table column of its coordinate.
+
+    Found by probing: nudge one coordinate's speed and see which u slot moves (the
+    tree order is not exposed to Python).
+    """
+    coords = model.getCoordinateSet()
+    order = [-1] * state.getNU()
+    for column, name in enumerate(names):
+        coord = coords.get(name)
+        before = state.getU().to_numpy().copy()
+        original = coord.getSpeedValue(state)
+        coord.setSpeedValue(state, original + 1.0)
+        moved = np.flatnonzero(state.getU().to_numpy() != before)
+        coord.setSpeedValue(state, original)
+        if len(moved) != 1:
+            raise RuntimeError(f"cannot locate the mobility of coordinate {name}")
+        order[int(moved[0])] = column
+    return order
+
+
+def _coupler_slopes(prepared: _PreparedModel, state: Any, names: list[str]) -> np.ndarray:
+    """[n_free, n_coords]: d(dependent)/d(independent) for each coupler (0 elsewhere)."""
+    osim = import_opensim()
+    slopes = np.zeros((len(prepared.free), len(names)))
+    coords = prepared.model.getCoordinateSet()
+    for dependent, independent, function in prepared.couplers:
+        values = [float(coords.get(n).getValue(state)) for n in independent]
+        for k, name in enumerate(independent):
+            if name in prepared.free:
+                derivative = function.calcDerivative(osim.StdVectorInt([k]), osim.Vector(values))
+                slopes[prepared.free.index(name), names.index(dependent)] = derivative
+    return slopes
+
+
+def _moment_arms(prepared: _PreparedModel, state: Any, model_muscle_order: list[int]) -> np.ndarray:
+    model = prepared.model
+    coords = model.getCoordinateSet()
+    muscles = model.getMuscles()
+    arms = np.zeros((len(prepared.free), len(prepared.muscles)))
+    for k, name in enumerate(prepared.free):
+        members = prepared.spans.get(name)
+        if not members:
+            continue
+        coord = coords.get(name)
+        base = coord.getValue(state)
+        lengths = []
+        for sign in (1.0, -1.0):
+            coord.setValue(state, base + sign * MOMENT_ARM_STEP, False)
+            _apply_couplers(prepared, state)
+            model.realizePosition(state)
+            lengths.append(np.array([muscles.get(i).getLength(state) for i in members]))
+        coord.setValue(state, base, False)
+        _apply_couplers(prepared, state)
+        columns = [model_muscle_order[i] for i in members]
+        arms[k, columns] = -(lengths[0] - lengths[1]) / (2 * MOMENT_ARM_STEP)
+    return arms
+
+
+# ------------------------------------------------------------------------ entry point
+def run_fast_static_optimization(
+    *,
+    model: str | Path | Any,
+    coordinates: str | Path | pd.DataFrame,
+    external_loads: str | Path | None,
+    grf: str | Path | None = None,
+    time_range: tuple[float, float] | None = None,
+    lowpass_hz: float | None = None,
+    in_degrees: bool | None = None,
+    reserves: ReserveConfig = ReserveConfig(),
+) -> SOResult:
+    """Static optimisation with gait2hip's solver (arguments as :func:`run_static_optimization`)."""
+    from gait2hip.sim.inverse_dynamics import external_loads_file
+
+    with tempfile.TemporaryDirectory(prefix="gait2hip-fastso-") as tmp:
+        folder = Path(tmp)
+        loads = None
+        if external_loads is not None:
+            loads = external_loads_file(external_loads, grf=grf, folder=folder)
+            if grf is not None:
+                # The rewritten XML lives in a temporary folder: key the cache on the inputs.
+                digest = hashlib.sha1(f"{Path(external_loads).resolve()}|{Path(grf).resolve()}".encode())
+                stable = (
+                    Path(tempfile.gettempdir())
+                    / f"gait2hip-loads-{digest.hexdigest()[:16]}-{os.getpid()}.xml"
+                )
+                stable.write_text(loads.read_text())
+                loads = stable
+        prepared = _prepare(model, external_loads=loads, config=reserves)
+        table = coordinate_table(prepared.model, coordinates, in_degrees=in_degrees)
+        t0, t1 = filter_time_range(table, time_range)
+        q, u, udot = analyze_tool_kinematics(table, lowpass_hz=lowpass_hz, folder=folder)
+    times = q.index.to_numpy()
+    keep = _frames_in_range(times, t0, t1)
+    q, u, udot = q.iloc[keep], u.iloc[keep], udot.iloc[keep]
+    tau, fmax, arms = _frame_terms(prepared, q, u, udot)
+    n_frames, n_free = tau.shape
+    n_act = len(prepared.actuators)
+    A = np.zeros((n_frames, n_free, n_act))
+    muscle_columns = [prepared.actuators.index(m) for m in prepared.muscles]
+    A[:, :, muscle_columns] = arms * fmax[:, None, :]
+    for name, row in prepared.actuator_coordinate.items():
+        A[:, row, prepared.actuators.index(name)] = prepared.optimal_force[prepared.actuators.index(name)]
+    controls, violation = solve_min_squares_qp(A, tau, prepared.lower, prepared.upper)
+    force_scale = np.where(np.isnan(prepared.optimal_force), 0.0, prepared.optimal_force)
+    force_scale = np.broadcast_to(force_scale, (n_frames, n_act)).copy()
+    force_scale[:, muscle_columns] = fmax
+    index = pd.Index(q.index.to_numpy(), name="time")
+    forces = pd.DataFrame(controls * force_scale, index=index, columns=prepared.actuators)
+    activations = pd.DataFrame(controls, index=index, columns=prepared.actuators)
+    return SOResult(
+        forces=forces,
+        activations=activations,
+        muscles=tuple(prepared.muscles),
+        reserves=dict(prepared.reserves),
+        solver="fast",
+        info={"max_constraint_violation": float(violation.max(initial=0.0))},
+    )
+
+
+def _frames_in_range(times: np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """Sample indices the AnalyzeTool visits: from the sample at t0 to the sample at t1."""
+    # Storage::findIndex: the last sample at or before the requested time.
+    first = int(np.searchsorted(times, t0 + 1e-9, side="right")) - 1
+    last = int(np.searchsorted(times, t1 + 1e-9, side="right")) - 1
+    first = min(max(first, 0), len(times) - 1)
+    last = max(min(last, len(times) - 1), first)
+    return np.arange(first, last + 1)
