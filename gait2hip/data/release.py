@@ -21,6 +21,7 @@ from gait2hip.data.angles import guess_angle_unit
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.npz import read_npz
 
 RELEASE_KEYS = ("X", "Y", "subject_id", "height_m", "weight_kg", "speed_label", "in_cols", "out_cols")
 #: Median over trials of (max |Y| / body mass) below this means the file already holds per-kg
@@ -41,23 +42,7 @@ def read_release_arrays(path: str | Path) -> dict[str, np.ndarray]:
     an untrusted source. gait2hip's own NPZ files never need pickle.
     """
     path = Path(path)
-    if not path.is_file():
-        raise Gait2HipInputError("file not found.", file=path, fix="check the path to the release NPZ.")
-    arrays: dict[str, np.ndarray] = {}
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            for key in npz.files:
-                try:
-                    arrays[key] = npz[key]
-                except ValueError:  # object array: see docstring
-                    with np.load(path, allow_pickle=True) as trusted:
-                        arrays[key] = trusted[key]
-    except (OSError, ValueError) as exc:
-        raise Gait2HipInputError(
-            f"not a readable NPZ ({exc}).",
-            file=path,
-            fix="give the Gait2Hip_MF60.npz / Gait2Hip_JM60.npz files.",
-        ) from None
+    arrays = read_npz(path, allow_object_arrays=True)  # trusted release files only: see above
     for key in RELEASE_KEYS:
         if key not in arrays:
             raise Gait2HipInputError(
