@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.io.opensim import read_storage, write_storage
+from gait2hip.io.opensim import write_storage
 from gait2hip.sim.opensim_env import (
     coordinate_table,
     filter_time_range,
@@ -438,9 +438,10 @@ def run_fast_static_optimization(
     time_range: tuple[float, float] | None = None,
     lowpass_hz: float | None = None,
     in_degrees: bool | None = None,
-    reserves: ReserveConfig = ReserveConfig(),
+    reserves: ReserveConfig | None = None,
 ) -> SOResult:
     """Static optimisation with gait2hip's solver (arguments as :func:`run_static_optimization`)."""
+    reserves = ReserveConfig() if reserves is None else reserves
     from gait2hip.sim.inverse_dynamics import external_loads_file
 
     with tempfile.TemporaryDirectory(prefix="gait2hip-fastso-") as tmp:
