@@ -1,0 +1,660 @@
+"""``gait2hip benchmark``: train, compare and report LSTM / Transformer / Mamba (and any registered model).
+
+Steps (each is a function below):
+
+1. load the dataset, targets → N/kg and Nm/kg; the external cohort (``cohort == 'patient'``)
+   is set aside; the 20 % subject hold-out of the paper splits the rest into POOL and TEST;
+2. the real trials of the OpenSim examples are built once (:mod:`gait2hip.evaluate.realtrials`);
+3. the mean-curve baseline is fitted on the pool;
+4. every unit (protocol, model, target, seed) is trained unless DIR already holds it —
+   predictions on TEST, on the patients and on the real trials are written to
+   ``DIR/units/<unit>/``, the model to ``DIR/models/<unit>/`` (a bundle), and the unit's
+   ``info.json`` last, as the "done" mark: a killed run resumes at the first unfinished unit;
+5. metrics (per subject, then subject-mean) → ``DIR/metrics.csv``, ``DIR/subject_metrics.csv``,
+   ``DIR/real_trials.csv``, paired tests → ``DIR/paired_tests.csv``;
+6. the report: ``DIR/report.md``, ``DIR/report.html``, ``DIR/figures/*.png``.
+
+Layout of DIR::
+
+    run.json                 settings, data fingerprint, split (checked on resume)
+    units/<unit>/predictions.npz, info.json
+    models/<unit>/           model bundles (gait2hip.models.bundle)
+    metrics.csv  subject_metrics.csv  real_trials.csv  paired_tests.csv
+    report.md  report.html  figures/
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.dataset import GaitDataset
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.evaluate.baseline import MeanCurveBaseline
+from gait2hip.evaluate.metrics import (
+    channel_pearson_r,
+    channel_r2,
+    pooled_r2,
+    skill,
+    subject_mean,
+    subject_scores,
+)
+from gait2hip.evaluate.protocols import PAPER_SEED, PROFILES, PROTOCOLS, FittedUnit, Profile, fit_unit
+from gait2hip.evaluate.realtrials import RealTrial, load_real_trials
+from gait2hip.evaluate.splits import subject_holdout
+from gait2hip.evaluate.stats import paired_wilcoxon
+from gait2hip.train.recipes import TARGETS, Recipe, per_kg
+
+EXTERNAL_COHORT = "patient"
+CADENCES = ("slow", "med", "fast")
+BASELINE = "mean-curve"
+RUN_FORMAT = 1
+
+
+# ---------------------------------------------------------------------------- settings
+@dataclass(frozen=True)
+class BenchmarkSettings:
+    """What a benchmark run does (stored in ``run.json``; a resumed run must match)."""
+
+    data: str
+    targets: tuple[str, ...]
+    models: tuple[str, ...]
+    protocols: tuple[str, ...]
+    profile: Profile
+    seeds: int
+    paper_seeds: int
+    model_overrides: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "data": self.data,
+            "targets": list(self.targets),
+            "models": list(self.models),
+            "protocols": list(self.protocols),
+            "profile": self.profile.to_dict(),
+            "seeds": self.seeds,
+            "paper_seeds": self.paper_seeds,
+            "model_overrides": self.model_overrides,
+        }
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One trained model: protocol (or ablation), architecture, target ('joint' = both), seed."""
+
+    protocol: str
+    architecture: str
+    target: str
+    seed: int
+    recipe: Recipe
+
+    @property
+    def key(self) -> str:
+        return f"{self.protocol}-{self.architecture}-{self.target}-s{self.seed}".replace(":", "_")
+
+    def reported_targets(self, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        return wanted if self.target == "joint" else (self.target,)
+
+
+@dataclass
+class Splits:
+    """The data of one run, split and in per-kg units."""
+
+    dataset: GaitDataset
+    pool: GaitDataset
+    test: GaitDataset
+    external: GaitDataset | None
+    holdout_test: tuple[str, ...]
+    real: list[RealTrial] = field(default_factory=list)
+    real_problems: list[str] = field(default_factory=list)
+
+    def eval_sets(self) -> dict[str, GaitDataset]:
+        sets = {"test": self.test}
+        if self.external is not None and len(self.external):
+            sets["external"] = self.external
+        if self.real:
+            sets["real"] = GaitDataset.concat([t.dataset for t in self.real])
+        return sets
+
+
+def resolve_settings(
+    *, data: str, target: str, models: list[str] | None, protocol: str, profile: str, seeds: int | None
+) -> BenchmarkSettings:
+    """Validate the command's options into settings (one clear error per bad option)."""
+    from gait2hip.models import available_models
+
+    if profile not in PROFILES:
+        raise Gait2HipInputError(
+            f"unknown profile {profile!r}.", column="--profile", fix="use quick or full."
+        )
+    targets = {"forces": ("forces",), "moments": ("moments",), "both": ("forces", "moments")}.get(target)
+    if targets is None:
+        raise Gait2HipInputError(
+            f"unknown target {target!r}.", column="--target", fix="use forces, moments or both."
+        )
+    protocols = {"paper": ("paper",), "gait2hip": ("gait2hip",), "both": ("paper", "gait2hip")}.get(protocol)
+    if protocols is None:
+        raise Gait2HipInputError(
+            f"unknown protocol {protocol!r}.", column="--protocol", fix="use paper, gait2hip or both."
+        )
+    models = models or ["lstm", "transformer", "mamba"]
+    unknown = [m for m in models if m not in available_models()]
+    if unknown:
+        raise Gait2HipInputError(
+            f"unknown model(s) {', '.join(unknown)}.",
+            column="--models",
+            fix=f"choose from {', '.join(available_models())}.",
+        )
+    chosen = PROFILES[profile]
+    if seeds is not None and seeds < 1:
+        raise Gait2HipInputError(
+            "--seeds must be at least 1.", column="--seeds", fix="pass --seeds 1 or more."
+        )
+    threads = int(os.environ.get("GAIT2HIP_THREADS", min(chosen.threads, os.cpu_count() or 1)))
+    chosen = replace(chosen, threads=threads)
+    return BenchmarkSettings(
+        data=str(data),
+        targets=targets,
+        models=tuple(dict.fromkeys(models)),
+        protocols=protocols,
+        profile=chosen,
+        seeds=seeds if seeds is not None else chosen.seeds,
+        paper_seeds=seeds if seeds is not None else chosen.paper_seeds,
+    )
+
+
+def plan_units(settings: BenchmarkSettings, *, joint_possible: bool = True) -> list[Unit]:
+    """Every model the run trains.
+
+    ``joint_possible`` is False when the data lacks forces or moments: the gait2hip recipe
+    then trains one model per target (its ``joint_targets`` flag cannot apply).
+    """
+    units: list[Unit] = []
+    if "paper" in settings.protocols:
+        for seed in range(PAPER_SEED, PAPER_SEED + settings.paper_seeds):
+            for architecture in settings.models:
+                for target in settings.targets:
+                    units.append(Unit("paper", architecture, target, seed, PROTOCOLS["paper"]))
+    if "gait2hip" in settings.protocols:
+        recipe = PROTOCOLS["gait2hip"]
+        if not joint_possible:
+            recipe = replace(recipe, joint_targets=False)
+        for seed in range(PAPER_SEED, PAPER_SEED + settings.seeds):
+            for architecture in settings.models:
+                for target in ("joint",) if recipe.joint_targets else settings.targets:
+                    units.append(Unit("gait2hip", architecture, target, seed, recipe))
+        for architecture in settings.profile.ablation_models:
+            if architecture not in settings.models:
+                continue
+            for flag in settings.profile.ablation_flags:
+                if flag == "joint_targets" and not joint_possible:
+                    continue
+                ablated = recipe.without(flag)
+                for target in ("joint",) if ablated.joint_targets else settings.targets:
+                    units.append(Unit(f"ablation:-{flag}", architecture, target, PAPER_SEED, ablated))
+    return units
+
+
+# ---------------------------------------------------------------------------- data
+def fingerprint(dataset: GaitDataset) -> str:
+    digest = hashlib.sha256()
+    for array in (dataset.X, dataset.Y):
+        digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+    digest.update("|".join(dataset.input_columns + dataset.target_columns).encode())
+    digest.update("|".join(dataset.meta["subject_id"].astype(str)).encode())
+    return digest.hexdigest()[:16]
+
+
+def prepare_data(settings: BenchmarkSettings, *, shared: Path | None) -> Splits:
+    """Load, check, normalise per kg and split the data; build the real trials."""
+    from gait2hip.data import load_dataset
+
+    dataset = load_dataset(settings.data)
+    origin = dataset.attrs.get("path", settings.data)
+    missing = [c for c in INPUT_ANGLES if c not in dataset.input_columns]
+    if missing:
+        raise Gait2HipInputError(
+            "input angle column missing.",
+            file=origin,
+            column=missing[0],
+            fix=f"the dataset needs the 10 input angles {', '.join(INPUT_ANGLES)}.",
+        )
+    for target in settings.targets:
+        absent = [c for c in TARGETS[target] if c not in dataset.target_columns]
+        if absent:
+            raise Gait2HipInputError(
+                f"the dataset has no {target} targets.",
+                file=origin,
+                column=absent[0],
+                fix=f"choose --target {'moments' if target == 'forces' else 'forces'}, or use a dataset with "
+                f"the {len(TARGETS[target])} {target} columns.",
+            )
+    dataset = per_kg(dataset)
+    cohort = dataset.meta["cohort"].to_numpy(dtype=str)
+    external = dataset.take(cohort == EXTERNAL_COHORT) if (cohort == EXTERNAL_COHORT).any() else None
+    main = dataset.take(cohort != EXTERNAL_COHORT)
+    holdout = subject_holdout(main.meta["subject_id"].to_numpy(dtype=str))
+    pool = main.select(subjects=holdout.pool)
+    test = main.select(subjects=holdout.test)
+    real, problems = load_real_trials(shared, n_points=dataset.n_timepoints)
+    return Splits(
+        dataset=dataset,
+        pool=pool,
+        test=test,
+        external=external,
+        holdout_test=holdout.test,
+        real=real,
+        real_problems=problems,
+    )
+
+
+def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> dict:
+    record = {
+        "format": RUN_FORMAT,
+        "settings": settings.to_dict(),
+        "data_fingerprint": fingerprint(splits.dataset),
+        "data_attrs": {
+            k: v for k, v in splits.dataset.attrs.items() if isinstance(v, str | int | float | bool)
+        },
+        "test_subjects": list(splits.holdout_test),
+        "pool_subjects": sorted(set(splits.pool.meta["subject_id"])),
+        "external_subjects": sorted(set(splits.external.meta["subject_id"]))
+        if splits.external is not None
+        else [],
+    }
+    path = out / "run.json"
+    if path.exists():
+        previous = json.loads(path.read_text())
+        if previous.get("data_fingerprint") != record["data_fingerprint"]:
+            raise Gait2HipInputError(
+                "this output folder holds a benchmark of different data; resuming would mix them.",
+                file=path,
+                fix="use a new --out folder (or delete this one).",
+            )
+        now = json.loads(json.dumps(record["settings"]["profile"]))
+        if previous.get("settings", {}).get("profile") != now:
+            raise Gait2HipInputError(
+                "this output folder holds a benchmark run with another profile.",
+                file=path,
+                fix="use a new --out folder, or the same --profile to resume.",
+            )
+    record["started"] = json.loads(path.read_text()).get("started") if path.exists() else time.time()
+    _write_json(path, record)
+    return record
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(payload, indent=2, default=_json_default))
+    tmp.replace(path)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
+# ---------------------------------------------------------------------------- units
+def _save_unit(
+    out: Path, unit: Unit, fitted: FittedUnit, predictions: dict[str, np.ndarray], splits: Splits
+) -> None:
+    from gait2hip.models.bundle import data_card_from_dataset, save_bundle
+
+    folder = out / "units" / unit.key
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / "predictions.tmp.npz"
+    np.savez_compressed(tmp, **predictions)
+    tmp.replace(folder / "predictions.npz")
+    description = (
+        f"{unit.architecture} trained by gait2hip benchmark, protocol {unit.protocol}, target {unit.target}, "
+        f"seed {unit.seed}" + (" — on SIMULATED data" if splits.dataset.attrs.get("simulated") else "")
+    )
+    save_bundle(
+        out / "models" / unit.key,
+        model=fitted.model,
+        input_columns=fitted.input_columns,
+        input_units=fitted.input_units,
+        target_columns=fitted.target_columns,
+        target_units=fitted.target_units,
+        input_mean=fitted.x_norm.mean,
+        input_std=fitted.x_norm.scale,
+        target_mean=fitted.y_norm.mean if fitted.recipe.standardize_targets else None,
+        target_std=fitted.y_norm.scale if fitted.recipe.standardize_targets else None,
+        architecture=unit.architecture,
+        data_card=data_card_from_dataset(splits.pool),
+        train_inputs=fitted.train_inputs,
+        train_targets=fitted.train_targets,
+        description=description,
+        extra={
+            "protocol": unit.protocol,
+            "recipe": fitted.recipe.to_dict(),
+            "seed": unit.seed,
+            "final_epochs": fitted.final_epochs,
+            "folds": fitted.folds,
+        },
+    )
+    _write_json(folder / "info.json", {**fitted.info(), "protocol": unit.protocol, "key": unit.key})
+
+
+def load_unit(out: Path, unit: Unit) -> tuple[dict, dict[str, np.ndarray]] | None:
+    """A finished unit's info and predictions, or None if it has not finished."""
+    folder = out / "units" / unit.key
+    if not (folder / "info.json").exists() or not (folder / "predictions.npz").exists():
+        return None
+    info = json.loads((folder / "info.json").read_text())
+    with np.load(folder / "predictions.npz", allow_pickle=False) as npz:
+        predictions = {k: npz[k] for k in npz.files}
+    return info, predictions
+
+
+def run_units(
+    out: Path, units: list[Unit], splits: Splits, settings: BenchmarkSettings, console: Console
+) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+    """Train every unit not already in ``out`` (resume), with progress and ETA."""
+    results: dict[str, tuple[dict, dict[str, np.ndarray]]] = {}
+    todo = []
+    for unit in units:
+        done = load_unit(out, unit)
+        if done is not None:
+            results[unit.key] = done
+        else:
+            todo.append(unit)
+    if results:
+        console.print(f"Resuming: {len(results)} of {len(units)} trained models found in {out}/units.")
+    if not todo:
+        return results
+    eval_sets = splits.eval_sets()
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[status]}"),
+    )
+    with Progress(*columns, console=console, transient=False) as progress:
+        overall = progress.add_task("models trained", total=len(todo), status="")
+        for unit in todo:
+            label = f"{unit.protocol} {unit.architecture} {unit.target} s{unit.seed}"
+            progress.update(overall, status=label)
+            fitted = fit_unit(
+                splits.pool,
+                architecture=unit.architecture,
+                recipe=unit.recipe,
+                target=unit.target if unit.target != "joint" else settings.targets[0],
+                seed=unit.seed,
+                profile=settings.profile,
+                progress=progress,
+                label=label,
+                extra_overrides=settings.model_overrides.get(unit.architecture),
+            )
+            predictions = {name: fitted.predict(data) for name, data in eval_sets.items()}
+            _save_unit(out, unit, fitted, predictions, splits)
+            results[unit.key] = load_unit(out, unit)
+            progress.advance(overall)
+    return results
+
+
+# ---------------------------------------------------------------------------- metrics
+def _target_slice(columns: list[str], target: str) -> list[int]:
+    return [columns.index(c) for c in TARGETS[target]]
+
+
+def _cohort_rows(
+    data: GaitDataset,
+    prediction: np.ndarray,
+    *,
+    target: str,
+    base: dict,
+) -> tuple[list[dict], list[dict]]:
+    """Metric rows (overall + per cadence) and per-subject rows for one cohort."""
+    truth = data.select_targets(TARGETS[target]).Y
+    labels = data.meta["cadence_label"].to_numpy(dtype=str)
+    subjects = data.meta["subject_id"].to_numpy(dtype=str)
+    rows, subject_rows = [], []
+    for cadence in ("overall", *CADENCES):
+        mask = np.ones(len(data), dtype=bool) if cadence == "overall" else labels == cadence
+        if not mask.any():
+            continue
+        per_subject = subject_scores(truth[mask], prediction[mask], subjects[mask])
+        rows.append({**base, "cadence": cadence, **subject_mean(per_subject)})
+        for subject, values in per_subject.iterrows():
+            subject_rows.append({**base, "cadence": cadence, "subject_id": subject, **values.to_dict()})
+    return rows, subject_rows
+
+
+def compute_metrics(
+    units: list[Unit], results: dict, splits: Splits, settings: BenchmarkSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """metrics.csv, subject_metrics.csv and real_trials.csv frames, plus the curves for the figures.
+
+    Returns
+    -------
+    metrics, subject_metrics, real_trials, predictions
+        ``predictions[(protocol, model, target, seed)][set]`` = per-kg predictions of that
+        target (seed 'ensemble' for the seed average, model 'mean-curve' for the baseline).
+    """
+    eval_sets = splits.eval_sets()
+    cohorts = {"test": "healthy", "external": EXTERNAL_COHORT}
+    predictions: dict[tuple, dict[str, np.ndarray]] = {}
+    for target in settings.targets:
+        baseline = MeanCurveBaseline.fit(splits.pool.select_targets(TARGETS[target]))
+        predictions[("baseline", BASELINE, target, "-")] = {
+            n: baseline.predict(d) for n, d in eval_sets.items()
+        }
+    for unit in units:
+        info, preds = results[unit.key]
+        for target in unit.reported_targets(settings.targets):
+            idx = _target_slice(info["target_columns"], target)
+            predictions[(unit.protocol, unit.architecture, target, str(unit.seed))] = {
+                name: values[:, :, idx] for name, values in preds.items()
+            }
+    # Seed ensembles: the mean prediction over a system's seeds.
+    by_system: dict[tuple, list[dict]] = {}
+    for (protocol, model, target, seed), sets in predictions.items():
+        if seed not in ("-", "ensemble"):
+            by_system.setdefault((protocol, model, target), []).append(sets)
+    for (protocol, model, target), runs in by_system.items():
+        if len(runs) > 1:
+            predictions[(protocol, model, target, "ensemble")] = {
+                name: np.mean([r[name] for r in runs], axis=0) for name in runs[0]
+            }
+
+    rows, subject_rows, real_rows = [], [], []
+    for (protocol, model, target, seed), sets in predictions.items():
+        unit_text = "N/kg" if target == "forces" else "Nm/kg"
+        base = {"protocol": protocol, "model": model, "target": target, "seed": seed, "units": unit_text}
+        for set_name, cohort in cohorts.items():
+            if set_name not in sets:
+                continue
+            r, s = _cohort_rows(
+                eval_sets[set_name], sets[set_name], target=target, base={**base, "cohort": cohort}
+            )
+            rows += r
+            subject_rows += s
+        if "real" in sets:
+            real = eval_sets["real"]
+            for i, trial in enumerate(splits.real):
+                columns = [c for c in TARGETS[target] if c in trial.available]
+                if not columns:
+                    continue
+                idx = [TARGETS[target].index(c) for c in columns]
+                truth = real.select_targets(columns).Y[i : i + 1]
+                pred = sets["real"][i : i + 1][:, :, idx]
+                err = truth - pred
+                real_rows.append(
+                    {
+                        **base,
+                        "trial": trial.name,
+                        "n_channels": len(columns),
+                        "rmse": float(np.sqrt(np.mean(err**2))),
+                        "mae": float(np.mean(np.abs(err))),
+                        "r_channel": float(np.nanmean(channel_pearson_r(truth, pred))),
+                        "r2_channel": float(np.nanmean(channel_r2(truth, pred))),
+                        "r2_paper": pooled_r2(truth, pred),
+                        **{
+                            f"r_{c}": float(v)
+                            for c, v in zip(columns, channel_pearson_r(truth, pred), strict=True)
+                        },
+                    }
+                )
+    metrics = pd.DataFrame(rows)
+    if len(metrics):
+        key = ["target", "cohort", "cadence"]
+        reference = metrics[metrics["model"] == BASELINE].set_index(key)["rmse"]
+        metrics["skill"] = [
+            skill(row.rmse, reference.get((row.target, row.cohort, row.cadence), np.nan))
+            for row in metrics.itertuples()
+        ]
+    real_frame = pd.DataFrame(real_rows)
+    if len(real_frame):
+        reference = real_frame[real_frame["model"] == BASELINE].set_index(["target", "trial"])["rmse"]
+        real_frame["skill"] = [
+            skill(row.rmse, reference.get((row.target, row.trial), np.nan)) for row in real_frame.itertuples()
+        ]
+    return metrics, pd.DataFrame(subject_rows), real_frame, predictions
+
+
+def paired_tests(subject_metrics: pd.DataFrame, settings: BenchmarkSettings) -> pd.DataFrame:
+    """Wilcoxon signed-rank on per-subject RMSE (healthy test subjects, seed-averaged), per target."""
+    if subject_metrics.empty:
+        return pd.DataFrame()
+    frames = []
+    data = subject_metrics[
+        (subject_metrics["cohort"] == "healthy")
+        & (subject_metrics["cadence"] == "overall")
+        & (subject_metrics["seed"] != "ensemble")
+        & (~subject_metrics["protocol"].str.startswith("ablation"))
+    ]
+    for target, group in data.groupby("target"):
+        systems = {
+            f"{protocol}/{model}": g.groupby("subject_id")["rmse"].mean()
+            for (protocol, model), g in group.groupby(["protocol", "model"])
+        }
+        names = list(systems)
+        pairs = []
+        for protocol in settings.protocols:
+            within = [n for n in names if n.startswith(protocol + "/")]
+            pairs += [(a, b) for i, a in enumerate(within) for b in within[i + 1 :]]
+            pairs += [(a, f"baseline/{BASELINE}") for a in within if f"baseline/{BASELINE}" in systems]
+        if {"paper", "gait2hip"} <= set(settings.protocols):
+            pairs += [
+                (f"gait2hip/{m}", f"paper/{m}")
+                for m in settings.models
+                if f"gait2hip/{m}" in systems and f"paper/{m}" in systems
+            ]
+        table = paired_wilcoxon(systems, pairs=pairs)
+        table.insert(0, "target", target)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+# ---------------------------------------------------------------------------- command
+def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None, console: Console) -> Path:
+    """Run (or resume) a benchmark into ``out`` and write its report; returns the report path."""
+    import torch
+
+    from gait2hip.report.report import write_report
+
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(settings.profile.threads)
+    splits = prepare_data(settings, shared=shared)
+    run_record = _check_run_file(out, settings, splits)
+    console.print(
+        f"Data: {len(splits.dataset)} cycles, {splits.dataset.meta['subject_id'].nunique()} subjects "
+        f"({'SIMULATED' if splits.dataset.attrs.get('simulated') else 'measured'}); pool "
+        f"{splits.pool.meta['subject_id'].nunique()} subjects / {len(splits.pool)} cycles, test "
+        f"{len(splits.holdout_test)} subjects / {len(splits.test)} cycles, external "
+        f"{0 if splits.external is None else splits.external.meta['subject_id'].nunique()} patients; "
+        f"{len(splits.real)} real trial(s). Profile {settings.profile.name}, "
+        f"{settings.profile.threads} thread(s)."
+    )
+    for problem in splits.real_problems:
+        console.print(f"[yellow]real-trial check:[/] {problem}")
+    joint_possible = all(c in splits.dataset.target_columns for c in MUSCLE_GROUPS_R + MOMENTS_R)
+    units = plan_units(settings, joint_possible=joint_possible)
+    results = run_units(out, units, splits, settings, console)
+    metrics, subject_metrics, real_frame, predictions = compute_metrics(units, results, splits, settings)
+    tests = paired_tests(subject_metrics, settings)
+    metrics.to_csv(out / "metrics.csv", index=False, float_format="%.6g")
+    subject_metrics.to_csv(out / "subject_metrics.csv", index=False, float_format="%.6g")
+    real_frame.to_csv(out / "real_trials.csv", index=False, float_format="%.6g")
+    tests.to_csv(out / "paired_tests.csv", index=False, float_format="%.6g")
+    train_seconds = sum(results[u.key][0].get("seconds", 0.0) for u in units)
+    wall = time.perf_counter() - started
+    timing = {
+        "wall_seconds_this_call": wall,
+        "training_seconds_all_units": train_seconds,
+        "machine": f"{platform.node()} · {platform.processor() or platform.machine()} · "
+        f"{os.cpu_count()} CPU(s) · torch threads {settings.profile.threads}",
+    }
+    report = write_report(
+        out=out,
+        settings=settings,
+        splits=splits,
+        units=units,
+        results=results,
+        metrics=metrics,
+        subject_metrics=subject_metrics,
+        real_frame=real_frame,
+        tests=tests,
+        predictions=predictions,
+        run_record=run_record,
+        timing=timing,
+        shared=shared,
+    )
+    return report
+
+
+def benchmark_command(
+    *,
+    out: Path,
+    data: str,
+    target: str,
+    models: list[str] | None,
+    protocol: str,
+    profile: str,
+    seeds: int | None,
+    shared: Path | None,
+    console: Console,
+) -> Path:
+    """``gait2hip benchmark``: see the module docstring. Prints where the report is."""
+    from gait2hip.paths import shared_dir
+
+    settings = resolve_settings(
+        data=data, target=target, models=models, protocol=protocol, profile=profile, seeds=seeds
+    )
+    shared_root = shared_dir(path=shared) if shared is not None else shared_dir()
+    if shared is not None and shared_root is None:
+        raise Gait2HipInputError("shared folder not found.", file=shared, fix="check the --shared path.")
+    started = time.perf_counter()
+    report = run_benchmark(out=Path(out), settings=settings, shared=shared_root, console=console)
+    minutes = (time.perf_counter() - started) / 60
+    console.print(
+        f"[bold green]Benchmark done[/] in {minutes:.1f} min. Report: {report} "
+        f"(HTML: {report.with_suffix('.html')}; metrics: {Path(out) / 'metrics.csv'})"
+    )
+    return report

@@ -1,0 +1,285 @@
+"""The two benchmark protocols and their compute profiles.
+
+``paper`` (Gait2Hip-60, step for step): the 20 % subject hold-out (:func:`subject_holdout`),
+GroupKFold on the pool with early stopping to find each fold's best epoch, the median best
+epoch, retraining from scratch on the whole pool for that many epochs, then one evaluation on
+the held-out subjects. Inputs z-scored with training statistics; MSE on N/kg or Nm/kg; AdamW
+lr 1e-4, weight decay 1e-5, batch 64, clip 0.5, ≤ 300 epochs, patience 30, min_delta 1e-8,
+seed 2025.
+
+``gait2hip``: the same data and the same test subjects, trained with
+:data:`gait2hip.train.recipes.GAIT2HIP_RECIPE`.
+
+A "unit" is one trained model: (protocol, architecture, target, seed). :func:`fit_unit`
+trains it; the benchmark saves it and its predictions so a killed run resumes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from rich.progress import Progress
+
+from gait2hip.data.dataset import GaitDataset
+from gait2hip.evaluate.splits import group_kfold
+from gait2hip.train.loop import TrainConfig, predict, train_model
+from gait2hip.train.normalize import Standardizer
+from gait2hip.train.recipes import (
+    GAIT2HIP_RECIPE,
+    PAPER_RECIPE,
+    Recipe,
+    input_features,
+    model_overrides,
+    recipe_targets,
+    training_set,
+)
+
+PROTOCOLS: dict[str, Recipe] = {"paper": PAPER_RECIPE, "gait2hip": GAIT2HIP_RECIPE}
+PAPER_SEED = 2025
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much compute a benchmark spends. ``full`` is the paper's budget.
+
+    Parameters
+    ----------
+    name
+        'quick' or 'full'.
+    folds
+        GroupKFold folds of the paper protocol (5 in the paper).
+    max_epochs, patience
+        Early-stopping budget of the paper protocol's folds (300 / 30 in the paper).
+    fixed_epochs
+        Epoch budget of the gait2hip recipe (cosine decay to 0 over it).
+    seeds
+        Seeds per (protocol, model, target) for gait2hip; the paper protocol always uses
+        its seed 2025 first.
+    paper_seeds
+        Seeds of the paper protocol (1: the paper's single run with seed 2025).
+    ablation_models
+        Architectures the ablation is run on (each flag switched off in turn).
+    ablation_flags
+        Flags ablated (all of :data:`gait2hip.train.recipes.ABLATION_FLAGS` in full).
+    threads
+        torch threads.
+    """
+
+    name: str
+    folds: int
+    max_epochs: int
+    patience: int
+    fixed_epochs: int
+    seeds: int
+    paper_seeds: int
+    ablation_models: tuple[str, ...]
+    ablation_flags: tuple[str, ...]
+    threads: int = 2
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_ALL_FLAGS = (
+    "standardize_targets",
+    "joint_targets",
+    "mirror",
+    "subject_inputs",
+    "bidirectional",
+    "lr_schedule",
+)
+
+PROFILES: dict[str, Profile] = {
+    # Same steps as full, scaled to finish in < 10 min on 2 CPU cores for 3 models x 2 targets x 2 protocols.
+    "quick": Profile(
+        name="quick",
+        folds=2,
+        max_epochs=6,
+        patience=3,
+        fixed_epochs=8,
+        seeds=1,
+        paper_seeds=1,
+        ablation_models=("lstm",),
+        ablation_flags=("standardize_targets", "mirror", "lr_schedule"),
+    ),
+    "full": Profile(
+        name="full",
+        folds=5,
+        max_epochs=300,
+        patience=30,
+        fixed_epochs=150,
+        seeds=3,
+        paper_seeds=1,
+        ablation_models=("transformer",),
+        ablation_flags=_ALL_FLAGS,
+    ),
+}
+
+
+def train_config(recipe: Recipe, *, profile: Profile, seed: int, epochs: int | None = None) -> TrainConfig:
+    """The optimiser settings of ``recipe`` under ``profile``."""
+    total = epochs if epochs is not None else profile.max_epochs
+    return TrainConfig(
+        lr=recipe.lr,
+        weight_decay=1e-5,
+        batch_size=64,
+        grad_clip=0.5,
+        max_epochs=profile.max_epochs,
+        patience=profile.patience,
+        min_delta=1e-8,
+        seed=seed,
+        schedule=recipe.schedule,
+        warmup_epochs=math.ceil(recipe.warmup_fraction * total) if recipe.schedule == "cosine" else 0,
+        threads=profile.threads,
+    )
+
+
+@dataclass
+class FittedUnit:
+    """A trained model with everything needed to apply it and to describe how it was made."""
+
+    architecture: str
+    recipe: Recipe
+    target: str
+    seed: int
+    model: object
+    input_columns: tuple[str, ...]
+    input_units: tuple[str, ...]
+    target_columns: tuple[str, ...]
+    target_units: tuple[str, ...]
+    x_norm: Standardizer
+    y_norm: Standardizer
+    final_epochs: int
+    folds: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    n_train_cycles: int = 0
+    train_inputs: np.ndarray | None = None
+    train_targets: np.ndarray | None = None
+    model_overrides: dict = field(default_factory=dict)
+
+    def predict(self, dataset: GaitDataset) -> np.ndarray:
+        """Predictions [N, T, len(target_columns)] in N/kg / Nm/kg for ``dataset``'s cycles."""
+        X, _, _ = input_features(dataset, recipe=self.recipe)
+        return self.y_norm.inverse(predict(self.model, self.x_norm.transform(X)))
+
+    def info(self) -> dict:
+        return {
+            "architecture": self.architecture,
+            "recipe": self.recipe.to_dict(),
+            "target": self.target,
+            "seed": self.seed,
+            "final_epochs": self.final_epochs,
+            "folds": self.folds,
+            "seconds": self.seconds,
+            "n_train_cycles": self.n_train_cycles,
+            "input_columns": list(self.input_columns),
+            "target_columns": list(self.target_columns),
+            "target_units": list(self.target_units),
+            "model_overrides": self.model_overrides,
+        }
+
+
+def fit_unit(
+    pool: GaitDataset,
+    *,
+    architecture: str,
+    recipe: Recipe,
+    target: str,
+    seed: int,
+    profile: Profile,
+    progress: Progress | None = None,
+    label: str = "",
+    extra_overrides: dict | None = None,
+) -> FittedUnit:
+    """Train one model on the training pool (targets per kg) following ``recipe``.
+
+    ``epoch_selection='cv'`` (paper): ``profile.folds``-fold GroupKFold over the pool's
+    subjects, each fold early-stopped on its validation subjects with input statistics
+    fitted on its own training subjects; the median of the folds' best epochs (rounded) is
+    the epoch count of the final model, retrained from scratch on the whole pool.
+    ``epoch_selection='fixed'``: one run of ``profile.fixed_epochs`` epochs on the whole pool.
+    """
+    from gait2hip.models import build_model
+
+    targets = recipe_targets(recipe, target)
+    train_ds = training_set(pool, recipe=recipe, targets=targets)
+    X, in_cols, in_units = input_features(train_ds, recipe=recipe)
+    Y = train_ds.Y
+    overrides = {**model_overrides(recipe, architecture), **(extra_overrides or {})}
+
+    def builder(d_in: int) -> object:
+        return lambda: build_model(
+            architecture, d_in=d_in, d_out=len(targets), seq_len=pool.n_timepoints, **overrides
+        )
+
+    seconds = 0.0
+    folds: list[dict] = []
+    if recipe.epoch_selection == "cv":
+        subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
+        for k, val_idx in enumerate(group_kfold(subjects, n_splits=profile.folds), start=1):
+            train_mask = np.ones(len(X), dtype=bool)
+            train_mask[val_idx] = False
+            xn = Standardizer.fit(X[train_mask])
+            yn = (
+                Standardizer.fit(Y[train_mask])
+                if recipe.standardize_targets
+                else Standardizer.identity(Y.shape[2])
+            )
+            result = train_model(
+                builder(X.shape[2]),
+                xn.transform(X[train_mask]),
+                yn.transform(Y[train_mask]),
+                X_val=xn.transform(X[val_idx]),
+                Y_val=yn.transform(Y[val_idx]),
+                config=train_config(recipe, profile=profile, seed=seed),
+                progress=progress,
+                label=f"{label} fold {k}/{profile.folds}",
+            )
+            seconds += result.seconds
+            folds.append(
+                {
+                    "fold": k,
+                    "n_train_trials": int(train_mask.sum()),
+                    "n_val_trials": len(val_idx),
+                    "n_val_subjects": len(set(subjects[val_idx])),
+                    **result.summary(),
+                }
+            )
+        final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
+    else:
+        final_epochs = profile.fixed_epochs
+
+    x_norm = Standardizer.fit(X)
+    y_norm = Standardizer.fit(Y) if recipe.standardize_targets else Standardizer.identity(Y.shape[2])
+    result = train_model(
+        builder(X.shape[2]),
+        x_norm.transform(X),
+        y_norm.transform(Y),
+        epochs=final_epochs,
+        config=train_config(recipe, profile=profile, seed=seed, epochs=final_epochs),
+        progress=progress,
+        label=f"{label} final ({final_epochs} ep)",
+    )
+    seconds += result.seconds
+    return FittedUnit(
+        architecture=architecture,
+        recipe=recipe,
+        target=target,
+        seed=seed,
+        model=result.model,
+        input_columns=in_cols,
+        input_units=in_units,
+        target_columns=targets,
+        target_units=train_ds.target_units,
+        x_norm=x_norm,
+        y_norm=y_norm,
+        final_epochs=final_epochs,
+        folds=folds,
+        seconds=seconds,
+        n_train_cycles=len(X),
+        train_inputs=X,
+        train_targets=Y,
+        model_overrides=overrides,
+    )
