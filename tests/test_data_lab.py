@@ -225,3 +225,33 @@ def test_no_manifest(tmp_path: Path) -> None:
     with pytest.raises(Gait2HipInputError, match=r"no manifest\.csv") as info:
         load_lab_folder(tmp_path)
     assert info.value.file == str(tmp_path)
+
+
+def test_heel_strikes_from_c3d_events(examples: Path, tmp_path: Path) -> None:
+    ezc3d = pytest.importorskip("ezc3d", reason="ezc3d is not installed (pip install 'gait2hip[c3d]')")
+    src = examples / G2392
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    c3d = ezc3d.c3d()
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [60]
+    c3d["parameters"]["POINT"]["LABELS"]["value"] = ("RHEE",)
+    c3d["data"]["points"] = np.ones((4, 1, 150))
+    c3d.add_parameter("EVENT", "CONTEXTS", ["Right", "Right", "Left"])
+    c3d.add_parameter("EVENT", "LABELS", ["Foot Strike", "Foot Strike", "Foot Strike"])
+    c3d.add_parameter("EVENT", "TIMES", np.array([[0.0, 0.0, 0.0], [0.62, 1.85, 1.25]]))
+    c3d.add_parameter("EVENT", "USED", 3)
+    c3d.write(str(folder / "walk1.c3d"))
+    pd.DataFrame(
+        [
+            dict(
+                subject="subject01",
+                mass_kg=72.6,
+                ik=_link(folder, src / "subject01_walk1_ik.mot"),
+                forces=_link(folder, src / CMC_FORCES),
+                events="walk1.c3d",
+            )
+        ]
+    ).to_csv(folder / "manifest.csv", index=False)
+    ds = load_lab_folder(folder)
+    assert len(ds) == 1 and "events: lab events" in ds.meta["source"].iloc[0]
+    assert ds.meta["stride_time_s"].iloc[0] == pytest.approx(1.23, abs=1e-6)

@@ -53,7 +53,7 @@ class GaitCycle:
     side: Side
     start: float
     end: float
-    method: str  # 'grf' or 'kinematics'
+    method: str  # 'grf', 'kinematics' or 'lab events'
 
     @property
     def duration(self) -> float:
@@ -314,11 +314,14 @@ def find_cycles(
     t_min: float | None = None,
     t_max: float | None = None,
     threshold: float = 20.0,
+    heel_strikes: dict[Side, np.ndarray] | None = None,
+    events_file: str | Path | None = None,
 ) -> list[GaitCycle]:
     """Every complete gait cycle of the requested feet inside the kinematics (and [t_min, t_max]).
 
-    Heel strikes come from ``grf`` when given (only inside the GRF's time span), else from
-    the kinematics.
+    Heel strikes are, in order of preference: ``heel_strikes`` given by the caller (e.g. the
+    lab's own events from a C3D, ``events_file`` naming their source), the ``grf`` vertical
+    force (only inside the GRF's time span), or the kinematics.
 
     Raises
     ------
@@ -329,7 +332,10 @@ def find_cycles(
     lo = max(time[0], t_min if t_min is not None else -np.inf)
     hi = min(time[-1], t_max if t_max is not None else np.inf)
     column = None
-    if grf is not None:
+    if heel_strikes is not None:
+        strikes = {side: np.asarray(times, dtype=float) for side, times in heel_strikes.items()}
+        method, source = "lab events", events_file
+    elif grf is not None:
         strikes = heel_strikes_from_grf(grf, file=grf_file, loads_xml=loads_xml, threshold=threshold)
         grf_columns = vertical_grf_columns([str(c) for c in grf.columns], file=grf_file, loads_xml=loads_xml)
         column = next((grf_columns[s] for s in sides if s in grf_columns), None)
@@ -339,11 +345,11 @@ def find_cycles(
         method, source = "kinematics", file
     strikes = {side: s for side, s in strikes.items() if side in sides}
     if not any(len(s) for s in strikes.values()):
-        what = (
-            f"vertical GRF never rises above {threshold:g} N after being below it"
-            if method == "grf"
-            else "the foot never swings forward and back (no peak of hip/knee-based foot position)"
-        )
+        what = {
+            "grf": f"vertical GRF never rises above {threshold:g} N after being below it",
+            "lab events": "the given events hold no heel strike of the requested side(s)",
+            "kinematics": "the foot never swings forward and back (no peak of hip/knee-based foot position)",
+        }[method]
         raise Gait2HipInputError(
             f"no heel strike found: the {what}.",
             file=source,

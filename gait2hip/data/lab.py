@@ -15,6 +15,8 @@ ik              yes       IK coordinates .mot/.sto (names or Moco state paths; d
 id              one of    inverse-dynamics .sto (``hip_flexion_r_moment`` ...): the 3 hip moments
 forces          id/forces muscle forces .sto (static optimisation ``_force.sto`` or CMC
                           ``_Actuation_force.sto``): aggregated into the 14 groups
+events          no        C3D with the lab's marked gait events: heel strikes from its ``Foot Strike``
+                          events (first choice; needs ezc3d)
 grf             no        GRF .mot: heel strikes from the vertical force (else from kinematics)
 loads           no        ExternalLoads .xml telling which GRF columns are which foot (default:
                           ``<grf stem>.xml`` beside the GRF file when present)
@@ -69,7 +71,9 @@ from gait2hip.io.opensim import read_storage
 MANIFEST = "manifest.csv"
 MAPPING_CSV = "muscle_groups.csv"
 REQUIRED_COLUMNS = ("subject", "mass_kg", "ik")
-OPTIONAL_COLUMNS = ("height_m", "cohort", "cadence", "id", "forces", "grf", "loads", "trial", "start", "end")
+OPTIONAL_COLUMNS = (
+    "height_m", "cohort", "cadence", "id", "forces", "grf", "loads", "events", "trial", "start", "end",
+)  # fmt: skip
 BUILTIN_MAPPINGS: dict[str, Mapping[str, tuple[str, ...]]] = {
     "rajagopal": RAJAGOPAL_GROUPS_R,
     "gait2392": GAIT2392_GROUPS_R,
@@ -216,7 +220,7 @@ def read_manifest(folder: str | Path) -> pd.DataFrame:
                 column="mass_kg",
                 fix="give the body mass in kg (> 0).",
             )
-        for column in ("ik", "id", "forces", "grf", "loads"):
+        for column in ("ik", "id", "forces", "grf", "loads", "events"):
             value = _text(getattr(row, column))
             if value and not (folder / value).is_file():
                 raise Gait2HipInputError(
@@ -275,6 +279,7 @@ def load_trial_cycles(
     forces_file: Path | None = None,
     grf_file: Path | None = None,
     loads_xml: Path | None = None,
+    events_file: Path | None = None,
     window: tuple[float | None, float | None] = (None, None),
     mapping_r: Mapping | None = None,
     n_points: int = 101,
@@ -329,7 +334,12 @@ def load_trial_cycles(
         t_min = max(t_min, window[0])
     if window[1] is not None:
         t_max = min(t_max, window[1])
-    if grf is None:
+    heel_strikes = None
+    if events_file is not None:
+        from gait2hip.io.c3d import c3d_heel_strikes
+
+        heel_strikes = c3d_heel_strikes(events_file)
+    elif grf is None:
         notes.append(f"{ik.name}: no GRF file, heel strikes estimated from kinematics (Zeni-style).")
     cycles = find_cycles(
         angles,
@@ -340,6 +350,8 @@ def load_trial_cycles(
         loads_xml=loads_xml,
         t_min=t_min,
         t_max=t_max,
+        heel_strikes=heel_strikes,
+        events_file=events_file,
     )
     time = angles.index.to_numpy(dtype=float)
     X, Y = [], []
@@ -422,6 +434,7 @@ def load_lab_folder(
             forces_file=path_of("forces"),
             grf_file=grf_file,
             loads_xml=loads,
+            events_file=path_of("events"),
             window=window,
             mapping_r=mapping_r,
             n_points=n_points,
