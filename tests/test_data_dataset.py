@@ -128,3 +128,8 @@ def test_bad_construction(ds: GaitDataset, tmp_path: Path) -> None:
     assert info.value.column == "Y"
     with pytest.raises(Gait2HipInputError, match="not found"):
         GaitDataset.load(tmp_path / "absent.npz")
+
+
+def test_take_nothing(ds: GaitDataset) -> None:
+    empty = ds.take([])
+    assert len(empty) == 0 and empty.X.shape == (0, 21, 10)

@@ -71,14 +71,17 @@ def _meta_frame(meta: pd.DataFrame | dict, n: int, *, file: str | None) -> pd.Da
     frame = pd.DataFrame(meta).reset_index(drop=True)
     if len(frame) != n:
         raise Gait2HipInputError(
-            f"metadata has {len(frame)} rows but there are {n} samples.", file=file,
+            f"metadata has {len(frame)} rows but there are {n} samples.",
+            file=file,
             fix="give one metadata row per sample.",
         )
     for column, kind in META_COLUMNS.items():
         if column not in frame:
             if column in ("subject_id", "mass_kg"):
                 raise Gait2HipInputError(
-                    "required metadata is missing.", file=file, column=column,
+                    "required metadata is missing.",
+                    file=file,
+                    column=column,
                     fix=f"provide '{column}' for every sample.",
                 )
             frame[column] = np.nan if kind == "float" else ""
@@ -130,12 +133,14 @@ class GaitDataset:
         if self.X.ndim != 3 or self.Y.ndim != 3:
             raise Gait2HipInputError(
                 f"X and Y must be 3-D [N, T, D]; got X {self.X.shape} and Y {self.Y.shape}.",
-                file=origin, fix="stack gait cycles as samples × time points × channels.",
+                file=origin,
+                fix="stack gait cycles as samples × time points × channels.",
             )
         if self.X.shape[:2] != self.Y.shape[:2]:
             raise Gait2HipInputError(
                 f"X {self.X.shape} and Y {self.Y.shape} disagree on samples or time points.",
-                file=origin, fix="inputs and targets must describe the same cycles.",
+                file=origin,
+                fix="inputs and targets must describe the same cycles.",
             )
         for name, cols, units, width in (
             ("input", self.input_columns, self.input_units, self.X.shape[2]),
@@ -144,7 +149,8 @@ class GaitDataset:
             if len(cols) != width or len(units) != width:
                 raise Gait2HipInputError(
                     f"{len(cols)} {name} names and {len(units)} units for {width} channels.",
-                    file=origin, fix=f"give one name and one unit per {name} channel.",
+                    file=origin,
+                    fix=f"give one name and one unit per {name} channel.",
                 )
             if len(set(cols)) != len(cols):
                 raise Gait2HipInputError(f"duplicate {name} column names {cols}.", file=origin)
@@ -156,7 +162,9 @@ class GaitDataset:
         for col, unit in zip(self.target_columns, self.target_units, strict=True):
             if unit not in TARGET_UNITS:
                 raise Gait2HipInputError(
-                    f"unknown target unit '{unit}'.", file=origin, column=col,
+                    f"unknown target unit '{unit}'.",
+                    file=origin,
+                    column=col,
                     fix=f"use one of {', '.join(TARGET_UNITS)}.",
                 )
         self.meta = _meta_frame(self.meta, len(self.X), file=origin)
@@ -165,7 +173,9 @@ class GaitDataset:
             first = self.meta.loc[bad_mass, "subject_id"].iloc[0]
             raise Gait2HipInputError(
                 f"body mass is missing or ≤ 0 for {int(bad_mass.sum())} sample(s) (first: subject {first}).",
-                file=origin, column="mass_kg", fix="give every subject a body mass in kg (> 0).",
+                file=origin,
+                column="mass_kg",
+                fix="give every subject a body mass in kg (> 0).",
             )
 
     # ------------------------------------------------------------------ basics
@@ -236,9 +246,9 @@ class GaitDataset:
         idx = np.asarray(indices)
         if idx.dtype == bool:
             idx = np.flatnonzero(idx)
-        return self._replace(
-            X=self.X[idx], Y=self.Y[idx], meta=self.meta.iloc[idx].reset_index(drop=True)
-        )
+        elif idx.size == 0:  # np.asarray([]) is float64, which numpy refuses as an index
+            idx = idx.astype(np.intp)
+        return self._replace(X=self.X[idx], Y=self.Y[idx], meta=self.meta.iloc[idx].reset_index(drop=True))
 
     def select(
         self,
@@ -268,7 +278,8 @@ class GaitDataset:
         if missing:
             raise Gait2HipInputError(
                 f"target column(s) {missing} are not in this dataset.",
-                file=self.attrs.get("path"), column=missing[0],
+                file=self.attrs.get("path"),
+                column=missing[0],
                 fix=f"choose from {list(self.target_columns)}.",
             )
         idx = [self.target_columns.index(c) for c in columns]
@@ -284,7 +295,8 @@ class GaitDataset:
         if missing:
             raise Gait2HipInputError(
                 f"input column(s) {missing} are not in this dataset.",
-                file=self.attrs.get("path"), column=missing[0],
+                file=self.attrs.get("path"),
+                column=missing[0],
                 fix=f"choose from {list(self.input_columns)}.",
             )
         idx = [self.input_columns.index(c) for c in columns]
@@ -312,7 +324,8 @@ class GaitDataset:
             if other.n_timepoints != first.n_timepoints:
                 raise Gait2HipInputError(
                     f"cannot concatenate {first.n_timepoints}- and {other.n_timepoints}-point cycles.",
-                    file=other.attrs.get("path"), fix="resample to the same number of points.",
+                    file=other.attrs.get("path"),
+                    fix="resample to the same number of points.",
                 )
         attrs = dict(first.attrs)
         attrs.pop("path", None)
@@ -329,8 +342,13 @@ class GaitDataset:
 
     def _replace(self, **changes) -> GaitDataset:
         fields = dict(
-            X=self.X, Y=self.Y, input_columns=self.input_columns, target_columns=self.target_columns,
-            input_units=self.input_units, target_units=self.target_units, meta=self.meta,
+            X=self.X,
+            Y=self.Y,
+            input_columns=self.input_columns,
+            target_columns=self.target_columns,
+            input_units=self.input_units,
+            target_units=self.target_units,
+            meta=self.meta,
             attrs=dict(self.attrs),
         )
         fields.update(changes)
@@ -344,7 +362,8 @@ class GaitDataset:
         m = self.meta
         attrs = {k: v for k, v in self.attrs.items() if k != "path"}
         arrays = dict(
-            X=self.X, Y=self.Y,
+            X=self.X,
+            Y=self.Y,
             in_cols=np.array(self.input_columns, dtype=str),
             out_cols=np.array(self.target_columns, dtype=str),
             subject_id=m["subject_id"].to_numpy(dtype=str),
@@ -378,14 +397,17 @@ class GaitDataset:
                 arrays = {k: npz[k] for k in npz.files}
         except (ValueError, OSError) as exc:
             raise Gait2HipInputError(
-                f"not a readable gait2hip NPZ ({exc}).", file=path,
+                f"not a readable gait2hip NPZ ({exc}).",
+                file=path,
                 fix="give a file written by gait2hip, or load the release with gait2hip.data.release.",
             ) from None
         required = ("X", "Y", "in_cols", "out_cols", "subject_id", "weight_kg", "x_units", "y_units")
         for key in required:
             if key not in arrays:
                 raise Gait2HipInputError(
-                    "key missing from the NPZ.", file=path, column=key,
+                    "key missing from the NPZ.",
+                    file=path,
+                    column=key,
                     fix="for the Gait2Hip-60 release files use gait2hip.data.release.load_release.",
                 )
         n = len(arrays["X"])
@@ -398,17 +420,27 @@ class GaitDataset:
 
         meta = pd.DataFrame(
             dict(
-                subject_id=text("subject_id"), cohort=text("cohort"), cadence_label=text("speed_label"),
-                cadence_spm=number("cadence_spm"), trial_id=text("trial_id"), side=text("side"),
-                mass_kg=number("weight_kg"), height_m=number("height_m"), source=text("source"),
+                subject_id=text("subject_id"),
+                cohort=text("cohort"),
+                cadence_label=text("speed_label"),
+                cadence_spm=number("cadence_spm"),
+                trial_id=text("trial_id"),
+                side=text("side"),
+                mass_kg=number("weight_kg"),
+                height_m=number("height_m"),
+                source=text("source"),
                 stride_time_s=number("stride_time_s"),
             )
         )
         attrs = json.loads(str(arrays["attrs_json"])) if "attrs_json" in arrays else {}
         attrs["path"] = str(path)
         return cls(
-            X=arrays["X"], Y=arrays["Y"],
-            input_columns=tuple(text("in_cols")), target_columns=tuple(text("out_cols")),
-            input_units=tuple(text("x_units")), target_units=tuple(text("y_units")),
-            meta=meta, attrs=attrs,
+            X=arrays["X"],
+            Y=arrays["Y"],
+            input_columns=tuple(text("in_cols")),
+            target_columns=tuple(text("out_cols")),
+            input_units=tuple(text("x_units")),
+            target_units=tuple(text("y_units")),
+            meta=meta,
+            attrs=attrs,
         )
