@@ -255,3 +255,29 @@ def test_heel_strikes_from_c3d_events(examples: Path, tmp_path: Path) -> None:
     ds = load_lab_folder(folder)
     assert len(ds) == 1 and "events: lab events" in ds.meta["source"].iloc[0]
     assert ds.meta["stride_time_s"].iloc[0] == pytest.approx(1.23, abs=1e-6)
+
+
+def test_several_trials_and_subjects(examples: Path, tmp_path: Path) -> None:
+    src = examples / G2392
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    files = dict(
+        ik=_link(folder, src / "subject01_walk1_ik.mot"),
+        forces=_link(folder, src / CMC_FORCES),
+        grf=_link(folder, src / "subject01_walk1_grf.mot"),
+        loads=_link(folder, src / "subject01_walk1_grf.xml"),
+    )
+    rows = [
+        dict(subject=s, mass_kg=m, cadence=c, trial=f"{s}_{c}", **files)
+        for s, m in (("a", 60.0), ("b", 90.0))
+        for c in ("slow", "120")
+    ]
+    pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
+    ds = load_lab_folder(folder, progress=True)
+    assert len(ds) == 4 and ds.subjects == ["a", "b"]
+    assert ds.meta["trial_id"].tolist() == ["a_slow_R1", "a_120_R1", "b_slow_R1", "b_120_R1"]
+    assert ds.meta["cadence_label"].tolist() == ["slow", "", "slow", ""]
+    assert ds.meta["cadence_spm"].tolist() == [78.0, 120.0, 78.0, 120.0]
+    np.testing.assert_allclose(ds.Y[0], ds.Y[2])  # same files, same raw newtons
+    per_kg = ds.normalized_by_mass()
+    np.testing.assert_allclose(per_kg.Y[0] * 60.0, per_kg.Y[2] * 90.0, rtol=1e-5)

@@ -380,6 +380,7 @@ def load_lab_folder(
     side: Literal["right", "left"] = "right",
     n_points: int = 101,
     mapping_csv: str | Path | None = None,
+    progress: bool = True,
 ) -> GaitDataset:
     """Every gait cycle of ``side`` in a lab folder (see the module docstring for the layout).
 
@@ -394,6 +395,8 @@ def load_lab_folder(
     mapping_csv
         ``group,muscle`` table overriding the built-in muscle groups (default:
         ``muscle_groups.csv`` in the folder when present).
+    progress
+        Show a progress bar (on stderr, with ETA) for folders of more than 3 trials.
 
     Returns
     -------
@@ -416,7 +419,16 @@ def load_lab_folder(
     columns = (groups if has_forces else ()) + (moments if has_moments else ())
     units = (("N",) * len(groups) if has_forces else ()) + (("Nm",) * len(moments) if has_moments else ())
     X, Y, rows, notes = [], [], [], []
-    for number, row in enumerate(manifest.itertuples(index=False), start=2):
+    trials = enumerate(manifest.itertuples(index=False), start=2)
+    if progress and len(manifest) > 3:
+        from rich.console import Console
+        from rich.progress import track
+
+        trials = track(
+            trials, total=len(manifest), description=f"reading {folder.name}", console=Console(stderr=True),
+            transient=True,
+        )  # fmt: skip
+    for number, row in trials:
 
         def path_of(column: str, row=row) -> Path | None:
             value = _text(getattr(row, column))
