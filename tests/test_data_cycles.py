@@ -57,6 +57,8 @@ def test_grf_heel_strikes_match_the_readme_events(g2392: dict, examples: Path) -
 def test_kinematic_heel_strikes_are_close_to_the_force_plate(g2392: dict, examples: Path) -> None:
     right = heel_strikes_from_kinematics(g2392["angles"], side="right")
     left = heel_strikes_from_kinematics(g2392["angles"], side="left")
+    # 0.618 s is only 7 samples into the IK record: found although its left flank is cut off
+    assert np.min(np.abs(right - 0.618)) < 0.04
     assert np.min(np.abs(right - 1.853)) < 0.04
     assert np.min(np.abs(left - 1.247)) < 0.04 and np.min(np.abs(left - 2.460)) < 0.04
     moco = _angles(examples / "moco-3d-walking/coordinates.sto")
