@@ -46,6 +46,7 @@ class Inspection:
     sides: dict[str, int]
     inputs: list[ColumnSummary]
     targets: list[ColumnSummary]
+    cadence_spm: tuple[float, float]
     mass_kg: tuple[float, float]
     height_m: tuple[float, float]
     simulated: bool
@@ -83,7 +84,12 @@ def _columns(values: np.ndarray, names: tuple[str, ...], units: tuple[str, ...])
 
 
 def _counts(values) -> dict[str, int]:
-    return {(k if k else "(none)"): v for k, v in sorted(Counter(values).items())}
+    return {(k if k else "(unlabelled)"): v for k, v in sorted(Counter(values).items())}
+
+
+def _range(values: np.ndarray) -> tuple[float, float]:
+    finite = values[np.isfinite(values)]
+    return (float(finite.min()), float(finite.max())) if finite.size else (float("nan"), float("nan"))
 
 
 def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") -> Inspection:
@@ -149,10 +155,9 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
         sides=_counts(meta["side"]),
         inputs=inputs,
         targets=targets,
-        mass_kg=(float(np.nanmin(mass)), float(np.nanmax(mass))),
-        height_m=(float(np.nanmin(height)), float(np.nanmax(height)))
-        if not np.isnan(height).all()
-        else (np.nan,) * 2,
+        cadence_spm=_range(meta["cadence_spm"].to_numpy(dtype=float)),
+        mass_kg=_range(mass),
+        height_m=_range(height),
         simulated=simulated,
         mass_normalized=dataset.mass_normalized,
         warnings=warnings,
@@ -191,6 +196,7 @@ def print_inspection(ins: Inspection, *, console: Console) -> None:
     )
     for label, counts in (("cadences", ins.cadences), ("cohorts", ins.cohorts), ("sides", ins.sides)):
         overview.add_row(label, ", ".join(f"{k}: {v}" for k, v in counts.items()))
+    overview.add_row("cadence", f"{_fmt(ins.cadence_spm[0])}–{_fmt(ins.cadence_spm[1])} steps/min")
     overview.add_row("body mass", f"{_fmt(ins.mass_kg[0])}–{_fmt(ins.mass_kg[1])} kg")
     overview.add_row("height", f"{_fmt(ins.height_m[0])}–{_fmt(ins.height_m[1])} m")
     overview.add_row("targets per kg", "yes" if ins.mass_normalized else "no (raw N / N m)")
