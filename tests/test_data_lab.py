@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from gait2hip.data import load_dataset
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.data.lab import aggregate_muscles, choose_mapping, load_lab_folder
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
@@ -281,3 +281,20 @@ def test_several_trials_and_subjects(examples: Path, tmp_path: Path) -> None:
     np.testing.assert_allclose(ds.Y[0], ds.Y[2])  # same files, same raw newtons
     per_kg = ds.normalized_by_mass()
     np.testing.assert_allclose(per_kg.Y[0] * 60.0, per_kg.Y[2] * 90.0, rtol=1e-5)
+
+
+def test_both_hips_layout(examples: Path, g2392_id: Path, tmp_path: Path) -> None:
+    folder = _g2392_folder(tmp_path / "lab", examples, g2392_id)
+    both = load_lab_folder(folder, hips="both")
+    assert both.target_columns == MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L
+    assert both.target_units == (("N",) * 14 + ("Nm",) * 3) * 2
+    own = load_lab_folder(folder)
+    np.testing.assert_array_equal(both.Y[:, :, :17], own.Y)
+    cmc = read_storage(examples / G2392 / CMC_FORCES).data
+    glmed_l = cmc[["glut_med1_l", "glut_med2_l", "glut_med3_l"]].sum(axis=1)
+    start, end = 0.618, 1.852
+    mid = start + 0.5 * (end - start)
+    assert both.Y[0, 50, 17 + MUSCLE_GROUPS_R.index("glmed_r")] == pytest.approx(
+        np.interp(mid, glmed_l.index, glmed_l), rel=0.02, abs=2.0
+    )
+    assert both.meta["side"].tolist() == ["right"]

@@ -34,6 +34,9 @@ left-leg cycles with the left-hip targets under their own left names (``MUSCLE_G
 ``MOMENTS_L``, muscles grouped by the mirrored table). We never relabel left data with right
 names: a dataset's column names always say which hip it is, and ``meta['side']`` says which
 leg's heel strikes bound the cycle. Inputs are always the 10 ``INPUT_ANGLES`` as recorded.
+``hips='both'`` gives every cycle both hips' targets, right then left
+(``MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L``, the simulated cohort's layout,
+from which ``gait2hip.train`` builds mirrored left-hip samples itself).
 
 Muscle groups: the built-in tables in :mod:`gait2hip.data.columns` cover the Rajagopal
 (2016 / Lai-Uhlrich 2023) and gait2392 models; the model is recognised from the force file's
@@ -271,10 +274,47 @@ def _span(table: pd.DataFrame) -> tuple[float, float]:
     return float(table.index[0]), float(table.index[-1])
 
 
+def _moments(id_table: pd.DataFrame, hip: str, *, file: Path) -> pd.DataFrame:
+    names = MOMENTS_R if hip == "right" else MOMENTS_L
+    for name in names:
+        if name not in id_table.columns:
+            close = difflib.get_close_matches(name, [str(c) for c in id_table.columns], n=1)
+            raise Gait2HipInputError(
+                "hip moment column missing from the inverse-dynamics file.",
+                file=file,
+                column=name,
+                fix=(f"closest column: '{close[0]}'. " if close else "")
+                + "give OpenSim InverseDynamicsTool output (columns <coordinate>_moment).",
+            )
+    return id_table[list(names)]
+
+
+def target_layout(
+    *, side: Literal["right", "left"], hips: Literal["own", "both"], forces: bool, moments: bool
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Target columns and units of a lab dataset: per hip, the 14 groups (N) then 3 moments (N m).
+
+    ``hips='own'``: the hip of ``side``; ``'both'``: right hip then left hip (the layout of
+    gait2hip's simulated cohort, ``MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L``).
+    """
+    order = (side,) if hips == "own" else ("right", "left")
+    columns: tuple[str, ...] = ()
+    units: tuple[str, ...] = ()
+    for hip in order:
+        if forces:
+            columns += MUSCLE_GROUPS_R if hip == "right" else MUSCLE_GROUPS_L
+            units += ("N",) * len(MUSCLE_GROUPS_R)
+        if moments:
+            columns += MOMENTS_R if hip == "right" else MOMENTS_L
+            units += ("Nm",) * len(MOMENTS_R)
+    return columns, units
+
+
 def load_trial_cycles(
     *,
     ik: Path,
     side: Literal["right", "left"],
+    hips: Literal["own", "both"] = "own",
     id_file: Path | None = None,
     forces_file: Path | None = None,
     grf_file: Path | None = None,
@@ -286,8 +326,8 @@ def load_trial_cycles(
 ) -> tuple[list[GaitCycle], np.ndarray, np.ndarray, list[str]]:
     """One trial → its cycles of ``side``, X [n, T, 10] degrees, Y [n, T, K], and notes.
 
-    Y holds the 14 groups (N) if ``forces_file`` is given, then the 3 moments (N m) if
-    ``id_file`` is given, for the ``side`` hip.
+    Y follows :func:`target_layout`: per hip, the 14 groups (N) if ``forces_file`` is given,
+    then the 3 moments (N m) if ``id_file`` is given.
     """
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -295,35 +335,25 @@ def load_trial_cycles(
         angles = read_angles(ik)
     notes.extend(str(w.message) for w in caught)
     spans = [_span(angles)]
-    moments = forces = None
-    if id_file is not None:
-        id_table = read_storage(id_file).data
-        names = MOMENTS_R if side == "right" else MOMENTS_L
-        for name in names:
-            if name not in id_table.columns:
-                close = difflib.get_close_matches(name, [str(c) for c in id_table.columns], n=1)
-                raise Gait2HipInputError(
-                    "hip moment column missing from the inverse-dynamics file.",
-                    file=id_file,
-                    column=name,
-                    fix=(f"closest column: '{close[0]}'. " if close else "")
-                    + "give OpenSim InverseDynamicsTool output (columns <coordinate>_moment).",
-                )
-        moments = id_table[list(names)]
-        spans.append(_span(moments))
-    if forces_file is not None:
-        force_table = read_storage(forces_file).data
-        mapping = choose_mapping(
-            [str(c) for c in force_table.columns], side=side, mapping_r=mapping_r, file=forces_file
-        )
-        forces = aggregate_muscles(force_table, mapping)
-        spans.append(_span(forces))
-    for table, file in ((moments, id_file), (forces, forces_file)):
-        if table is not None and not np.isfinite(table.to_numpy(dtype=float)).all():
-            column = str(table.columns[np.isfinite(table.to_numpy(dtype=float)).all(axis=0).argmin()])
+    id_table = read_storage(id_file).data if id_file is not None else None
+    force_table = read_storage(forces_file).data if forces_file is not None else None
+    targets: list[tuple[pd.DataFrame, Path]] = []  # in column order
+    for hip in (side,) if hips == "own" else ("right", "left"):
+        if force_table is not None:
+            mapping = choose_mapping(
+                [str(c) for c in force_table.columns], side=hip, mapping_r=mapping_r, file=forces_file
+            )
+            targets.append((aggregate_muscles(force_table, mapping), forces_file))
+        if id_table is not None:
+            targets.append((_moments(id_table, hip, file=id_file), id_file))
+    for table, file in targets:
+        values = table.to_numpy(dtype=float)
+        if not np.isfinite(values).all():
+            column = str(table.columns[int(np.isfinite(values).all(axis=0).argmin())])
             raise Gait2HipInputError(
                 "NaN or infinite values.", file=file, column=column, fix="repair the file."
             )
+        spans.append(_span(table))
     grf = None
     if grf_file is not None:
         grf = read_storage(grf_file).data
@@ -357,19 +387,17 @@ def load_trial_cycles(
     X, Y = [], []
     for cycle in cycles:
         X.append(time_normalize(time, angles.to_numpy(), cycle.start, cycle.end, n_points, file=ik))
-        parts = []
-        for table, file in ((forces, forces_file), (moments, id_file)):
-            if table is not None:
-                parts.append(
-                    time_normalize(
-                        table.index.to_numpy(dtype=float),
-                        table.to_numpy(),
-                        cycle.start,
-                        cycle.end,
-                        n_points,
-                        file=file,
-                    )
-                )
+        parts = [
+            time_normalize(
+                table.index.to_numpy(dtype=float),
+                table.to_numpy(),
+                cycle.start,
+                cycle.end,
+                n_points,
+                file=file,
+            )
+            for table, file in targets
+        ]
         Y.append(np.concatenate(parts, axis=1))
     return cycles, np.stack(X), np.stack(Y), notes
 
@@ -378,6 +406,7 @@ def load_lab_folder(
     folder: str | Path,
     *,
     side: Literal["right", "left"] = "right",
+    hips: Literal["own", "both"] = "own",
     n_points: int = 101,
     mapping_csv: str | Path | None = None,
     progress: bool = True,
@@ -390,6 +419,9 @@ def load_lab_folder(
         Folder holding ``manifest.csv`` and the files it names.
     side
         'right' (release-compatible right-hip targets) or 'left' (left-hip targets, left names).
+    hips
+        'own' (the hip of ``side``) or 'both' (right-hip then left-hip targets for every cycle,
+        the layout of the simulated cohort that ``train``'s mirroring uses).
     n_points
         Points per cycle (101 = 0..100 %).
     mapping_csv
@@ -407,6 +439,8 @@ def load_lab_folder(
     folder = Path(folder)
     if side not in ("right", "left"):
         raise Gait2HipInputError(f"unknown side '{side}'.", file=folder, fix="use 'right' or 'left'.")
+    if hips not in ("own", "both"):
+        raise Gait2HipInputError(f"unknown hips '{hips}'.", file=folder, fix="use 'own' or 'both'.")
     manifest = read_manifest(folder)
     manifest_path = folder / MANIFEST
     if mapping_csv is None and (folder / MAPPING_CSV).is_file():
@@ -414,10 +448,7 @@ def load_lab_folder(
     mapping_r = read_mapping_csv(mapping_csv) if mapping_csv is not None else None
     has_forces = bool(manifest["forces"].iloc[0])
     has_moments = bool(manifest["id"].iloc[0])
-    groups = MUSCLE_GROUPS_R if side == "right" else MUSCLE_GROUPS_L
-    moments = MOMENTS_R if side == "right" else MOMENTS_L
-    columns = (groups if has_forces else ()) + (moments if has_moments else ())
-    units = (("N",) * len(groups) if has_forces else ()) + (("Nm",) * len(moments) if has_moments else ())
+    columns, units = target_layout(side=side, hips=hips, forces=has_forces, moments=has_moments)
     X, Y, rows, notes = [], [], [], []
     trials = enumerate(manifest.itertuples(index=False), start=2)
     if progress and len(manifest) > 3:
@@ -442,6 +473,7 @@ def load_lab_folder(
         cycles, x, y, trial_notes = load_trial_cycles(
             ik=path_of("ik"),
             side=side,
+            hips=hips,
             id_file=path_of("id"),
             forces_file=path_of("forces"),
             grf_file=grf_file,
@@ -484,6 +516,7 @@ def load_lab_folder(
             source="lab folder",
             simulated=False,
             side=side,
+            hips=hips,
             notes=sorted(set(notes)),
             path=str(folder),
         ),
