@@ -1,17 +1,163 @@
-"""The selective scan of Mamba (S6), fast on CPU, identical to mambapy's.
+"""The selective scan of Mamba (S6), fast on CPU, numerically the same as mambapy's.
 
-Computes, for every batch item and inner channel ``d`` with state size ``N``::
+For every batch item and inner channel ``d`` with state size ``N`` it computes::
 
     h_t = exp(delta_t[d] * A[d, :]) * h_{t-1} + delta_t[d] * x_t[d] * B_t[:]      (h_0 = 0)
     y_t[d] = <h_t, C_t> + D[d] * x_t[d]
 
 with the tensor layout of ``mambapy.mamba.MambaBlock.selective_scan``: ``x, delta [batch, L, ED]``
 (``delta`` already through softplus), ``A [ED, N]``, ``B, C [batch, L, N]``, ``D [ED]``.
+
+Why not mambapy's parallel scan on a CPU: it materialises four ``[batch, L, ED, N]`` tensors (424 MB
+each at batch 256, L = 101) and sweeps them ``2 log2 L`` times, so it is bound by memory bandwidth.
+:func:`selective_scan_chunked` instead walks the time axis in chunks sized to stay in cache
+(``chunk_elements``), keeps the state as ``[N, batch, ED]`` so every broadcast runs along the
+contiguous ``ED`` axis, computes the decays, drives and output contractions of a whole chunk in a
+few vectorised calls and runs only the unavoidable ``h = a * h + b`` one step at a time, in place.
+Its backward pass (a custom ``autograd.Function``) stores only the state at each chunk start and
+recomputes the chunk, then runs the adjoint recurrence backwards in the same layout; memory stays
+``O(batch * L * ED)`` instead of ``O(batch * L * ED * N)``.
+
+The CUDA kernels of ``mamba_ssm`` are used instead when that package is installed and the tensors
+are on a CUDA device (:func:`scan_backend` says which path runs).
 """
 
 from __future__ import annotations
 
+import importlib.util
+from collections.abc import Callable
+
 import torch
+
+#: Elements of one ``[chunk, N, batch, ED]`` work buffer: 2**21 float32 = 8 MiB, so the decays and
+#: states of a chunk fit the last-level cache of a small server with room to spare.
+DEFAULT_CHUNK_ELEMENTS = 2**21
+
+_MAMBA_SSM_AVAILABLE = importlib.util.find_spec("mamba_ssm") is not None
+
+
+def chunk_length(*, batch: int, inner: int, n_state: int, steps: int, chunk_elements: int) -> int:
+    """Time steps per chunk so that one ``[chunk, N, batch, ED]`` buffer holds ``chunk_elements``."""
+    return max(1, min(steps, chunk_elements // max(1, batch * inner * n_state)))
+
+
+def _chunked_forward(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    *,
+    chunk: int,
+    keep_starts: bool,
+) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """SSM part of the scan (no ``D x`` term) in the time-major layout; returns ``y [L, batch, ED]``."""
+    batch, steps, inner = x.shape
+    n_state = A.shape[1]
+    delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
+    drive_t = (delta * x).transpose(0, 1).contiguous()  # [L, b, ED]
+    B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
+    y = x.new_empty(steps, batch, inner)
+    state = x.new_zeros(n_state, batch, inner)
+    starts: list[torch.Tensor] = []
+    for begin in range(0, steps, chunk):
+        end = min(steps, begin + chunk)
+        if keep_starts:
+            starts.append(state)
+        decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t).exp_()  # [K, N, b, ED]
+        states = torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1))  # drives, then states
+        for k in range(end - begin):
+            states[k].addcmul_(decay[k], state)
+            state = states[k]
+        state = state.clone()  # the buffer is reused for the output contraction below
+        torch.sum(states.mul_(C_t[begin:end]), dim=1, out=y[begin:end])
+    return y, starts
+
+
+class _ChunkedSelectiveScan(torch.autograd.Function):
+    """Chunked scan with a recomputing backward; returns the SSM part ``[batch, L, ED]``."""
+
+    @staticmethod
+    def forward(ctx, x, delta, A, B, C, chunk_elements):  # type: ignore[override]
+        batch, steps, inner = x.shape
+        chunk = chunk_length(
+            batch=batch, inner=inner, n_state=A.shape[1], steps=steps, chunk_elements=chunk_elements
+        )
+        needs_grad = any(ctx.needs_input_grad[:5])
+        y, starts = _chunked_forward(x, delta, A, B, C, chunk=chunk, keep_starts=needs_grad)
+        if needs_grad:
+            ctx.chunk = chunk
+            ctx.save_for_backward(x, delta, A, B, C, *starts)
+        return y.transpose(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad_y):  # type: ignore[override]
+        x, delta, A, B, C, *starts = ctx.saved_tensors
+        chunk = ctx.chunk
+        batch, steps, inner = x.shape
+        n_state = A.shape[1]
+        delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
+        drive_t = (delta * x).transpose(0, 1).contiguous()
+        grad_t = grad_y.transpose(0, 1).contiguous()
+        B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+        C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()
+        A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
+
+        grad_delta_t = torch.empty_like(delta_t)
+        grad_drive_t = torch.empty_like(drive_t)
+        grad_B_t = x.new_empty(steps, n_state, batch)
+        grad_C_t = x.new_empty(steps, n_state, batch)
+        grad_A_t = x.new_zeros(n_state, inner)
+        carry = None  # decay_{t+1} * dL/dh_{t+1} flowing into the step before the next chunk
+        for index in range(len(starts) - 1, -1, -1):
+            begin = index * chunk
+            end = min(steps, begin + chunk)
+            length = end - begin
+            # recompute this chunk's decays and states h_{t-1}, h_t from the stored start state
+            decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t).exp_()
+            states = x.new_empty(length + 1, n_state, batch, inner)
+            states[0] = starts[index]
+            torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=states[1:])
+            for k in range(length):
+                states[k + 1].addcmul_(decay[k], states[k])
+            grad_out = grad_t[begin:end].unsqueeze(1)  # [K, 1, b, ED]
+            torch.sum(states[1:] * grad_out, dim=-1, out=grad_C_t[begin:end])
+            # adjoint recurrence: g_t = C_t gy_t + decay_{t+1} g_{t+1}
+            grad_state = torch.mul(C_t[begin:end], grad_out)  # [K, N, b, ED]
+            if carry is not None:
+                grad_state[length - 1].add_(carry)
+            for k in range(length - 2, -1, -1):
+                grad_state[k].addcmul_(decay[k + 1], grad_state[k + 1])
+            carry = decay[0] * grad_state[0]
+            torch.sum(grad_state * drive_t[begin:end].unsqueeze(1), dim=-1, out=grad_B_t[begin:end])
+            torch.sum(grad_state * B_t[begin:end], dim=1, out=grad_drive_t[begin:end])
+            # d(decay)/d(delta A) = decay; reuse the decay buffer for g * h_{t-1} * decay
+            grad_exponent = decay.mul_(grad_state).mul_(states[:-1])
+            torch.sum(grad_exponent * A_t, dim=1, out=grad_delta_t[begin:end])
+            grad_A_t += (grad_exponent * delta_t[begin:end].unsqueeze(1)).sum(dim=(0, 2))
+
+        grad_drive = grad_drive_t.transpose(0, 1)
+        grad_x = grad_drive * delta
+        grad_delta = grad_delta_t.transpose(0, 1) + grad_drive * x
+        grad_B = grad_B_t.permute(2, 0, 1)
+        grad_C = grad_C_t.permute(2, 0, 1)
+        return grad_x, grad_delta, grad_A_t.t(), grad_B, grad_C, None
+
+
+def selective_scan_chunked(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+    *,
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+) -> torch.Tensor:
+    """Selective scan for CPUs (any device works), differentiable, memory-light; see module docstring."""
+    return _ChunkedSelectiveScan.apply(x, delta, A, B, C, chunk_elements) + D * x
 
 
 def selective_scan_sequential(
@@ -22,7 +168,7 @@ def selective_scan_sequential(
     C: torch.Tensor,
     D: torch.Tensor,
 ) -> torch.Tensor:
-    """Plain autograd-friendly sequential scan (the definition, one time step at a time)."""
+    """The recurrence as written, one time step at a time with plain autograd (slow; for tests)."""
     batch, steps, inner = x.shape
     drive = delta * x
     state = x.new_zeros(batch, inner, A.shape[1])
@@ -34,7 +180,7 @@ def selective_scan_sequential(
     return torch.stack(outputs, dim=1) + D * x
 
 
-def selective_scan(
+def selective_scan_unrolled(
     x: torch.Tensor,
     delta: torch.Tensor,
     A: torch.Tensor,
@@ -42,5 +188,116 @@ def selective_scan(
     C: torch.Tensor,
     D: torch.Tensor,
 ) -> torch.Tensor:
-    """Selective scan ``y [batch, L, ED]`` (see the module docstring for the recurrence)."""
-    return selective_scan_sequential(x, delta, A, B, C, D)
+    """Export-friendly scan: out-of-place ops only, the time loop unrolled at trace time.
+
+    Used while exporting (ONNX, ``torch.export``): the graph holds one multiply-add per time step,
+    so an exported Mamba is fixed to the ``T`` it was exported with (the batch stays dynamic).
+    """
+    decay = torch.exp(delta.unsqueeze(-1) * A)  # [b, L, ED, N]
+    drive = (delta * x).unsqueeze(-1) * B.unsqueeze(2)
+    state = drive[:, 0]
+    states = [state]
+    for t in range(1, x.shape[1]):
+        state = decay[:, t] * state + drive[:, t]
+        states.append(state)
+    return (torch.stack(states, dim=1) * C.unsqueeze(2)).sum(-1) + D * x
+
+
+def selective_scan_mambapy(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+) -> torch.Tensor:
+    """mambapy's parallel (Blelloch) scan, the reference the other paths are tested against."""
+    from mambapy.pscan import pscan
+
+    decay = torch.exp(delta.unsqueeze(-1) * A)
+    drive = delta.unsqueeze(-1) * B.unsqueeze(2) * x.unsqueeze(-1)
+    states = pscan(decay, drive)
+    return (states @ C.unsqueeze(-1)).squeeze(3) + D * x
+
+
+def selective_scan_cuda(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+) -> torch.Tensor:
+    """The ``mamba_ssm`` CUDA kernel on our layout (``delta`` is passed already through softplus)."""
+    from mamba_ssm.ops.selective_scan_interface import selective_scan_fn
+
+    y = selective_scan_fn(
+        x.transpose(1, 2).contiguous(),
+        delta.transpose(1, 2).contiguous(),
+        A.contiguous(),
+        B.transpose(1, 2).contiguous(),
+        C.transpose(1, 2).contiguous(),
+        D.contiguous(),
+        z=None,
+        delta_bias=None,
+        delta_softplus=False,
+    )
+    return y.transpose(1, 2)
+
+
+_BACKENDS: dict[str, Callable[..., torch.Tensor]] = {
+    "chunked": selective_scan_chunked,
+    "sequential": selective_scan_sequential,
+    "unrolled": selective_scan_unrolled,
+    "mambapy": selective_scan_mambapy,
+    "cuda": selective_scan_cuda,
+}
+
+
+def _exporting() -> bool:
+    return torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting() or torch.jit.is_tracing()
+
+
+def scan_backend(x: torch.Tensor) -> str:
+    """The backend :func:`selective_scan` picks for ``x``.
+
+    ``"cuda"`` when ``mamba_ssm`` is installed and ``x`` is on a GPU, ``"unrolled"`` while a model is
+    being exported (ONNX, ``torch.export``, tracing), else ``"chunked"`` (the fast CPU path).
+    """
+    if _exporting():
+        return "unrolled"
+    if x.is_cuda and _MAMBA_SSM_AVAILABLE:
+        return "cuda"
+    return "chunked"
+
+
+def selective_scan(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    D: torch.Tensor,
+    *,
+    backend: str = "auto",
+) -> torch.Tensor:
+    """Selective scan ``y [batch, L, ED]`` (recurrence and layout in the module docstring).
+
+    Parameters
+    ----------
+    x, delta
+        ``[batch, L, ED]``; ``delta`` after softplus.
+    A
+        ``[ED, N]`` (negative: ``-exp(A_log)``).
+    B, C
+        ``[batch, L, N]``.
+    D
+        ``[ED]``.
+    backend
+        ``"auto"`` (:func:`scan_backend`), ``"chunked"``, ``"sequential"``, ``"unrolled"``,
+        ``"mambapy"`` or ``"cuda"``.
+    """
+    name = scan_backend(x) if backend == "auto" else backend
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown scan backend {backend!r}; choose auto, {', '.join(_BACKENDS)}")
+    return _BACKENDS[name](x, delta, A, B, C, D)
