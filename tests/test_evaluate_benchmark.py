@@ -33,9 +33,14 @@ def tiny_data(tmp_path_factory) -> Path:
     meta["cohort"] = np.where(meta["subject_id"].isin(patients), "patient", "healthy")
     idx = np.append((np.arange(100) + 50) % 100, 50)
     both = GaitDataset(
-        X=ds.X, Y=np.concatenate([ds.Y, ds.Y[:, idx, :]], axis=2), input_columns=ds.input_columns,
-        target_columns=ds.target_columns + MUSCLE_GROUPS_L + MOMENTS_L, input_units=ds.input_units,
-        target_units=ds.target_units * 2, meta=meta, attrs={**ds.attrs, "name": "tiny"},
+        X=ds.X,
+        Y=np.concatenate([ds.Y, ds.Y[:, idx, :]], axis=2),
+        input_columns=ds.input_columns,
+        target_columns=ds.target_columns + MUSCLE_GROUPS_L + MOMENTS_L,
+        input_units=ds.input_units,
+        target_units=ds.target_units * 2,
+        meta=meta,
+        attrs={**ds.attrs, "name": "tiny"},
     )
     return both.save(tmp_path_factory.mktemp("data") / "tiny.npz")
 
@@ -44,8 +49,16 @@ def _settings(path: Path):
     settings = bench.resolve_settings(
         data=str(path), target="both", models=["lstm", "tcn"], protocol="both", profile="quick", seeds=1
     )
-    profile = replace(PROFILES["quick"], folds=2, max_epochs=2, patience=1, fixed_epochs=1,
-                      ablation_models=("lstm",), ablation_flags=("mirror",), threads=1)
+    profile = replace(
+        PROFILES["quick"],
+        folds=2,
+        max_epochs=2,
+        patience=1,
+        fixed_epochs=1,
+        ablation_models=("lstm",),
+        ablation_flags=("mirror",),
+        threads=1,
+    )
     return replace(settings, profile=profile, model_overrides=TINY_MODELS)
 
 
@@ -58,11 +71,32 @@ def finished_run(tiny_data, tmp_path_factory) -> Path:
 
 def test_outputs_exist_and_are_complete(finished_run):
     out = finished_run
-    for name in ("metrics.csv", "subject_metrics.csv", "paired_tests.csv", "report.md", "report.html", "run.json"):
+    for name in (
+        "metrics.csv",
+        "subject_metrics.csv",
+        "paired_tests.csv",
+        "report.md",
+        "report.html",
+        "run.json",
+    ):
         assert (out / name).is_file(), name
     metrics = pd.read_csv(out / "metrics.csv")
-    expected = {"protocol", "model", "target", "cohort", "cadence", "seed", "n_subjects", "n_trials", "rmse",
-                "mae", "r2_paper", "r2_channel", "skill", "units"}
+    expected = {
+        "protocol",
+        "model",
+        "target",
+        "cohort",
+        "cadence",
+        "seed",
+        "n_subjects",
+        "n_trials",
+        "rmse",
+        "mae",
+        "r2_paper",
+        "r2_channel",
+        "skill",
+        "units",
+    }
     assert expected <= set(metrics.columns)
     assert set(metrics["protocol"]) == {"paper", "gait2hip", "baseline", "ablation:-mirror"}
     assert set(metrics["cohort"]) == {"healthy", "patient"}
@@ -75,8 +109,12 @@ def test_outputs_exist_and_are_complete(finished_run):
     bundles = sorted(p.name for p in (out / "models").iterdir())
     assert len(bundles) == 7 and all((out / "models" / b / "manifest.json").is_file() for b in bundles)
     figures = {p.name for p in (out / "figures").glob("*.png")}
-    assert {"box_forces.png", "cadence_moments.png", "curves_gait2hip_forces_test.png",
-            "curves_paper_moments_external.png"} <= figures
+    assert {
+        "box_forces.png",
+        "cadence_moments.png",
+        "curves_gait2hip_forces_test.png",
+        "curves_paper_moments_external.png",
+    } <= figures
     report = (out / "report.md").read_text()
     assert "SIMULATED DATA" in report and "Ablation" in report and "Wilcoxon" in report
     assert "test RMSE ratio gait2hip / paper" in report
@@ -92,11 +130,15 @@ def test_resume_skips_finished_units(finished_run, tiny_data, monkeypatch):
 
     monkeypatch.setattr(bench, "fit_unit", counting_fit)
     before = pd.read_csv(finished_run / "metrics.csv")
-    bench.run_benchmark(out=finished_run, settings=_settings(tiny_data), shared=None, console=Console(quiet=True))
+    bench.run_benchmark(
+        out=finished_run, settings=_settings(tiny_data), shared=None, console=Console(quiet=True)
+    )
     assert calls == []  # nothing recomputed
     # A run killed during one unit: its info.json (written last) is missing → only it is retrained.
     (finished_run / "units" / "paper-tcn-moments-s2025" / "info.json").unlink()
-    bench.run_benchmark(out=finished_run, settings=_settings(tiny_data), shared=None, console=Console(quiet=True))
+    bench.run_benchmark(
+        out=finished_run, settings=_settings(tiny_data), shared=None, console=Console(quiet=True)
+    )
     assert calls == ["tcn"]
     after = pd.read_csv(finished_run / "metrics.csv")
     pd.testing.assert_frame_equal(before, after)  # deterministic retraining: identical metrics

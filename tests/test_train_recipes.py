@@ -45,12 +45,22 @@ def _bilateral(lag: int = 47, n: int = 3) -> GaitDataset:
         forces_l = np.roll(forces_r[:period], lag, axis=0)
         Y[i, :, :17] = forces_r
         Y[i, :, 17:] = np.vstack([forces_l, forces_l[:1]])
-    meta = pd.DataFrame({"subject_id": [f"S{i}" for i in range(n)], "mass_kg": 70.0, "height_m": 1.7,
-                         "cadence_label": "med", "stride_time_s": 1.05})
+    meta = pd.DataFrame(
+        {
+            "subject_id": [f"S{i}" for i in range(n)],
+            "mass_kg": 70.0,
+            "height_m": 1.7,
+            "cadence_label": "med",
+            "stride_time_s": 1.05,
+        }
+    )
     return GaitDataset(
-        X=X, Y=Y, input_columns=INPUT_ANGLES,
+        X=X,
+        Y=Y,
+        input_columns=INPUT_ANGLES,
         target_columns=MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L,
-        input_units=("deg",) * 10, target_units=("N/kg",) * 14 + ("Nm/kg",) * 3 + ("N/kg",) * 14 + ("Nm/kg",) * 3,
+        input_units=("deg",) * 10,
+        target_units=("N/kg",) * 14 + ("Nm/kg",) * 3 + ("N/kg",) * 14 + ("Nm/kg",) * 3,
         meta=meta,
     )
 

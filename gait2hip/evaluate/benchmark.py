@@ -414,6 +414,11 @@ def run_units(
             _save_unit(out, unit, fitted, predictions, splits)
             results[unit.key] = load_unit(out, unit)
             progress.advance(overall)
+            progress.console.print(
+                f"trained {label}: {fitted.final_epochs} final epochs"
+                + (f" (fold best {[f['best_epoch'] for f in fitted.folds]})" if fitted.folds else "")
+                + f", {fitted.seconds:.0f} s"
+            )
     return results
 
 

@@ -1,0 +1,45 @@
+"""Real OpenSim example trials as one-cycle datasets (IK in, reference moments / CMC forces out)."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.evaluate.realtrials import gait2392_trial, load_real_trials, moco_trial
+
+requires_opensim = pytest.mark.skipif(
+    importlib.util.find_spec("opensim") is None,
+    reason="opensim is not installed (pip install 'gait2hip[sim]')",
+)
+
+
+def test_moco_trial_is_one_right_cycle(examples):
+    trial = moco_trial(examples / "moco-3d-walking")
+    data = trial.dataset
+    assert data.X.shape == (1, 101, 10) and trial.available == MOMENTS_R
+    assert abs(data.meta["stride_time_s"][0] - 1.144) < 0.01
+    hip = data.X[0, :, 0]
+    assert hip[0] > 15 and hip.min() < -5  # flexed at heel strike, extended in late stance
+    assert np.all(np.isnan(data.select_targets(MUSCLE_GROUPS_R).Y))
+    moments = data.select_targets(MOMENTS_R).Y[0]
+    assert np.all(np.abs(moments) < 2.5)  # Nm/kg, not Nm
+
+
+@requires_opensim
+def test_gait2392_trial_has_forces_and_recomputed_moments(examples):
+    trial = gait2392_trial(examples / "gait2392-subject01")
+    data = trial.dataset
+    assert data.meta["mass_kg"][0] == 72.6 or abs(data.meta["mass_kg"][0] - 72.6) < 0.01
+    assert abs(data.meta["stride_time_s"][0] - 1.235) < 0.01
+    assert set(trial.available) == set(MUSCLE_GROUPS_R + MOMENTS_R)
+    forces = data.select_targets(MUSCLE_GROUPS_R).Y[0]
+    assert np.all(forces >= 0) and forces.max() < 30  # N/kg
+    assert data.X[0, :, 6].max() > 50  # knee flexion positive after the gait2392 sign flip
+
+
+def test_without_shared_folder_nothing_is_built():
+    trials, problems = load_real_trials(None)
+    assert trials == [] and "shared" in problems[0]
