@@ -298,3 +298,35 @@ def test_both_hips_layout(examples: Path, g2392_id: Path, tmp_path: Path) -> Non
         np.interp(mid, glmed_l.index, glmed_l), rel=0.02, abs=2.0
     )
     assert both.meta["side"].tolist() == ["right"]
+
+
+def test_bad_target_files(examples: Path, tmp_path: Path) -> None:
+    src = examples / G2392
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    ident = read_storage(src / "OutputReference/ResultsInverseDynamics/InverseDynamicsOutput.sto")
+    ident.data = ident.data.rename(columns={"hip_adduction_r_moment": "hip_adduction_r_torque"})
+    write_storage(folder / "id.sto", ident)
+    pd.DataFrame(
+        [dict(subject="s1", mass_kg=70, ik=_link(folder, src / "subject01_walk1_ik.mot"), id="id.sto")]
+    ).to_csv(folder / "manifest.csv", index=False)
+    with pytest.raises(Gait2HipInputError, match="hip moment column missing") as info:
+        load_lab_folder(folder)
+    assert info.value.column == "hip_adduction_r_moment" and info.value.file == str(folder / "id.sto")
+    assert "hip_adduction_r_torque" in str(info.value)
+    forces = read_storage(src / CMC_FORCES)
+    forces.data.iloc[100, forces.columns.index("psoas_r")] = np.nan
+    write_storage(folder / "forces.sto", forces)
+    pd.DataFrame(
+        [
+            dict(
+                subject="s1",
+                mass_kg=70,
+                ik=_link(folder, src / "subject01_walk1_ik.mot"),
+                forces="forces.sto",
+            )
+        ]
+    ).to_csv(folder / "manifest.csv", index=False)
+    with pytest.raises(Gait2HipInputError, match="NaN or infinite") as info:
+        load_lab_folder(folder)
+    assert info.value.column == "psoas_r" and info.value.file == str(folder / "forces.sto")

@@ -111,7 +111,9 @@ def _resolve_columns(labels: list[str], *, file: str | Path | None) -> dict[str,
         elif angle in lowered:
             found[angle] = lowered[angle]
         else:
-            close = difflib.get_close_matches(angle, list(by_name), n=1, cutoff=0.6)
+            # suggest only columns that are not themselves one of the 10 angles
+            spare = [name for name in by_name if name not in INPUT_ANGLES]
+            close = difflib.get_close_matches(angle, spare, n=1, cutoff=0.6)
             hint = f"the closest column is '{close[0]}'; rename it if it is this angle." if close else ""
             raise Gait2HipInputError(
                 "the angle column is missing.",

@@ -158,8 +158,10 @@ def choose_mapping(
 
 def aggregate_muscles(forces: pd.DataFrame, mapping: Mapping[str, tuple[str, ...]]) -> pd.DataFrame:
     """Sum muscle forces (N) into groups: one column per group, same index."""
+    # skipna=False: a missing muscle value must not silently lower its group's force
     return pd.DataFrame(
-        {group: forces[list(muscles)].sum(axis=1) for group, muscles in mapping.items()}, index=forces.index
+        {group: forces[list(muscles)].sum(axis=1, skipna=False) for group, muscles in mapping.items()},
+        index=forces.index,
     )
 
 
@@ -278,7 +280,8 @@ def _moments(id_table: pd.DataFrame, hip: str, *, file: Path) -> pd.DataFrame:
     names = MOMENTS_R if hip == "right" else MOMENTS_L
     for name in names:
         if name not in id_table.columns:
-            close = difflib.get_close_matches(name, [str(c) for c in id_table.columns], n=1)
+            spare = [str(c) for c in id_table.columns if c not in MOMENTS_R + MOMENTS_L]
+            close = difflib.get_close_matches(name, spare, n=1, cutoff=0.6)
             raise Gait2HipInputError(
                 "hip moment column missing from the inverse-dynamics file.",
                 file=file,
@@ -343,6 +346,15 @@ def load_trial_cycles(
             mapping = choose_mapping(
                 [str(c) for c in force_table.columns], side=hip, mapping_r=mapping_r, file=forces_file
             )
+            used = force_table[[m for muscles in mapping.values() for m in muscles]]
+            finite = np.isfinite(used.to_numpy(dtype=float))
+            if not finite.all():
+                raise Gait2HipInputError(
+                    f"{int((~finite).sum())} NaN or infinite muscle force value(s).",
+                    file=forces_file,
+                    column=str(used.columns[int(finite.all(axis=0).argmin())]),
+                    fix="repair the file (a failed optimisation frame?) or cut the trial.",
+                )
             targets.append((aggregate_muscles(force_table, mapping), forces_file))
         if id_table is not None:
             targets.append((_moments(id_table, hip, file=id_file), id_file))
