@@ -177,3 +177,11 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
     (tmp_path / "x.xlsx").write_text("")
     with pytest.raises(Gait2HipInputError, match="unsupported"):
         read_angles(tmp_path / "x.xlsx")
+
+
+def test_impossible_angles_are_refused() -> None:
+    table = _walking_table()
+    table.loc[table.index[5], "hip_rotation_l"] = 400.0
+    with pytest.raises(Gait2HipInputError, match="beyond any joint's range") as info:
+        angles_from_table(table, in_degrees=True, file="t.mot")
+    assert info.value.column == "hip_rotation_l"

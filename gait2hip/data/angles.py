@@ -216,6 +216,14 @@ def angles_from_table(
             )
     if unit == "rad":
         table = np.degrees(table)
+    worst = max(INPUT_ANGLES, key=lambda c: float(table[c].abs().max()))
+    if float(table[worst].abs().max()) > 180.0:
+        raise Gait2HipInputError(
+            f"{worst} reaches {float(table[worst].abs().max()):.4g}°, beyond any joint's range.",
+            file=file,
+            column=found[worst],
+            fix="check the IK (unwrapped angles? wrong column?) and the unit declaration.",
+        )
     flipped = False
     signs = {k: _knee_is_flexion_negative(table[k].to_numpy()) for k in _KNEES}
     if knee_flexion_sign == "negative" or (knee_flexion_sign == "auto" and any(signs.values())):
