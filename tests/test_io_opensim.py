@@ -128,3 +128,14 @@ def test_storage_defaults_are_writable(tmp_path: Path) -> None:
     back = read_storage(write_storage(tmp_path / "s.sto", storage))
     assert dataclasses.replace(back.header, n_rows=None, n_columns=None) == StorageHeader(name="", version=1)
     assert back.data.equals(storage.data)
+
+
+def test_crlf_and_mixed_separators(tmp_path: Path) -> None:
+    path = tmp_path / "w.mot"
+    path.write_bytes(
+        b"Coordinates\r\nversion=1\r\ninDegrees=yes\r\nendheader\r\n"
+        b"time\tq1\tq2\r\n0.0  1.0  2.0\r\n0.1\t3\t4\r\n"
+    )
+    table = read_storage(path)
+    assert table.header.in_degrees is True
+    np.testing.assert_array_equal(table.data.to_numpy(), [[1.0, 2.0], [3.0, 4.0]])

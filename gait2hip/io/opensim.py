@@ -195,6 +195,8 @@ def read_storage(path: str | Path) -> Storage:
     rows: list[list[str]] = []
     for number, line in body[1:]:
         cells = _split(line, tabbed=tabbed)
+        if len(cells) != len(labels) and tabbed:
+            cells = _split(line, tabbed=False)  # tab-separated labels above space-separated rows
         if len(cells) != len(labels):
             raise Gait2HipInputError(
                 f"line {number} has {len(cells)} cells but there are {len(labels)} column labels.",
