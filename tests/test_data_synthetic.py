@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.data.synthetic import synthetic_dataset, synthetic_trials, write_synthetic_release
 
 
@@ -60,3 +60,20 @@ def test_synthetic_dataset() -> None:
     assert ds.target_units == ("N",) * 14 + ("Nm",) * 3
     assert ds.attrs["simulated"] is True
     assert ds.normalized_by_mass().mass_normalized
+
+
+def test_both_hips_left_is_the_mirrored_function() -> None:
+    both = synthetic_dataset(n_subjects=2, trials_per_cadence=1, n_timepoints=101, hips="both")
+    assert both.target_columns[17:] == MUSCLE_GROUPS_L + MOMENTS_L and len(both.target_columns) == 34
+    # a trial whose left and right angles are swapped has its hips' targets swapped too
+    trials = synthetic_trials(n_subjects=1, trials_per_cadence=1, n_timepoints=101)
+    assert not np.allclose(trials.forces, trials.forces_left)
+    swap = [INPUT_ANGLES.index(c[:-2] + ("_l" if c.endswith("_r") else "_r")) for c in INPUT_ANGLES]
+    from gait2hip.data.synthetic import _features, _mapping
+
+    k = _mapping(21)
+    mass = trials.weight_kg[:, None, None]
+    f = _features(trials.X[:, :, swap].astype(float))
+    np.testing.assert_allclose(
+        trials.forces_left, mass * k["s"] * np.logaddexp(0, f @ k["w"] + k["b"]), rtol=1e-5
+    )

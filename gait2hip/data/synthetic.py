@@ -20,11 +20,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 
 MF_FILENAME = "Gait2Hip_MF60.npz"
@@ -41,6 +42,8 @@ class SyntheticTrials:
     X: np.ndarray  # [N, T, 10] deg
     forces: np.ndarray  # [N, T, 14] N
     moments: np.ndarray  # [N, T, 3] N m
+    forces_left: np.ndarray  # [N, T, 14] N, the same mapping applied to the mirrored angles
+    moments_left: np.ndarray  # [N, T, 3] N m
     subject_id: np.ndarray  # [N] str
     height_m: np.ndarray
     weight_kg: np.ndarray
@@ -122,10 +125,18 @@ def synthetic_trials(
     mass = np.asarray(weight)[:, None, None]
     forces = mass * k["s"] * np.logaddexp(0.0, f @ k["w"] + k["b"])
     moments = mass * (f @ k["u"] + 0.3 * np.tanh(f @ k["v"]))
+    # Left hip: the same function of the angles seen from the left leg (left <-> right swapped),
+    # so a mirrored left cycle is exactly as learnable as a right one.
+    swap = [INPUT_ANGLES.index(c[:-2] + ("_l" if c.endswith("_r") else "_r")) for c in INPUT_ANGLES]
+    f_left = _features(X[:, :, swap])
+    forces_left = mass * k["s"] * np.logaddexp(0.0, f_left @ k["w"] + k["b"])
+    moments_left = mass * (f_left @ k["u"] + 0.3 * np.tanh(f_left @ k["v"]))
     return SyntheticTrials(
         X=X.astype(np.float32),
         forces=forces.astype(np.float32),
         moments=moments.astype(np.float32),
+        forces_left=forces_left.astype(np.float32),
+        moments_left=moments_left.astype(np.float32),
         subject_id=np.array(subject_id),
         height_m=np.array(height, dtype=np.float64),
         weight_kg=np.array(weight, dtype=np.float64),
@@ -182,10 +193,18 @@ def write_synthetic_release(
 
 
 def synthetic_dataset(
-    *, n_subjects: int = 10, trials_per_cadence: int = 2, n_timepoints: int = 101, seed: int = 0
+    *,
+    n_subjects: int = 10,
+    trials_per_cadence: int = 2,
+    n_timepoints: int = 101,
+    seed: int = 0,
+    hips: Literal["right", "both"] = "right",
 ) -> GaitDataset:
-    """The same synthetic cohort as a 17-target :class:`GaitDataset` (forces N, moments N m).
+    """The same synthetic cohort as a :class:`GaitDataset` (forces N, moments N m).
 
+    ``hips='right'``: 17 targets (``MUSCLE_GROUPS_R + MOMENTS_R``); ``'both'``: 34, adding
+    the left hip (``MUSCLE_GROUPS_L + MOMENTS_L``) in the simulated cohort's layout, where
+    each left target is the right target's function applied to the left↔right-swapped angles.
     Marked ``attrs['simulated'] = True`` and ``attrs['synthetic'] = True``: for tests only.
     """
     trials = synthetic_trials(
@@ -210,13 +229,22 @@ def synthetic_dataset(
         )
     )
     assert len(meta) == n
+    if hips not in ("right", "both"):
+        raise ValueError(f"hips must be 'right' or 'both', not {hips!r}")
+    parts = [trials.forces, trials.moments]
+    columns = MUSCLE_GROUPS_R + MOMENTS_R
+    units = ("N",) * len(MUSCLE_GROUPS_R) + ("Nm",) * len(MOMENTS_R)
+    if hips == "both":
+        parts += [trials.forces_left, trials.moments_left]
+        columns += MUSCLE_GROUPS_L + MOMENTS_L
+        units *= 2
     return GaitDataset(
         X=trials.X,
-        Y=np.concatenate([trials.forces, trials.moments], axis=-1),
+        Y=np.concatenate(parts, axis=-1),
         input_columns=INPUT_ANGLES,
-        target_columns=MUSCLE_GROUPS_R + MOMENTS_R,
+        target_columns=columns,
         input_units=("deg",) * len(INPUT_ANGLES),
-        target_units=("N",) * len(MUSCLE_GROUPS_R) + ("Nm",) * len(MOMENTS_R),
+        target_units=units,
         meta=meta,
         attrs=dict(name="synthetic", simulated=True, synthetic=True, seed=seed),
     )
