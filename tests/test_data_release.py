@@ -194,3 +194,13 @@ def test_data_layer_never_imports_torch_or_opensim() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_bytes_string_arrays(release: tuple[Path, Path], tmp_path: Path) -> None:
+    mf, _ = release
+    with np.load(mf) as npz:
+        changes = {
+            k: np.char.encode(npz[k], "ascii") for k in ("subject_id", "speed_label", "in_cols", "out_cols")
+        }
+    ds = load_release(mf_path=_rewrite(mf, tmp_path / "Gait2Hip_MF60.npz", **changes))
+    assert ds.subjects == ["H01", "H02", "H03"] and set(ds.meta["cadence_label"]) == {"slow", "med", "fast"}

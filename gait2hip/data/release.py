@@ -31,6 +31,13 @@ RELEASE_KEYS = ("X", "Y", "subject_id", "height_m", "weight_kg", "speed_label", 
 _PER_KG_RATIO = {"MF": 1.0, "JM": 0.2}
 
 
+def _text(value) -> str:
+    """A string cell as text, whether stored as str, bytes (dtype 'S') or object."""
+    if isinstance(value, bytes | np.bytes_):
+        return value.decode("utf-8", errors="replace").strip()
+    return str(value).strip()
+
+
 def read_release_arrays(path: str | Path) -> dict[str, np.ndarray]:
     """All arrays of one release NPZ, validated for presence and shape.
 
@@ -69,7 +76,7 @@ def read_release_arrays(path: str | Path) -> dict[str, np.ndarray]:
                 fix="one value per trial.",
             )
     for key in ("subject_id", "speed_label", "in_cols", "out_cols"):
-        arrays[key] = np.array([str(v).strip() for v in np.asarray(arrays[key]).reshape(-1)])
+        arrays[key] = np.array([_text(v) for v in np.asarray(arrays[key]).reshape(-1)])
     return arrays
 
 
