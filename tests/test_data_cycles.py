@@ -15,6 +15,7 @@ from gait2hip.data.cycles import (
     contact_events,
     cycles_from_heel_strikes,
     find_cycles,
+    grf_support_fraction,
     heel_strikes_from_grf,
     heel_strikes_from_kinematics,
     time_normalize,
@@ -145,3 +146,13 @@ def test_time_normalize() -> None:
         time_normalize(time, values, 1.0, 2.5, file="a.mot")
     with pytest.raises(Gait2HipInputError, match="strictly increasing"):
         time_normalize(time[::-1], values, 0.5, 1.0)
+
+
+def test_grf_support_fraction_flags_a_foot_off_the_plates(g2392: dict, examples: Path) -> None:
+    right = GaitCycle("right", 0.618, 1.853, "grf")
+    support = grf_support_fraction(g2392["grf"], right, mass_kg=72.6, loads_xml=g2392["xml"])
+    assert 0.7 < support < 0.9
+    # README: in the Rajagopal trial the left foot is off the plates before ~0.43 s
+    grf = read_storage(examples / "rajagopal-walk/ExpData/grf_walk.mot").data
+    assert grf_support_fraction(grf, GaitCycle("right", 0.268, 1.412, "grf"), mass_kg=85.07) < 0.05
+    assert grf_support_fraction(grf, GaitCycle("left", 0.8365, 1.98, "grf"), mass_kg=85.07) > 0.7

@@ -330,3 +330,25 @@ def test_bad_target_files(examples: Path, tmp_path: Path) -> None:
     with pytest.raises(Gait2HipInputError, match="NaN or infinite") as info:
         load_lab_folder(folder)
     assert info.value.column == "psoas_r" and info.value.file == str(folder / "forces.sto")
+
+
+def test_cycle_with_a_foot_off_the_plates_is_dropped(examples: Path, tmp_path: Path) -> None:
+    src = examples / G2392
+    folder = tmp_path / "lab"
+    folder.mkdir()
+    grf = read_storage(src / "subject01_walk1_grf.mot")
+    off_plate = (grf.data.index > 1.5) & (grf.data.index < 1.6)  # left stance, right swing
+    grf.data.loc[off_plate, "1_ground_force_vy"] = 0.0
+    write_storage(folder / "grf.mot", grf)
+    _link(folder, src / "subject01_walk1_grf.xml", "grf.xml")
+    row = dict(
+        subject="s1",
+        mass_kg=72.6,
+        ik=_link(folder, src / "subject01_walk1_ik.mot"),
+        forces=_link(folder, src / CMC_FORCES),
+        grf="grf.mot",
+    )
+    pd.DataFrame([row]).to_csv(folder / "manifest.csv", index=False)
+    with pytest.raises(Gait2HipInputError, match="foot off the force plates") as info:
+        load_lab_folder(folder)
+    assert info.value.file == str(folder / "grf.mot")

@@ -234,6 +234,32 @@ def heel_strikes_from_grf(
     return events
 
 
+def grf_support_fraction(
+    grf: pd.DataFrame,
+    cycle: GaitCycle,
+    *,
+    mass_kg: float,
+    file: str | Path | None = None,
+    loads_xml: str | Path | None = None,
+) -> float:
+    """Lowest total vertical GRF (both feet) over ``cycle``, as a fraction of body weight.
+
+    Walking has no flight phase, so the measured total stays near body weight (≈0.7–1.3 ×
+    BW) throughout a cycle when every contact is on a force plate. A value far below that
+    means a foot stood OFF the plates for part of the cycle, and inverse dynamics (and any
+    muscle forces computed from it) are wrong there. On the shared examples: gait2392 right
+    cycle 0.80, Rajagopal left cycle 0.74, Rajagopal right cycle 0.02 (left foot off-plate).
+    """
+    columns = vertical_grf_columns([str(c) for c in grf.columns], file=file, loads_xml=loads_xml)
+    if set(columns) != set(SIDES):
+        return float("nan")
+    inside = (grf.index >= cycle.start) & (grf.index <= cycle.end)
+    total = sum(np.abs(grf.loc[inside, columns[side]].to_numpy(dtype=float)) for side in SIDES)
+    if not np.size(total):
+        return float("nan")
+    return float(np.nanmin(total) / (mass_kg * 9.81))
+
+
 # ---------------------------------------------------------------------- kinematic events
 def foot_forward_position(angles_deg: pd.DataFrame, *, side: Side) -> np.ndarray:
     """Forward position of the foot relative to the hip, in leg lengths (two equal segments).

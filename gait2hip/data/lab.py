@@ -66,12 +66,14 @@ from gait2hip.data.columns import (
     RAJAGOPAL_GROUPS_R,
     mirror_mapping,
 )
-from gait2hip.data.cycles import GaitCycle, find_cycles, time_normalize
+from gait2hip.data.cycles import GaitCycle, find_cycles, grf_support_fraction, time_normalize
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage
 
 MANIFEST = "manifest.csv"
+#: Cycles whose total vertical GRF drops below this fraction of body weight are dropped.
+MIN_GRF_SUPPORT = 0.3
 MAPPING_CSV = "muscle_groups.csv"
 REQUIRED_COLUMNS = ("subject", "mass_kg", "ik")
 OPTIONAL_COLUMNS = (
@@ -326,11 +328,16 @@ def load_trial_cycles(
     window: tuple[float | None, float | None] = (None, None),
     mapping_r: Mapping | None = None,
     n_points: int = 101,
+    mass_kg: float | None = None,
+    min_support: float = MIN_GRF_SUPPORT,
 ) -> tuple[list[GaitCycle], np.ndarray, np.ndarray, list[str]]:
     """One trial → its cycles of ``side``, X [n, T, 10] degrees, Y [n, T, K], and notes.
 
     Y follows :func:`target_layout`: per hip, the 14 groups (N) if ``forces_file`` is given,
-    then the 3 moments (N m) if ``id_file`` is given.
+    then the 3 moments (N m) if ``id_file`` is given. With a GRF file and ``mass_kg``, cycles
+    during which the total vertical GRF falls below ``min_support`` × body weight (a foot off
+    the force plates: see :func:`~gait2hip.data.cycles.grf_support_fraction`) are dropped, with
+    a note.
     """
     notes: list[str] = []
     with warnings.catch_warnings(record=True) as caught:
@@ -395,6 +402,26 @@ def load_trial_cycles(
         heel_strikes=heel_strikes,
         events_file=events_file,
     )
+    if grf is not None and mass_kg is not None:
+        kept = []
+        for cycle in cycles:
+            support = grf_support_fraction(grf, cycle, mass_kg=mass_kg, file=grf_file, loads_xml=loads_xml)
+            if support < min_support:
+                notes.append(
+                    f"{ik.name}: {cycle.side} cycle {cycle.start:.3f}-{cycle.end:.3f} s dropped: total "
+                    f"vertical GRF falls to {support:.2f} x body weight (a foot off the force plates)."
+                )
+            else:
+                kept.append(cycle)
+        if not kept:
+            raise Gait2HipInputError(
+                f"every {side} cycle has a foot off the force plates for part of it (total vertical GRF "
+                f"falls below {min_support:g} x body weight), so its inverse dynamics would be wrong.",
+                file=grf_file,
+                fix="give trials where every foot contact of the cycle is on a force plate, or check "
+                "mass_kg in the manifest.",
+            )
+        cycles = kept
     time = angles.index.to_numpy(dtype=float)
     X, Y = [], []
     for cycle in cycles:
@@ -494,6 +521,7 @@ def load_lab_folder(
             window=window,
             mapping_r=mapping_r,
             n_points=n_points,
+            mass_kg=float(row.mass_kg),
         )
         notes.extend(trial_notes)
         trial = _text(row.trial) or Path(_text(row.ik)).stem
