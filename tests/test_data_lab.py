@@ -101,6 +101,9 @@ def test_gait2392_lab_folder_with_grf(examples: Path, g2392_id: Path, tmp_path: 
     )
     assert any("gait2392 convention" in note for note in ds.attrs["notes"])
     assert load_dataset(folder).target_columns == ds.target_columns  # via the generic entry point
+    assert (
+        load_dataset(folder / "manifest.csv", hips="both").target_columns[17:] == MUSCLE_GROUPS_L + MOMENTS_L
+    )
 
 
 def test_left_cycles_from_kinematics_only(examples: Path, g2392_id: Path, tmp_path: Path) -> None:

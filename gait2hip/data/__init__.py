@@ -8,6 +8,7 @@ or a lab folder with a ``manifest.csv``. This package never imports torch or ope
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
@@ -47,7 +48,9 @@ def default_dataset_path(*, required: bool = True) -> Path:
     return DEFAULT_DATASET
 
 
-def load_dataset(spec: str | Path) -> GaitDataset:
+def load_dataset(
+    spec: str | Path, *, side: Literal["right", "left"] = "right", hips: Literal["own", "both"] = "own"
+) -> GaitDataset:
     """Load any supported dataset.
 
     Parameters
@@ -58,6 +61,9 @@ def load_dataset(spec: str | Path) -> GaitDataset:
         * a Gait2Hip-60 release file, ``Gait2Hip_MF60.npz`` or ``Gait2Hip_JM60.npz``: its twin
           beside it is found and merged in (17 targets) when present;
         * a lab folder holding ``manifest.csv`` (see :mod:`gait2hip.data.lab`).
+    side, hips
+        For lab folders only: which leg's cycles and which hips' targets
+        (see :func:`gait2hip.data.lab.load_lab_folder`).
 
     Returns
     -------
@@ -70,7 +76,7 @@ def load_dataset(spec: str | Path) -> GaitDataset:
     if path.is_dir():
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path)
+        return load_lab_folder(path, side=side, hips=hips)
     if not path.exists():
         raise Gait2HipInputError(
             "no such file or folder.",
@@ -81,7 +87,7 @@ def load_dataset(spec: str | Path) -> GaitDataset:
     if path.suffix.lower() == ".csv" and path.name.lower() == "manifest.csv":
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path.parent)
+        return load_lab_folder(path.parent, side=side, hips=hips)
     if path.suffix.lower() != ".npz":
         raise Gait2HipInputError(
             f"unsupported dataset file type '{path.suffix}'.",
