@@ -9,9 +9,9 @@ for the formulation); what changes is how it is solved:
 2. Per frame, OpenSim gives the inverse-dynamics generalized forces with every actuator
    off (``InverseDynamicsSolver``, external loads on), each muscle's rigid-tendon active
    force at full activation (``calcInextensibleTendonActiveFiberForce(s, 1)``, as SO uses)
-   and its moment arms, from central differences of the muscle-tendon lengths along the
-   model's constraint manifold (dependent coupled coordinates follow their coupler), only
-   for the muscle–coordinate pairs that exist (found once per model and cached).
+   and its generalized forces per newton of tension, from the path's own force application
+   (what OpenSim applies when SO overrides a muscle), projected onto the independent
+   coordinates (a coupled dependent's share folds onto its independent coordinate).
 3. The per-frame problem ``min Σ x² s.t. A x = τ, lo ≤ x ≤ hi`` is a strictly convex QP.
    Its dual is smooth and piecewise quadratic; a semismooth Newton method with Armijo
    backtracking solves it for all frames at once (batched numpy linear algebra): the
@@ -20,8 +20,8 @@ for the formulation); what changes is how it is solved:
    effect and every frame converges in a handful of iterations.
 
 The frame loop that calls OpenSim is the only Python loop; the solve itself is
-vectorised. Loaded models (with their reserves and moment-arm sparsity) are cached per
-model file, so a batch over many trials of one subject pays the set-up once.
+vectorised. Loaded models (with their reserves and external loads) are cached per model
+file, so a batch over many trials of one subject pays the set-up once.
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ from gait2hip.sim.static_optimization import (
     add_reserve_actuators,
     free_coordinates,
 )
-
-#: Central-difference step for moment arms (rad or m). Path lengths are smooth; the
-#: truncation error O(h²) is far below the optimiser tolerance of OpenSim's own SO.
-MOMENT_ARM_STEP = 1e-5
 
 
 # ------------------------------------------------------------------------ the QP
@@ -144,7 +140,6 @@ class _PreparedModel:
     upper: np.ndarray
     optimal_force: np.ndarray
     actuator_coordinate: dict[str, int]
-    spans: dict[str, list[int]]
     couplers: list[tuple[str, list[str], Any]]
 
 
@@ -177,43 +172,6 @@ def _couplers(model: Any) -> list[tuple[str, list[str], Any]]:
             )
         )
     return found
-
-
-def _apply_couplers(prepared: _PreparedModel, state: Any) -> None:
-    osim = import_opensim()
-    coords = prepared.model.getCoordinateSet()
-    for dependent, independent, function in prepared.couplers:
-        values = osim.Vector([float(coords.get(n).getValue(state)) for n in independent])
-        coords.get(dependent).setValue(state, function.calcValue(values), False)
-
-
-def _spans(prepared: _PreparedModel, *, coordinates: list[str]) -> dict[str, list[int]]:
-    """Muscle indices whose length depends on each coordinate (two test poses)."""
-    model, state = prepared.model, prepared.state
-    coords = model.getCoordinateSet()
-    muscles = model.getMuscles()
-    spans: dict[str, set[int]] = {name: set() for name in coordinates}
-    for pose in (0.0, 0.35):
-        for name in coordinates:
-            coord = coords.get(name)
-            value = 0.0
-            if pose and coord.getMotionType() == coord.Rotational:
-                value = float(np.clip(pose, coord.getRangeMin(), coord.getRangeMax()))
-            coord.setValue(state, value if pose else coord.getDefaultValue(), False)
-        _apply_couplers(prepared, state)
-        for name in coordinates:
-            coord = coords.get(name)
-            base = coord.getValue(state)
-            lengths = []
-            for sign in (1.0, -1.0):
-                coord.setValue(state, base + sign * 1e-4, False)
-                _apply_couplers(prepared, state)
-                model.realizePosition(state)
-                lengths.append(np.array([muscles.get(i).getLength(state) for i in range(muscles.getSize())]))
-            coord.setValue(state, base, False)
-            _apply_couplers(prepared, state)
-            spans[name].update(np.flatnonzero(np.abs(lengths[0] - lengths[1]) > 1e-10).tolist())
-    return {name: sorted(indices) for name, indices in spans.items() if indices}
 
 
 def _prepare(
@@ -268,10 +226,8 @@ def _prepare(
         upper=np.array(upper, dtype=float),
         optimal_force=np.array(optimal, dtype=float),
         actuator_coordinate=act_coord,
-        spans={},
         couplers=_couplers(loaded),
     )
-    prepared.spans = _spans(prepared, coordinates=free)
     if key is not None:
         _MODEL_CACHE[key] = prepared
     return prepared
@@ -325,8 +281,8 @@ def _frame_terms(
     coords = model.getCoordinateSet()
     muscles = model.getMuscles()
     muscle_objects = [muscles.get(name) for name in prepared.muscles]
-    muscle_index = {name: i for i, name in enumerate(prepared.muscles)}
-    model_muscle_order = [muscle_index[muscles.get(i).getName()] for i in range(muscles.getSize())]
+    paths = [muscle.getGeometryPath() for muscle in muscle_objects]
+    n_bodies = model.getBodySet().getSize() + 1  # + ground
     forces = model.getForceSet()
     for name in prepared.actuators:
         forces.get(name).setAppliesForce(state, False)
@@ -334,8 +290,8 @@ def _frame_terms(
     names = list(q.columns)
     coordinate_objects = [coords.get(n) for n in names]
     speed_order = _speed_order(model, state, names)
+    inverse_order = speed_order_inverse(speed_order)
     free_index = {name: names.index(name) for name in prepared.free}
-    # Generalized forces of coupled dependents fold onto their independent coordinates.
     fold = np.zeros((len(prepared.free), len(names)))
     for k, name in enumerate(prepared.free):
         fold[k, free_index[name]] = 1.0
@@ -355,10 +311,11 @@ def _frame_terms(
         udot_vector = osim.Vector([float(a_values[f, c]) for c in speed_order])
         generalized = solver.solve(state, udot_vector)
         generalized = np.array([generalized.get(i) for i in range(generalized.size())])
-        by_coordinate = generalized[speed_order_inverse(speed_order)]
-        slopes = _coupler_slopes(prepared, state, names)
-        tau[f] = fold @ by_coordinate + slopes @ by_coordinate
-        arms[f] = _moment_arms(prepared, state, model_muscle_order)
+        by_coordinate = generalized[inverse_order]
+        # Generalized forces of coupled dependents fold onto their independent coordinates.
+        projection = fold + _coupler_slopes(prepared, state, names)
+        tau[f] = projection @ by_coordinate
+        arms[f] = projection @ _unit_tension_forces(prepared, state, paths, n_bodies, inverse_order)
     return tau, fmax, arms
 
 
@@ -404,28 +361,28 @@ def _coupler_slopes(prepared: _PreparedModel, state: Any, names: list[str]) -> n
     return slopes
 
 
-def _moment_arms(prepared: _PreparedModel, state: Any, model_muscle_order: list[int]) -> np.ndarray:
-    model = prepared.model
-    coords = model.getCoordinateSet()
-    muscles = model.getMuscles()
-    arms = np.zeros((len(prepared.free), len(prepared.muscles)))
-    for k, name in enumerate(prepared.free):
-        members = prepared.spans.get(name)
-        if not members:
-            continue
-        coord = coords.get(name)
-        base = coord.getValue(state)
-        lengths = []
-        for sign in (1.0, -1.0):
-            coord.setValue(state, base + sign * MOMENT_ARM_STEP, False)
-            _apply_couplers(prepared, state)
-            model.realizePosition(state)
-            lengths.append(np.array([muscles.get(i).getLength(state) for i in members]))
-        coord.setValue(state, base, False)
-        _apply_couplers(prepared, state)
-        columns = [model_muscle_order[i] for i in members]
-        arms[k, columns] = -(lengths[0] - lengths[1]) / (2 * MOMENT_ARM_STEP)
-    return arms
+def _unit_tension_forces(
+    prepared: _PreparedModel, state: Any, paths: list[Any], n_bodies: int, inverse_order: np.ndarray
+) -> np.ndarray:
+    """[n_coords (table order), n_muscles]: generalized forces of each muscle path at 1 N.
+
+    Uses the path's own force application (``addInEquivalentForces``, then Jᵀ), i.e. what
+    OpenSim applies when SO overrides a muscle's actuation. This equals −∂L/∂q for smooth
+    paths but not always (wrapping quirks): matching OpenSim means using its forces.
+    """
+    osim = import_opensim()
+    matter = prepared.model.getMatterSubsystem()
+    n_u = state.getNU()
+    columns = np.empty((n_u, len(paths)))
+    zero = osim.SpatialVec(osim.Vec3(0.0), osim.Vec3(0.0))
+    for j, path in enumerate(paths):
+        body_forces = osim.VectorOfSpatialVec(n_bodies, zero)
+        mobility = osim.Vector(n_u, 0.0)
+        path.addInEquivalentForces(state, 1.0, body_forces, mobility)
+        generalized = osim.Vector(n_u, 0.0)
+        matter.multiplyBySystemJacobianTranspose(state, body_forces, generalized)
+        columns[:, j] = generalized.to_numpy() + mobility.to_numpy()
+    return columns[inverse_order]
 
 
 # ------------------------------------------------------------------------ entry point
