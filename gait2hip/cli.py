@@ -56,11 +56,13 @@ def _csv_list(text: str | None) -> list[str] | None:
 @clear_errors
 def data_inspect(
     path: Annotated[str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")],
+    side: Annotated[str, typer.Option(help="Lab folders: cycles of the 'right' or 'left' leg")] = "right",
+    hips: Annotated[str, typer.Option(help="Lab folders: targets of the 'own' hip or 'both' hips")] = "own",
 ) -> None:
     """Summarise a dataset: subjects, trials, cadences, cohorts, columns, units, ranges and warnings."""
     from gait2hip.data.inspect import inspect_dataset, print_inspection
 
-    print_inspection(inspect_dataset(path), console=console)
+    print_inspection(inspect_dataset(path, side=side, hips=hips), console=console)
 
 
 # ---------------------------------------------------------------- label (issue B1)

@@ -51,6 +51,11 @@ def test_cli_on_lab_folder(examples: Path, tmp_path: Path) -> None:
     assert "right: 1" in out and "healthy: 1" in out and "72.6–72.6 kg" in out
     assert "gait2392 convention" in out  # the knee flip is reported
     assert "1 subject(s) with a single trial: subject01" in out
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--hips", "both"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "glmax_l" in result.output and "glmax_r" in result.output
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--side", "middle"])
+    assert result.exit_code == 2 and "unknown side 'middle'" in result.output
 
 
 def test_cli_bad_input_is_one_red_line(tmp_path: Path) -> None:

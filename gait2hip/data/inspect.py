@@ -165,12 +165,15 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
     )
 
 
-def inspect_dataset(path: str | Path) -> Inspection:
-    """Load and summarise 'default', a gait2hip NPZ, a release NPZ (with its twin) or a lab folder."""
+def inspect_dataset(path: str | Path, *, side: str = "right", hips: str = "own") -> Inspection:
+    """Load and summarise 'default', a gait2hip NPZ, a release NPZ (with its twin) or a lab folder.
+
+    ``side`` and ``hips`` apply to lab folders (see :func:`gait2hip.data.lab.load_lab_folder`).
+    """
     from gait2hip.data import load_dataset
 
     spec = str(path)
-    dataset = load_dataset(spec)
+    dataset = load_dataset(spec, side=side, hips=hips)
     return summarize(dataset, spec=spec, kind=_kind(spec))
 
 
