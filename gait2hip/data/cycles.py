@@ -33,8 +33,6 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import signal
-from scipy.interpolate import CubicSpline
 
 from gait2hip.errors import Gait2HipInputError
 
@@ -289,6 +287,8 @@ def heel_strikes_from_kinematics(
     side
         'right' or 'left'.
     """
+    from scipy import signal  # lazy: scipy.signal takes seconds to import
+
     time = angles_deg.index.to_numpy(dtype=float)
     x = foot_forward_position(angles_deg, side=side)
     if len(time) < 4:
@@ -459,6 +459,8 @@ def time_normalize(
             column="time",
             fix="choose cycles inside the recorded time span of every file of the trial.",
         )
+    from scipy.interpolate import CubicSpline
+
     margin = 8 * half  # four samples either side keep the spline's ends well conditioned
     inside = (time >= t0 - margin) & (time <= t1 + margin)
     spline = CubicSpline(time[inside], values[inside], axis=0)
