@@ -1,0 +1,156 @@
+"""gait2hip's fast SO solver: the batched QP, and agreement with OpenSim's SO."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gait2hip.data.columns import GAIT2392_GROUPS_R, RAJAGOPAL_GROUPS_R, mirror_mapping
+from gait2hip.sim.fast_so import solve_min_squares_qp
+
+needs_opensim = pytest.mark.skipif(
+    importlib.util.find_spec("opensim") is None,
+    reason="opensim is not installed (pip install 'gait2hip[sim]')",
+)
+
+
+def _hip_muscles(mapping) -> list[str]:
+    groups = list(mapping.values()) + list(mirror_mapping(mapping).values())
+    return [muscle for group in groups for muscle in group]
+
+
+# ------------------------------------------------------------------------ the QP alone
+def test_qp_matches_the_unbounded_closed_form():
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 3, 8))
+    b = rng.normal(size=(5, 3))
+    x, violation = solve_min_squares_qp(A, b, -np.inf, np.inf)
+    closed = np.einsum(
+        "fnm,fm->fn", np.swapaxes(A, 1, 2), np.linalg.solve(A @ np.swapaxes(A, 1, 2), b[..., None])[..., 0]
+    )
+    np.testing.assert_allclose(x, closed, atol=1e-10)
+    assert violation.max() < 1e-9
+
+
+def test_qp_with_bounds_satisfies_kkt_and_beats_scipy():
+    from scipy.optimize import minimize
+
+    rng = np.random.default_rng(1)
+    n_frames, m, n = 6, 4, 30
+    A = rng.normal(size=(n_frames, m, n))
+    A[:, :, -m:] = np.eye(m) * 0.05  # weak "reserves", unbounded, as in SO
+    b = rng.normal(size=(n_frames, m)) * 3
+    lower = np.r_[np.full(n - m, 0.01), np.full(m, -np.inf)]
+    upper = np.r_[np.ones(n - m), np.full(m, np.inf)]
+    x, violation = solve_min_squares_qp(A, b, lower, upper)
+    assert violation.max() < 1e-8
+    assert (x >= lower - 1e-12).all() and (x <= upper + 1e-12).all()
+    for f in range(n_frames):
+        reference = minimize(
+            lambda z: 0.5 * z @ z,
+            np.clip(np.zeros(n), lower, upper),
+            jac=lambda z: z,
+            method="SLSQP",
+            bounds=list(zip(lower, upper, strict=True)),
+            constraints={"type": "eq", "fun": lambda z, f=f: A[f] @ z - b[f], "jac": lambda z, f=f: A[f]},
+            options={"ftol": 1e-14, "maxiter": 500},
+        )
+        assert 0.5 * x[f] @ x[f] <= reference.fun + 1e-7
+        np.testing.assert_allclose(x[f], reference.x, atol=1e-4)
+        # KKT: x = clip(Aᵀλ) for the least-squares multipliers of the free variables.
+        free = (x[f] > lower + 1e-9) & (x[f] < upper - 1e-9)
+        lam = np.linalg.lstsq(A[f][:, free].T, x[f][free], rcond=None)[0]
+        np.testing.assert_allclose(np.clip(A[f].T @ lam, lower, upper), x[f], atol=1e-7)
+
+
+def test_qp_reports_infeasibility_instead_of_hiding_it():
+    A = np.ones((1, 1, 2))
+    x, violation = solve_min_squares_qp(A, np.array([[5.0]]), np.zeros(2), np.ones(2))
+    np.testing.assert_allclose(x, [[1.0, 1.0]])  # the closest it can get
+    assert violation[0] == pytest.approx(3.0)
+
+
+# ------------------------------------------------------------------------ against OpenSim
+def _relative_error(fast, reference, muscles):
+    f = fast.forces[muscles].to_numpy()
+    r = reference.forces[muscles].to_numpy()
+    return pd.Series(np.abs(f - r).max(axis=0) / np.abs(r).max(axis=0), index=muscles)
+
+
+@needs_opensim
+def test_fast_equals_converged_opensim_on_a_gait2392_window(examples):
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    folder = examples / "gait2392-subject01"
+    trial = dict(
+        model=folder / "subject01_simbody.osim",
+        coordinates=folder / "subject01_walk1_ik.mot",
+        external_loads=folder / "subject01_walk1_grf.xml",
+        lowpass_hz=6.0,
+        time_range=(0.90, 1.05),
+    )
+    fast = run_static_optimization(solver="fast", **trial)
+    reference = run_static_optimization(
+        solver="opensim", convergence_criterion=1e-8, max_iterations=2000, **trial
+    )
+    np.testing.assert_allclose(fast.forces.index, reference.forces.index, atol=1e-9)
+    assert list(fast.forces.columns) == list(reference.forces[fast.forces.columns].columns)
+    assert _relative_error(fast, reference, _hip_muscles(GAIT2392_GROUPS_R)).max() < 0.01
+    assert fast.info["max_constraint_violation"] < 1e-6
+    default = run_static_optimization(solver="default", **trial)
+    np.testing.assert_array_equal(default.forces.to_numpy(), fast.forces.to_numpy())
+
+
+@needs_opensim
+@pytest.mark.slow
+def test_fast_matches_opensim_within_1pct_on_every_hip_muscle_of_the_examples(examples):
+    """The criterion for making the fast solver the default (issue B1).
+
+    OpenSim runs with IPOPT converged (1e-8): at its default 1e-4 its own answer moves by
+    up to 7.5 % of peak on gait2392 hip muscles (tfl_r), i.e. the default-tolerance run is
+    not a reference to 1 %. rajagopal-walk is not compared: it ships no scaled model or
+    IK, and scaling + IK from markers is a separate pipeline.
+    """
+    from gait2hip.sim.opensim_env import read_coordinates
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    gait2392 = examples / "gait2392-subject01"
+    moco = examples / "moco-3d-walking"
+    with pytest.warns(UserWarning, match="nColumns"):
+        moco_coordinates, _, _ = read_coordinates(moco / "coordinates.sto")
+    moco_coordinates = moco_coordinates.iloc[::10]  # 100 Hz keeps OpenSim's run under a minute
+    moco_coordinates.attrs["inDegrees"] = False
+    cases = [
+        (
+            dict(
+                model=gait2392 / "subject01_simbody.osim",
+                coordinates=gait2392 / "subject01_walk1_ik.mot",
+                external_loads=gait2392 / "subject01_walk1_grf.xml",
+                lowpass_hz=6.0,
+                time_range=(0.618, 1.853),
+            ),
+            _hip_muscles(GAIT2392_GROUPS_R),
+        ),
+        (
+            dict(
+                model=moco / "subject_walk_scaled.osim",
+                coordinates=moco_coordinates,
+                external_loads=moco / "grf_walk.xml",
+                lowpass_hz=6.0,
+                time_range=(0.6, 1.0),
+            ),
+            _hip_muscles(RAJAGOPAL_GROUPS_R),
+        ),
+    ]
+    for trial, muscles in cases:
+        fast = run_static_optimization(solver="fast", **trial)
+        reference = run_static_optimization(
+            solver="opensim", convergence_criterion=1e-8, max_iterations=2000, **trial
+        )
+        muscles = [m for m in muscles if m in fast.forces]
+        assert len(muscles) >= 25
+        error = _relative_error(fast, reference, muscles)
+        assert error.max() < 0.01, error.sort_values().tail()
