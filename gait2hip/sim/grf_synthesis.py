@@ -1,0 +1,390 @@
+"""Ground reaction forces synthesised from kinematics by whole-body dynamics.
+
+1. **Total external wrench.** Inverse dynamics with *no* external loads (the labelling
+   pipeline's :func:`gait2hip.sim.inverse_dynamics.run_inverse_dynamics`) leaves the whole
+   body's unbalanced dynamics on the six pelvis coordinates. The Rajagopal / gait2392
+   ``ground_pelvis`` CustomJoint translates along the ground axes, so the three pelvis
+   translation "forces" are the total external force in ground; the three rotation
+   "moments" are the total external moment about the pelvis origin projected onto the
+   joint's rotation axes (tilt about ground z, list about the once-rotated x, rotation
+   about the twice-rotated y), which we invert to get the moment vector.
+2. **Centre of pressure.** The total force acts at the zero-moment point on the floor — the
+   point where the horizontal moment components vanish — leaving only a vertical free
+   moment (Dijkstra & Gutierrez-Farewik 2015, J Biomech 48:3776).
+3. **Split between the feet.** In single support the stance foot takes everything. In
+   double support the trailing foot's force, free moment included, follows the
+   smooth-transition assumption of Ren, Jones & Howard (2008, J Biomech 41:2750): it decays
+   smoothly from its value at the contralateral heel strike to zero at its own toe-off,
+   here as ``exp(-(STA_RATE · τ)²)`` with τ the fraction of double support elapsed; the
+   leading foot takes the rest. The less loaded foot's centre of pressure follows its
+   kinematic roll-over line (heel → metatarsal heads over its stance), and the other foot's
+   centre of pressure is solved so that both feet together reproduce the zero-moment point
+   exactly, i.e. the two feet's wrenches sum to the total wrench.
+4. **Files.** A GRF ``.mot`` in the OpenSim example convention (``ground_force_r_v*``,
+   ``ground_force_r_p*``, ``ground_torque_r_*``, then ``_l``) and an ExternalLoads ``.xml``
+   applying them to ``calcn_r`` / ``calcn_l``, forces and points in ground.
+
+Gait events (heel strikes, toe-offs) come from the caller: the generator knows them, and the
+realism check (``realism.py``) takes them from the measured force plates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.opensim import write_storage
+from gait2hip.sim.opensim_env import import_opensim, load_model
+
+#: Decay rate of the smooth-transition function (fitted on the gait2392 example trial, see realism.py).
+STA_RATE = 1.5
+FOOT_BODIES = {"r": ("calcn_r", "toes_r"), "l": ("calcn_l", "toes_l")}
+#: Height of the calcaneus origin above the sole in the generic Rajagopal/gait2392 feet, m.
+HEEL_HEIGHT_M = 0.015
+
+PELVIS_FORCES = ("pelvis_tx_force", "pelvis_ty_force", "pelvis_tz_force")
+PELVIS_MOMENTS = ("pelvis_tilt_moment", "pelvis_list_moment", "pelvis_rotation_moment")
+
+
+@dataclass(frozen=True)
+class GaitEvents:
+    """Heel-strike and toe-off times (s) of both feet."""
+
+    heel_strikes_r: np.ndarray
+    toe_offs_r: np.ndarray
+    heel_strikes_l: np.ndarray
+    toe_offs_l: np.ndarray
+
+    def contact(self, side: str, time: np.ndarray) -> np.ndarray:
+        """Boolean contact of foot ``side`` ('r' / 'l') at each time."""
+        hs = np.sort(np.asarray(getattr(self, f"heel_strikes_{side}"), dtype=float))
+        to = np.sort(np.asarray(getattr(self, f"toe_offs_{side}"), dtype=float))
+        events = [(t, 1) for t in hs] + [(t, 0) for t in to]
+        events.sort()
+        # In contact before the first event iff that event is a toe-off.
+        state = 1 if events and events[0][1] == 0 else 0
+        out = np.zeros(len(time), dtype=bool)
+        edges = [t for t, _ in events]
+        kinds = [k for _, k in events]
+        idx = np.searchsorted(edges, time, side="right")
+        for i, j in enumerate(idx):
+            out[i] = bool(kinds[j - 1]) if j > 0 else bool(state)
+        return out
+
+
+# --------------------------------------------------------------------- total wrench
+def pelvis_rotation_axes(tilt: np.ndarray, list_: np.ndarray) -> np.ndarray:
+    """Ground-frame unit axes of pelvis tilt, list and rotation, [T, 3, 3] (columns)."""
+    c1, s1 = np.cos(tilt), np.sin(tilt)
+    c2, s2 = np.cos(list_), np.sin(list_)
+    n = len(tilt)
+    axes = np.zeros((n, 3, 3))
+    axes[:, 2, 0] = 1.0  # z
+    axes[:, 0, 1], axes[:, 1, 1] = c1, s1  # Rz(tilt)·x
+    # Rz(tilt)·Rx(list)·y = Rz(tilt)·(0, c2, s2)
+    axes[:, 0, 2], axes[:, 1, 2], axes[:, 2, 2] = -s1 * c2, c1 * c2, s2
+    return axes
+
+
+def total_external_wrench(
+    residuals: pd.DataFrame, coordinates: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Total external force, moment about the pelvis origin, and that origin (all ground).
+
+    Parameters
+    ----------
+    residuals
+        Inverse dynamics without external loads, indexed by time.
+    coordinates
+        Model coordinates in radians / metres, indexed by time (same times).
+    """
+    missing = [c for c in PELVIS_FORCES + PELVIS_MOMENTS if c not in residuals]
+    if missing:
+        raise Gait2HipInputError(
+            "inverse dynamics output lacks the pelvis generalized forces.",
+            column=missing[0],
+            fix="use a model whose pelvis is a 6-DOF ground_pelvis joint (Rajagopal, gait2392).",
+        )
+    coords = coordinates.reindex(residuals.index, method="nearest")
+    force = residuals[list(PELVIS_FORCES)].to_numpy(dtype=float)
+    tau = residuals[list(PELVIS_MOMENTS)].to_numpy(dtype=float)
+    axes = pelvis_rotation_axes(coords["pelvis_tilt"].to_numpy(), coords["pelvis_list"].to_numpy())
+    # tau = axesᵀ · M  →  M = axes⁻ᵀ · tau
+    moment = np.linalg.solve(np.transpose(axes, (0, 2, 1)), tau[:, :, None])[:, :, 0]
+    origin = coords[["pelvis_tx", "pelvis_ty", "pelvis_tz"]].to_numpy(dtype=float)
+    return force, moment, origin
+
+
+def zero_moment_point(
+    force: np.ndarray, moment: np.ndarray, origin: np.ndarray, floor_y: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point on the floor (y = floor_y) where the horizontal moment vanishes, and the free moment.
+
+    Returns ``(point [T, 3], free_moment_y [T])``.
+    """
+    fx, fy, fz = force.T
+    safe_fy = np.where(np.abs(fy) > 1e-6, fy, np.nan)
+    ry = floor_y - origin[:, 1]
+    rz = (ry * fz - moment[:, 0]) / safe_fy
+    rx = (moment[:, 2] + ry * fx) / safe_fy
+    point = np.column_stack([origin[:, 0] + rx, np.full(len(fy), floor_y), origin[:, 2] + rz])
+    free = moment[:, 1] - (rz * fx - rx * fz)
+    return point, free
+
+
+# --------------------------------------------------------------------- feet
+def foot_landmarks(model: Any, coordinates: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Ground positions [T, 3] of ``calcn_*`` and ``toes_*`` origins (heel, metatarsal heads)."""
+    import_opensim()
+    model = load_model(model)
+    state = model.initSystem()
+    coord_set = model.getCoordinateSet()
+    names = [n for n in coordinates.columns if coord_set.contains(n)]
+    handles = [coord_set.get(n) for n in names]
+    values = coordinates[names].to_numpy(dtype=float)
+    bodies = {b: model.getBodySet().get(b) for pair in FOOT_BODIES.values() for b in pair}
+    out = {b: np.zeros((len(values), 3)) for b in bodies}
+    for i, row in enumerate(values):
+        for handle, value in zip(handles, row, strict=True):
+            handle.setValue(state, float(value), False)
+        model.realizePosition(state)
+        for name, body in bodies.items():
+            p = body.getPositionInGround(state)
+            out[name][i] = (p.get(0), p.get(1), p.get(2))
+    return out
+
+
+def floor_height(
+    landmarks: dict[str, np.ndarray], contact: dict[str, np.ndarray], scale: float = 1.0
+) -> float:
+    """Floor level: median height of the stance feet's lowest landmark minus the heel pad."""
+    lows = []
+    for side, (heel, toe) in FOOT_BODIES.items():
+        low = np.minimum(landmarks[heel][:, 1], landmarks[toe][:, 1])
+        if contact[side].any():
+            lows.append(low[contact[side]])
+    if not lows:
+        raise Gait2HipInputError("no foot is ever in contact with the ground.", fix="check the gait events.")
+    return float(np.median(np.concatenate(lows))) - HEEL_HEIGHT_M * scale
+
+
+def _stance_progress(time: np.ndarray, contact: np.ndarray) -> np.ndarray:
+    """Fraction (0→1) of the current stance elapsed, NaN in swing; open stances use 0.6 s."""
+    progress = np.full(len(time), np.nan)
+    edges = np.flatnonzero(np.diff(contact.astype(int)) != 0) + 1
+    bounds = np.concatenate([[0], edges, [len(time)]])
+    for a, b in itertools.pairwise(bounds):
+        if not contact[a]:
+            continue
+        t0 = time[a] if a > 0 else None
+        t1 = time[b - 1] if b < len(time) else None
+        seg = time[a:b]
+        if t0 is not None and t1 is not None:
+            progress[a:b] = (seg - t0) / max(t1 - t0, 1e-6)
+        elif t1 is not None:  # stance cut at the start: assume it ends at t1 after ~0.6 s
+            progress[a:b] = 1 - (t1 - seg) / 0.6
+        elif t0 is not None:
+            progress[a:b] = (seg - t0) / 0.6
+        else:
+            progress[a:b] = 0.5
+    return np.clip(progress, 0.0, 1.0)
+
+
+# --------------------------------------------------------------------- split
+def transition_decay(tau: np.ndarray, rate: float | None = None) -> np.ndarray:
+    """Trailing-foot share of its heel-strike-time load after a fraction τ of double support.
+
+    ``exp(-(rate·τ)²) - τ·exp(-rate²)``: Ren et al.'s smooth Gaussian-type decay, corrected
+    linearly so it reaches exactly zero at toe-off (no jump in the foot's load).
+    """
+    rate = STA_RATE if rate is None else rate
+    tau = np.clip(tau, 0.0, 1.0)
+    return np.exp(-((rate * tau) ** 2)) - tau * np.exp(-(rate**2))
+
+
+@dataclass
+class FootLoads:
+    """Synthesised ground reaction of both feet (ground frame)."""
+
+    time: np.ndarray
+    force: dict[str, np.ndarray]  # side -> [T, 3] N
+    point: dict[str, np.ndarray]  # side -> [T, 3] m
+    torque: dict[str, np.ndarray]  # side -> [T, 3] N·m (free moment, vertical)
+    floor_y: float
+
+    def frame(self) -> pd.DataFrame:
+        """GRF table in the OpenSim example convention, indexed by time."""
+        data = {}
+        for side in ("r", "l"):
+            for i, axis in enumerate("xyz"):
+                data[f"ground_force_{side}_v{axis}"] = self.force[side][:, i]
+            for i, axis in enumerate("xyz"):
+                data[f"ground_force_{side}_p{axis}"] = self.point[side][:, i]
+            for i, axis in enumerate("xyz"):
+                data[f"ground_torque_{side}_{axis}"] = self.torque[side][:, i]
+        return pd.DataFrame(data, index=pd.Index(self.time, name="time"))
+
+
+def split_between_feet(
+    *,
+    time: np.ndarray,
+    force: np.ndarray,
+    moment: np.ndarray,
+    origin: np.ndarray,
+    events: GaitEvents,
+    landmarks: dict[str, np.ndarray],
+    floor_y: float,
+) -> FootLoads:
+    """Share the total external wrench between the feet (module docstring, steps 2–3)."""
+    contact = {s: events.contact(s, time) for s in ("r", "l")}
+    progress = {s: _stance_progress(time, contact[s]) for s in ("r", "l")}
+    zmp, free = zero_moment_point(force, moment, origin, floor_y)
+    n = len(time)
+    share = {s: np.zeros(n) for s in ("r", "l")}
+    single_r = contact["r"] & ~contact["l"]
+    single_l = contact["l"] & ~contact["r"]
+    share["r"][single_r] = 1.0
+    share["l"][single_l] = 1.0
+    double = contact["r"] & contact["l"]
+    f_out = {s: np.zeros((n, 3)) for s in ("r", "l")}
+    free_out = {s: np.zeros(n) for s in ("r", "l")}
+    for s in ("r", "l"):
+        f_out[s][share[s] == 1] = force[share[s] == 1]
+        free_out[s][share[s] == 1] = free[share[s] == 1]
+    # Double-support intervals.
+    edges = np.flatnonzero(np.diff(double.astype(int)) != 0) + 1
+    bounds = np.concatenate([[0], edges, [n]])
+    for a, b in itertools.pairwise(bounds):
+        if not double[a]:
+            continue
+        # Trailing foot: the one whose contact ends at the end of this double support.
+        end_contact = {s: (b < n and not contact[s][b]) for s in ("r", "l")}
+        if end_contact["r"] != end_contact["l"]:
+            trail = "r" if end_contact["r"] else "l"
+        else:  # cut by the record's end: the foot further along its stance trails
+            trail = "r" if np.nanmean(progress["r"][a:b]) > np.nanmean(progress["l"][a:b]) else "l"
+        lead = "l" if trail == "r" else "r"
+        start = a - 1 if a > 0 else a  # last single-support sample before the heel strike
+        t0, t1 = time[start], time[b] if b < n else time[b - 1] + (time[1] - time[0])
+        tau = (time[a:b] - t0) / max(t1 - t0, 1e-6)
+        decay = transition_decay(tau)
+        f_out[trail][a:b] = force[start] * decay[:, None]
+        free_out[trail][a:b] = free[start] * decay
+        f_out[lead][a:b] = force[a:b] - f_out[trail][a:b]
+        free_out[lead][a:b] = free[a:b] - free_out[trail][a:b]
+    # Centres of pressure.
+    kinematic = {}
+    for s, (heel, toe) in FOOT_BODIES.items():
+        p = np.nan_to_num(progress[s], nan=0.0)[:, None]
+        line = landmarks[heel] + p * (landmarks[toe] - landmarks[heel])
+        line[:, 1] = floor_y
+        kinematic[s] = line
+    point = {s: np.where(contact[s][:, None], zmp, kinematic[s]) for s in ("r", "l")}
+    for i in np.flatnonzero(double):
+        fixed = "r" if f_out["r"][i, 1] < f_out["l"][i, 1] else "l"
+        solved = "l" if fixed == "r" else "r"
+        ff, fs = f_out[fixed][i], f_out[solved][i]
+        point[fixed][i] = kinematic[fixed][i]
+        if abs(fs[1]) < 1e-6:
+            point[solved][i] = kinematic[solved][i]
+            continue
+        # With both CoPs on the floor, offsets d_k from the ZMP leave the horizontal moment
+        # unchanged iff Σ F_k,y d_k = 0: solve for the loaded foot's offset.
+        r_fixed = point[fixed][i] - zmp[i]
+        rx, rz = -r_fixed[0] * ff[1] / fs[1], -r_fixed[2] * ff[1] / fs[1]
+        point[solved][i] = zmp[i] + np.array([rx, 0.0, rz])
+        # The horizontal CoP shifts change the vertical moment: keep the total exact.
+        m_fixed_y = r_fixed[2] * ff[0] - r_fixed[0] * ff[2]
+        m_solved_y = rz * fs[0] - rx * fs[2]
+        free_out[solved][i] -= m_fixed_y + m_solved_y
+    # Unloaded feet: zero force; keep the CoP on the foot so files stay clean.
+    torque = {}
+    for s in ("r", "l"):
+        off = ~contact[s]
+        f_out[s][off] = 0.0
+        free_out[s][off] = 0.0
+        point[s][off] = kinematic[s][off]
+        t = np.zeros((n, 3))
+        t[:, 1] = free_out[s]
+        torque[s] = t
+    return FootLoads(time=time, force=f_out, point=point, torque=torque, floor_y=floor_y)
+
+
+# --------------------------------------------------------------------- files
+def write_external_loads(
+    loads: FootLoads, *, grf_file: str | Path, xml_file: str | Path
+) -> tuple[Path, Path]:
+    """Write the GRF ``.mot`` and an ExternalLoads ``.xml`` pointing at it (absolute path)."""
+    osim = import_opensim()
+    grf_file, xml_file = Path(grf_file), Path(xml_file)
+    write_storage(grf_file, loads.frame(), name="synthesised_grf", in_degrees=False)
+    external = osim.ExternalLoads()
+    for side, body in (("r", "calcn_r"), ("l", "calcn_l")):
+        ef = osim.ExternalForce()
+        ef.setName(f"{'right' if side == 'r' else 'left'}_grf")
+        ef.set_applied_to_body(body)
+        ef.set_force_expressed_in_body("ground")
+        ef.set_point_expressed_in_body("ground")
+        ef.set_force_identifier(f"ground_force_{side}_v")
+        ef.set_point_identifier(f"ground_force_{side}_p")
+        ef.set_torque_identifier(f"ground_torque_{side}_")
+        external.cloneAndAppend(ef)
+    external.setDataFileName(str(grf_file.resolve()))
+    xml_file.parent.mkdir(parents=True, exist_ok=True)
+    external.printToXML(str(xml_file))
+    return grf_file, xml_file
+
+
+def synthesize_grf(
+    *,
+    model: str | Path | Any,
+    coordinates: pd.DataFrame,
+    events: GaitEvents,
+    residuals: pd.DataFrame | None = None,
+    scale: float = 1.0,
+    floor_y: float | None = None,
+) -> FootLoads:
+    """Both feet's ground reactions from kinematics alone.
+
+    Parameters
+    ----------
+    model
+        The subject's scaled model.
+    coordinates
+        Complete coordinate table (radians / metres) indexed by time, e.g. from
+        :func:`gait2hip.sim.opensim_env.coordinate_table`.
+    events
+        Heel strikes and toe-offs of both feet.
+    residuals
+        Inverse dynamics without external loads on these coordinates; computed when None.
+    scale
+        The model's size relative to the generic model (for the heel-pad height).
+    floor_y
+        Floor height in ground, m; estimated from the stance feet when None.
+    """
+    if residuals is None:
+        from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+
+        residuals = run_inverse_dynamics(model=model, coordinates=coordinates, in_degrees=False)
+    coords = coordinates.reindex(residuals.index, method="nearest")
+    force, moment, origin = total_external_wrench(residuals, coords)
+    landmarks = foot_landmarks(model, coords)
+    time = residuals.index.to_numpy(dtype=float)
+    contact = {s: events.contact(s, time) for s in ("r", "l")}
+    if floor_y is None:
+        floor_y = floor_height(landmarks, contact, scale)
+    return split_between_feet(
+        time=time,
+        force=force,
+        moment=moment,
+        origin=origin,
+        events=events,
+        landmarks=landmarks,
+        floor_y=floor_y,
+    )
