@@ -25,8 +25,11 @@ in degrees, at ``seq_len`` points):
   the first k principal components of the training cycles (k explains 99 % of their
   variance, at most 30). The distance is sqrt(Σ_j s_j² / λ_j + r² / ρ): the Mahalanobis
   distance in the PCA space plus the residual off that space (r² the squared
-  reconstruction error, ρ the training cycles' mean squared residual). The threshold is
-  the 99th percentile of the training cycles' own distances.
+  reconstruction error, ρ the training cycles' mean squared residual, floored at 1° RMS
+  per sample so that measurement noise absent from smooth training curves is not
+  "far"). The threshold is the 99th percentile of the training cycles' out-of-fold
+  distances (5 folds: each cycle scored against a PCA fitted without it, as a new
+  patient's cycle is), fitted on at most 2000 cycles (seeded subsample).
 * ``ood_outside_fraction``: the fraction of the cycle's samples (time points × channels)
   whose z-score against the training cohort's mean ± SD curve exceeds 4; threshold 5 %.
 
@@ -75,6 +78,11 @@ OOD_MAX_COMPONENTS = 30
 OOD_PERCENTILE = 99.0
 OOD_Z_LIMIT = 4.0
 OOD_OUTSIDE_FRACTION_LIMIT = 0.05
+OOD_FOLDS = 5
+OOD_MAX_CYCLES = 2000
+#: The off-PCA residual is scaled by at least this RMS (deg per sample and channel), so
+#: measurement noise absent from smooth (e.g. simulated) training curves is not "far away".
+OOD_RESIDUAL_FLOOR_DEG = 1.0
 
 
 # ---------------------------------------------------------------------- reference statistics
@@ -119,28 +127,46 @@ def fit_reference(
         reference["target_sd_curve"] = Y.std(axis=0, ddof=1)
 
     flat = X.reshape(len(X), -1)
-    center = flat.mean(axis=0)
-    _, singular, vt = np.linalg.svd(flat - center, full_matrices=False)
-    variances = singular**2 / (len(X) - 1)
-    explained = np.cumsum(variances) / max(variances.sum(), 1e-12)
-    k = int(np.searchsorted(explained, OOD_VARIANCE_KEPT) + 1)
-    k = max(1, min(k, OOD_MAX_COMPONENTS, len(X) - 2))
-    reference.update(
-        ood_center=center,
-        ood_components=vt[:k],
-        ood_variances=np.maximum(variances[:k], 1e-12),
+    if len(flat) > OOD_MAX_CYCLES:  # a seeded subsample describes the cohort as well, much faster
+        flat = flat[np.sort(np.random.default_rng(0).choice(len(flat), OOD_MAX_CYCLES, replace=False))]
+    reference.update(_fit_pca(flat))
+    # The threshold comes from out-of-fold distances: a cycle scored against a PCA fitted
+    # without it, as a new patient's cycle will be (in-sample distances are biased low).
+    folds = (
+        np.random.default_rng(0).permutation(len(flat)) % OOD_FOLDS if len(flat) >= 5 * OOD_FOLDS else None
     )
-    scores = (flat - center) @ vt[:k].T
-    residual = ((flat - center) - scores @ vt[:k]) ** 2
-    reference["ood_residual_variance"] = np.array([max(residual.sum(axis=1).mean(), 1e-12)])
-    distances = ood_distance(X, reference)
+    if folds is None:
+        distances = ood_distance(flat, reference)
+    else:
+        distances = np.empty(len(flat))
+        for fold in range(OOD_FOLDS):
+            held_out = folds == fold
+            distances[held_out] = ood_distance(flat[held_out], _fit_pca(flat[~held_out]))
     reference["ood_train_distances"] = distances
     reference["ood_threshold"] = np.array([np.percentile(distances, OOD_PERCENTILE)])
     return {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in reference.items()}
 
 
+def _fit_pca(flat: np.ndarray) -> dict[str, np.ndarray]:
+    """Centre, first k principal axes and variances, and residual variance of flattened cycles."""
+    center = flat.mean(axis=0)
+    centred = flat - center
+    variances, axes = np.linalg.eigh(centred.T @ centred / (len(flat) - 1))
+    variances, axes = np.maximum(variances[::-1], 0.0), axes[:, ::-1]
+    explained = np.cumsum(variances) / max(variances.sum(), 1e-12)
+    k = int(np.searchsorted(explained, OOD_VARIANCE_KEPT) + 1)
+    k = max(1, min(k, OOD_MAX_COMPONENTS, len(flat) - 2))
+    floor = flat.shape[1] * OOD_RESIDUAL_FLOOR_DEG**2
+    return {
+        "ood_center": center,
+        "ood_components": axes[:, :k].T,
+        "ood_variances": np.maximum(variances[:k], 1e-12),
+        "ood_residual_variance": np.array([max(variances[k:].sum(), floor)]),
+    }
+
+
 def ood_distance(cycles: np.ndarray, reference: Mapping[str, np.ndarray]) -> np.ndarray:
-    """PCA-Mahalanobis + residual distance of each cycle [N, T, D] to the training cycles."""
+    """PCA-Mahalanobis + residual distance of each cycle [N, T, D] (or [N, T·D]) to the training cycles."""
     flat = np.asarray(cycles, dtype=np.float64).reshape(len(cycles), -1)
     centred = flat - np.asarray(reference["ood_center"], dtype=np.float64)
     components = np.asarray(reference["ood_components"], dtype=np.float64)
@@ -356,12 +382,15 @@ def save_bundle(
                 "description": (
                     "sqrt(sum_j s_j^2/lambda_j + r^2/rho): Mahalanobis distance of the cycle's angle "
                     "curves (degrees, flattened T x D) in the space of the training cycles' first k "
-                    "principal components, plus the off-space residual r^2 over the training mean rho"
+                    "principal components, plus the off-space residual r^2 over the training mean rho "
+                    f"(floored at {OOD_RESIDUAL_FLOOR_DEG:g} deg RMS per sample)"
                 ),
                 "components": int(tensors["ood_components"].shape[0]),
                 "variance_kept": OOD_VARIANCE_KEPT,
                 "threshold": float(tensors["ood_threshold"][0]),
-                "threshold_rule": f"{OOD_PERCENTILE:g}th percentile of the training cycles' distances",
+                "threshold_rule": (
+                    f"{OOD_PERCENTILE:g}th percentile of the training cycles' out-of-fold distances"
+                ),
                 "z_limit": OOD_Z_LIMIT,
                 "outside_fraction_limit": OOD_OUTSIDE_FRACTION_LIMIT,
                 "outside_rule": (

@@ -128,7 +128,7 @@ def export_onnx(
     errors: list[str] = []
     for attempt in attempts:
         try:
-            with warnings.catch_warnings(), torch.no_grad(), _export_friendly_scan():
+            with warnings.catch_warnings(), _export_friendly_scan():  # grad on: no fused fast path
                 warnings.simplefilter("ignore")
                 if attempt == "torchscript":
                     torch.onnx.export(

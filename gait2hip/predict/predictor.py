@@ -409,7 +409,7 @@ class Predictor:
             if np.isfinite(worst["ood_distance"]) and worst["ood_distance"] > worst["ood_threshold"]:
                 reasons.append(
                     f"distance {worst['ood_distance']:.1f} > {worst['ood_threshold']:.1f} "
-                    "(99th percentile of training cycles)"
+                    "(99th percentile of training cycles, out of fold)"
                 )
             if outside > OOD_OUTSIDE_FRACTION_LIMIT:
                 reasons.append(f"{outside:.0%} of samples beyond ±4 SD of the training mean")

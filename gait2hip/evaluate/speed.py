@@ -1,0 +1,533 @@
+"""``gait2hip bench speed``: prediction speed against OpenSim ID + SO, measured on this machine.
+
+For every architecture (paper-sized: the registry defaults) at T = 101 (the bundles' cycle
+length) and T = 180 (the Gait2Hip-60 release's), and for both runtimes (PyTorch eager,
+``inference_mode``; ONNX Runtime CPU with the graph exported by :mod:`gait2hip.models.onnx`):
+
+* single-cycle latency, p50 and p95 (ms): one cycle of raw angles → z-scoring → model →
+  de-standardised outputs, batch 1, after warm-up;
+* throughput (cycles/s) at batch 256;
+* FLOPs per cycle, counted by ``torch.utils.flop_counter.FlopCounterMode`` (matrix products;
+  element-wise work such as Mamba's scan, activations and norms is not counted, and the
+  column says so), and the arithmetic rate that throughput implies, next to this machine's
+  measured float32 matmul rate (GFLOP/s, 1024×1024 products on the same threads) — the
+  distance to the hardware limit;
+* OpenSim's inverse dynamics + static optimisation time per gait cycle, measured in the
+  same run on a real trial (gait2392 subject01, right cycle 0.618–1.853 s, 6 Hz low-pass as
+  in its ID setup; or the Moco/Rajagopal trial for a Rajagopal-family ``--opensim-model``),
+  and the speed-up of each model over it (OpenSim s/cycle ÷ model s/cycle, single-cycle
+  latency and batch throughput both).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+#: Cycle lengths benchmarked: the bundles' 101 points and the release's 180.
+SEQ_LENS = (101, 180)
+THROUGHPUT_BATCH = 256
+D_IN, D_OUT = 10, 14
+#: Targets of the issue: per-cycle speed-up over OpenSim ID + SO, and single-cycle latency.
+TARGET_SPEEDUP = 10_000.0
+TARGET_LATENCY_MS = 5.0
+
+
+@dataclass
+class SpeedRow:
+    """One model × runtime × cycle length."""
+
+    model: str
+    runtime: str
+    seq_len: int
+    n_parameters: int
+    flops_per_cycle: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    throughput_cycles_s: float
+    achieved_gflops: float
+    speedup_latency: float = float("nan")
+    speedup_throughput: float = float("nan")
+
+
+@dataclass
+class OpenSimTiming:
+    """OpenSim ID + SO on one real gait cycle."""
+
+    model: str
+    trial: str
+    window_s: tuple[float, float]
+    frames: int
+    inverse_dynamics_s: float
+    static_optimization_s: float
+
+    @property
+    def per_cycle_s(self) -> float:
+        return self.inverse_dynamics_s + self.static_optimization_s
+
+
+class _EndToEnd(nn.Module):
+    """Raw angles → z-score → model → de-standardised outputs (what a bundle computes)."""
+
+    def __init__(self, model: nn.Module, d_in: int, d_out: int) -> None:
+        super().__init__()
+        self.model = model
+        self.register_buffer("input_mean", torch.zeros(d_in))
+        self.register_buffer("input_std", torch.ones(d_in))
+        self.register_buffer("target_mean", torch.zeros(d_out))
+        self.register_buffer("target_std", torch.ones(d_out))
+
+    def forward(self, angles: torch.Tensor) -> torch.Tensor:
+        return self.model((angles - self.input_mean) / self.input_std) * self.target_std + self.target_mean
+
+
+# ---------------------------------------------------------------------------- timing helpers
+def _repeat_times(
+    call: Callable[[], Any], *, min_repeats: int, max_seconds: float, warmup: int
+) -> list[float]:
+    for _ in range(warmup):
+        call()
+    times: list[float] = []
+    started = time.perf_counter()
+    while len(times) < min_repeats or (time.perf_counter() - started < max_seconds and len(times) < 10_000):
+        t0 = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - t0)
+        if len(times) >= min_repeats and time.perf_counter() - started > 4 * max_seconds:
+            break
+    return times
+
+
+def latency_ms(call: Callable[[], Any], *, max_seconds: float = 2.0) -> tuple[float, float]:
+    """p50 and p95 of one call's wall time, ms (≥ 50 calls after 10 warm-up calls)."""
+    times = np.array(_repeat_times(call, min_repeats=50, max_seconds=max_seconds, warmup=10)) * 1e3
+    return float(np.percentile(times, 50)), float(np.percentile(times, 95))
+
+
+def throughput(call: Callable[[], Any], batch: int, *, max_seconds: float = 3.0) -> float:
+    """Cycles per second: ``batch`` over the median call time (≥ 3 calls after 1 warm-up)."""
+    times = _repeat_times(call, min_repeats=3, max_seconds=max_seconds, warmup=1)
+    return batch / statistics.median(times)
+
+
+def matmul_gflops(*, n: int = 1024, seconds: float = 1.0) -> float:
+    """This machine's float32 matmul rate with the current torch threads, GFLOP/s (best of runs)."""
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    out = torch.empty(n, n)
+    times = _repeat_times(lambda: torch.mm(a, b, out=out), min_repeats=5, max_seconds=seconds, warmup=2)
+    return 2.0 * n**3 / min(times) / 1e9
+
+
+def _recurrent_flops(model: nn.Module, seq_len: int) -> float:
+    """Matrix-product FLOPs of ``nn.LSTM`` / ``nn.GRU`` layers, which FlopCounterMode does not see.
+
+    Per layer, direction and step: 2 · gates · hidden · (input + hidden) multiply-adds.
+    """
+    total = 0.0
+    for module in model.modules():
+        if isinstance(module, nn.LSTM | nn.GRU):
+            gates = 4 if isinstance(module, nn.LSTM) else 3
+            directions = 2 if module.bidirectional else 1
+            hidden = module.hidden_size
+            for layer in range(module.num_layers):
+                width = module.input_size if layer == 0 else hidden * directions
+                total += 2.0 * gates * hidden * (width + hidden) * directions * seq_len
+    return total
+
+
+def flops_per_cycle(model: nn.Module, *, seq_len: int, d_in: int) -> float:
+    """Matrix-product FLOPs of one cycle's forward pass.
+
+    ``torch.utils.flop_counter.FlopCounterMode`` counts linear layers, attention and
+    convolutions (run with autograd on so PyTorch's fused inference kernels, which it cannot
+    see, stay off); recurrent layers are added analytically (:func:`_recurrent_flops`).
+    Element-wise work (activations, norms, Mamba's selective scan) is not counted.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    counter = FlopCounterMode(display=False)
+    with counter, torch.enable_grad():
+        model(torch.zeros(1, seq_len, d_in))
+    return float(counter.get_total_flops()) + _recurrent_flops(model, seq_len)
+
+
+# ---------------------------------------------------------------------------- models
+def bench_model(
+    name: str,
+    *,
+    seq_len: int,
+    threads: int,
+    runtimes: Sequence[str] = ("pytorch", "onnxruntime"),
+    batch: int = THROUGHPUT_BATCH,
+    max_seconds: float = 2.0,
+    workdir: Path | None = None,
+) -> list[SpeedRow]:
+    """Latency, throughput and FLOPs of the paper-sized ``name`` at ``seq_len`` per runtime."""
+    from gait2hip.models import build_model
+
+    torch.manual_seed(0)
+    model = build_model(name, d_in=D_IN, d_out=D_OUT, seq_len=seq_len).eval()
+    wrapped = _EndToEnd(model, D_IN, D_OUT).eval()
+    n_parameters = int(sum(p.numel() for p in model.parameters()))
+    flops = flops_per_cycle(wrapped, seq_len=seq_len, d_in=D_IN)
+    rng = np.random.default_rng(0)
+    one = rng.normal(0, 20, (1, seq_len, D_IN)).astype(np.float32)
+    many = rng.normal(0, 20, (batch, seq_len, D_IN)).astype(np.float32)
+    rows: list[SpeedRow] = []
+    for runtime in runtimes:
+        if runtime == "pytorch":
+            one_t, many_t = torch.from_numpy(one), torch.from_numpy(many)
+
+            def run_one(x=one_t):
+                with torch.inference_mode():
+                    return wrapped(x)
+
+            def run_many(x=many_t):
+                with torch.inference_mode():
+                    return wrapped(x)
+
+        elif runtime == "onnxruntime":
+            session = _onnx_session_for(wrapped, seq_len=seq_len, threads=threads, workdir=workdir, name=name)
+
+            def run_one(x=one, s=session):
+                return s.run(None, {"angles": x})
+
+            def run_many(x=many, s=session):
+                return s.run(None, {"angles": x})
+
+        else:
+            raise ValueError(f"unknown runtime {runtime!r}")
+        p50, p95 = latency_ms(run_one, max_seconds=max_seconds)
+        rate = throughput(run_many, batch, max_seconds=max_seconds)
+        rows.append(
+            SpeedRow(
+                model=name,
+                runtime=runtime,
+                seq_len=seq_len,
+                n_parameters=n_parameters,
+                flops_per_cycle=flops,
+                latency_p50_ms=p50,
+                latency_p95_ms=p95,
+                throughput_cycles_s=rate,
+                achieved_gflops=flops * rate / 1e9,
+            )
+        )
+    return rows
+
+
+def _onnx_session_for(
+    wrapped: nn.Module, *, seq_len: int, threads: int, workdir: Path | None, name: str
+) -> Any:
+    from gait2hip.models.onnx import INPUT_NAME, OUTPUT_NAME, _export_friendly_scan, onnx_session
+
+    folder = Path(workdir or tempfile.mkdtemp(prefix="gait2hip-speed-"))
+    path = folder / f"{name}-T{seq_len}.onnx"
+    with warnings.catch_warnings(), _export_friendly_scan():  # grad on: no fused fast path
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            wrapped,
+            (torch.zeros(2, seq_len, D_IN),),
+            str(path),
+            input_names=[INPUT_NAME],
+            output_names=[OUTPUT_NAME],
+            dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+            opset_version=18,
+            dynamo=False,
+        )
+    return onnx_session(path, threads=threads)
+
+
+# ---------------------------------------------------------------------------- OpenSim
+def _reference_trial(opensim_model: Path | None, shared: Path | None) -> dict[str, Any]:
+    """The real trial to label: gait2392 subject01 by default, Moco's for Rajagopal models."""
+    from gait2hip.paths import shared_dir
+
+    root = shared_dir(path=shared, required=True)
+    assert root is not None
+    examples = root / "opensim-examples"
+    rajagopal_family = opensim_model is not None and "glmax1_r" in Path(opensim_model).read_text(
+        errors="ignore"
+    )
+    if rajagopal_family:
+        folder = examples / "moco-3d-walking"
+        return {
+            "model": Path(opensim_model),
+            "coordinates": folder / "coordinates.sto",
+            "external_loads": folder / "grf_walk.xml",
+            "window": (0.48, 0.48 + 1.144),  # one stride inside the kinematics (README)
+            "lowpass_hz": None,
+            "trial": "moco-3d-walking (one 1.144-s stride, 0.48–1.624 s)",
+        }
+    folder = examples / "gait2392-subject01"
+    return {
+        "model": Path(opensim_model) if opensim_model else folder / "subject01_simbody.osim",
+        "coordinates": folder / "subject01_walk1_ik.mot",
+        "external_loads": folder / "subject01_walk1_grf.xml",
+        "window": (0.618, 1.853),  # right heel strike → right heel strike (README, GRF events)
+        "lowpass_hz": 6.0,
+        "trial": "gait2392 subject01 walk1, right cycle 0.618–1.853 s",
+    }
+
+
+def opensim_cycle_time(*, opensim_model: Path | None = None, shared: Path | None = None) -> OpenSimTiming:
+    """Wall time of OpenSim inverse dynamics + OpenSim static optimisation on one real cycle.
+
+    Model loading is included in both (that is what labelling a new cycle costs).
+    """
+    from gait2hip.io.opensim import read_storage
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    trial = _reference_trial(opensim_model, shared)
+    common = {
+        "model": trial["model"],
+        "coordinates": trial["coordinates"],
+        "external_loads": trial["external_loads"],
+        "time_range": trial["window"],
+        "lowpass_hz": trial["lowpass_hz"],
+    }
+    started = time.perf_counter()
+    run_inverse_dynamics(**common)
+    id_s = time.perf_counter() - started
+    started = time.perf_counter()
+    result = run_static_optimization(**common, solver="opensim")
+    so_s = time.perf_counter() - started
+    frames = len(result.forces) if result.forces is not None else len(read_storage(trial["coordinates"]).data)
+    return OpenSimTiming(
+        model=str(trial["model"]),
+        trial=trial["trial"],
+        window_s=tuple(trial["window"]),
+        frames=frames,
+        inverse_dynamics_s=id_s,
+        static_optimization_s=so_s,
+    )
+
+
+# ---------------------------------------------------------------------------- command
+def run_speed_bench(
+    *,
+    models: Sequence[str],
+    threads: int = 2,
+    opensim_model: Path | None = None,
+    shared: Path | None = None,
+    seq_lens: Sequence[int] = SEQ_LENS,
+    runtimes: Sequence[str] = ("pytorch", "onnxruntime"),
+    measure_opensim: bool = True,
+    max_seconds: float = 2.0,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Every measurement of ``gait2hip bench speed`` as a JSON-able dict (no printing)."""
+    from gait2hip.models import available_models
+
+    unknown = [m for m in models if m not in available_models()]
+    if unknown:
+        from gait2hip.errors import Gait2HipInputError
+
+        raise Gait2HipInputError(
+            f"unknown model(s) {', '.join(unknown)}.",
+            column="models",
+            fix=f"choose from {', '.join(available_models())}.",
+        )
+    if threads < 1:
+        raise ValueError("threads must be ≥ 1")
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    say = progress or (lambda text: None)
+    load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    try:
+        say("matmul GFLOP/s")
+        peak = matmul_gflops()
+        rows: list[SpeedRow] = []
+        with tempfile.TemporaryDirectory(prefix="gait2hip-speed-") as tmp:
+            for name in models:
+                for seq_len in seq_lens:
+                    say(f"{name}, T={seq_len}")
+                    rows.extend(
+                        bench_model(
+                            name,
+                            seq_len=seq_len,
+                            threads=threads,
+                            runtimes=runtimes,
+                            max_seconds=max_seconds,
+                            workdir=Path(tmp),
+                        )
+                    )
+        opensim: OpenSimTiming | None = None
+        opensim_note = ""
+        if measure_opensim:
+            say("OpenSim ID + SO on a real cycle")
+            try:
+                opensim = opensim_cycle_time(opensim_model=opensim_model, shared=shared)
+            except ImportError as exc:
+                opensim_note = f"OpenSim not available ({exc}); install gait2hip[sim] to measure the speed-up"
+        if opensim is not None:
+            for row in rows:
+                row.speedup_latency = opensim.per_cycle_s / (row.latency_p50_ms / 1e3)
+                row.speedup_throughput = opensim.per_cycle_s * row.throughput_cycles_s
+    finally:
+        torch.set_num_threads(previous_threads)
+    return {
+        "threads": threads,
+        "torch": torch.__version__,
+        "cpu": _cpu_name(),
+        "cpu_count": os.cpu_count(),
+        "matmul_gflops": peak,
+        "load_average_1min": load_before,
+        "rows": [asdict(r) for r in rows],
+        "opensim": None if opensim is None else {**asdict(opensim), "per_cycle_s": opensim.per_cycle_s},
+        "opensim_note": opensim_note,
+        "targets": {"speedup": TARGET_SPEEDUP, "latency_ms": TARGET_LATENCY_MS},
+    }
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def _si(value: float) -> str:
+    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {unit}"
+    return f"{value:.3g}"
+
+
+def print_speed_results(results: dict[str, Any], *, console: Any) -> None:
+    """The results of :func:`run_speed_bench` as rich tables."""
+    from rich.table import Table
+
+    opensim = results["opensim"]
+    table = Table(
+        title=(
+            f"gait2hip bench speed — {results['cpu']}, {results['threads']} thread(s), "
+            f"torch {results['torch']}; matmul {results['matmul_gflops']:.1f} GFLOP/s"
+        ),
+        title_justify="left",
+    )
+    for column in (
+        "model",
+        "runtime",
+        "T",
+        "params",
+        "FLOPs/cycle*",
+        "latency p50 / p95 (ms)",
+        "cycles/s (batch 256)",
+        "GFLOP/s (% matmul)",
+        "speed-up vs OpenSim (1 cycle / batch)",
+    ):
+        table.add_column(column, justify="right" if column not in ("model", "runtime") else "left")
+    for row in results["rows"]:
+        latency_ok = row["latency_p50_ms"] <= TARGET_LATENCY_MS
+        speed = "-"
+        if opensim is not None:
+            ok = min(row["speedup_latency"], row["speedup_throughput"]) >= TARGET_SPEEDUP
+            colour = "green" if ok else "yellow"
+            speed = f"[{colour}]{row['speedup_latency']:,.0f}× / {row['speedup_throughput']:,.0f}×[/]"
+        table.add_row(
+            row["model"],
+            row["runtime"],
+            str(row["seq_len"]),
+            _si(row["n_parameters"]),
+            _si(row["flops_per_cycle"]),
+            f"[{'green' if latency_ok else 'yellow'}]{row['latency_p50_ms']:.2f}[/] / "
+            f"{row['latency_p95_ms']:.2f}",
+            f"{row['throughput_cycles_s']:,.0f}",
+            f"{row['achieved_gflops']:.2f} ({100 * row['achieved_gflops'] / results['matmul_gflops']:.0f} %)",
+            speed,
+        )
+    console.print(table)
+    load = results.get("load_average_1min", float("nan"))
+    if load == load and load > max(1, (results.get("cpu_count") or 1) - results["threads"]) + 0.5:
+        console.print(
+            f"[yellow]note:[/] the machine was busy (1-min load average {load:.1f} on "
+            f"{results.get('cpu_count')} cores): other processes shared the CPU, so these times are "
+            "pessimistic; rerun on an idle machine for clean figures.",
+            highlight=False,
+        )
+    console.print(
+        "* matrix-product FLOPs (torch.utils.flop_counter; LSTM layers analytically); element-wise work, "
+        "e.g. Mamba's selective scan, is not counted. Latency: one cycle of raw angles → outputs, batch 1. "
+        f"Targets: latency ≤ {TARGET_LATENCY_MS:g} ms, speed-up ≥ {TARGET_SPEEDUP:,.0f}×.",
+        style="dim",
+        highlight=False,
+    )
+    if opensim is not None:
+        console.print(
+            f"OpenSim reference, same machine, same run: {opensim['trial']} ({opensim['frames']} frames) — "
+            f"inverse dynamics {opensim['inverse_dynamics_s']:.2f} s + static optimisation "
+            f"{opensim['static_optimization_s']:.2f} s = [bold]{opensim['per_cycle_s']:.2f} s per cycle[/].",
+            highlight=False,
+        )
+        worst = min(results["rows"], key=lambda r: min(r["speedup_latency"], r["speedup_throughput"]))
+        console.print(
+            f"Slowest case: {worst['model']} / {worst['runtime']} / T={worst['seq_len']}: "
+            f"{worst['speedup_latency']:,.0f}× (single cycle), "
+            f"{worst['speedup_throughput']:,.0f}× (batch 256).",
+            highlight=False,
+        )
+    else:
+        console.print(f"[yellow]{results['opensim_note'] or 'OpenSim timing skipped.'}[/]", highlight=False)
+
+
+def bench_speed_command(
+    *,
+    models: Sequence[str] | None = None,
+    opensim_model: Path | None = None,
+    threads: int = 2,
+    shared: Path | None = None,
+    console: Any = None,
+    out: Path | None = None,
+) -> dict[str, Any]:
+    """Measure and print prediction speed vs OpenSim ID + SO (``gait2hip bench speed``).
+
+    Parameters
+    ----------
+    models
+        Architectures (default: lstm, transformer, mamba), paper-sized.
+    opensim_model
+        OpenSim model for the reference timing (default: the gait2392 example's scaled model
+        with its own trial; a Rajagopal-family model uses the Moco example's trial).
+    threads
+        CPU threads for PyTorch and ONNX Runtime (OpenSim is single-threaded).
+    shared
+        Shared-inputs folder (else GAIT2HIP_SHARED / ../shared).
+    console
+        rich Console.
+    out
+        Also write the results as JSON here.
+    """
+    from rich.console import Console
+
+    console = console or Console()
+    models = list(models or ("lstm", "transformer", "mamba"))
+    with console.status("measuring") as status:
+        results = run_speed_bench(
+            models=models,
+            threads=threads,
+            opensim_model=opensim_model,
+            shared=shared,
+            progress=lambda text: status.update(f"measuring: {text}"),
+        )
+    print_speed_results(results, console=console)
+    if out is not None:
+        Path(out).write_text(json.dumps(results, indent=2))
+    return results
