@@ -45,7 +45,7 @@ def tiny_data(tmp_path_factory) -> Path:
     return both.save(tmp_path_factory.mktemp("data") / "tiny.npz")
 
 
-def _settings(path: Path):
+def _settings(path: Path, workers: int = 1):
     settings = bench.resolve_settings(
         data=str(path), target="both", models=["lstm", "tcn"], protocol="both", profile="quick", seeds=1
     )
@@ -65,7 +65,10 @@ def _settings(path: Path):
 @pytest.fixture(scope="module")
 def finished_run(tiny_data, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("bench")
-    bench.run_benchmark(out=out, settings=_settings(tiny_data), shared=None, console=Console(quiet=True))
+    # Two training processes: covers the parallel path (results must not depend on it, see resume test).
+    bench.run_benchmark(
+        out=out, settings=_settings(tiny_data, workers=2), shared=None, console=Console(quiet=True)
+    )
     return out
 
 

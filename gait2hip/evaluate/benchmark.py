@@ -168,8 +168,10 @@ def resolve_settings(
         raise Gait2HipInputError(
             "--seeds must be at least 1.", column="--seeds", fix="pass --seeds 1 or more."
         )
-    threads = int(os.environ.get("GAIT2HIP_THREADS", min(chosen.threads, os.cpu_count() or 1)))
-    chosen = replace(chosen, threads=threads)
+    cpus = os.cpu_count() or 1
+    workers = int(os.environ.get("GAIT2HIP_WORKERS", min(chosen.workers, cpus)))
+    threads = int(os.environ.get("GAIT2HIP_THREADS", max(1, min(chosen.threads, cpus // max(1, workers)))))
+    chosen = replace(chosen, threads=threads, workers=max(1, workers))
     return BenchmarkSettings(
         data=str(data),
         targets=targets,
@@ -290,7 +292,11 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
                 fix="use a new --out folder (or delete this one).",
             )
         now = json.loads(json.dumps(record["settings"]["profile"]))
-        if previous.get("settings", {}).get("profile") != now:
+        before = dict(previous.get("settings", {}).get("profile", {}))
+        for key in ("threads", "workers"):  # they change speed, not results
+            before.pop(key, None)
+            now.pop(key, None)
+        if before != now:
             raise Gait2HipInputError(
                 "this output folder holds a benchmark run with another profile.",
                 file=path,
@@ -368,10 +374,79 @@ def load_unit(out: Path, unit: Unit) -> tuple[dict, dict[str, np.ndarray]] | Non
     return info, predictions
 
 
+#: Relative training cost per cycle-epoch (measured on 2 CPU cores), used only to start the
+#: most expensive units first so that parallel workers finish together.
+_COST = {"lstm": 1.0, "tcn": 0.7, "transformer": 2.5, "mamba": 4.0}
+
+
+def _unit_cost(unit: Unit) -> float:
+    cost = _COST.get(unit.architecture, 2.0)
+    if unit.recipe.bidirectional and unit.architecture in ("lstm", "mamba"):
+        cost *= 2.5
+    if unit.recipe.mirror:
+        cost *= 2.0
+    return cost * (1.5 if unit.recipe.epoch_selection == "cv" else 1.0)
+
+
+class _QueueProgress:
+    """The slice of ``rich.progress.Progress`` the training loop uses, forwarded through a queue."""
+
+    def __init__(self, queue, worker: int) -> None:
+        self.queue, self.worker, self.count = queue, worker, 0
+
+    def add_task(self, description: str, total: int, **fields) -> tuple[int, int]:
+        self.count += 1
+        task = (self.worker, self.count)
+        self.queue.put(("add", task, description, total, fields))
+        return task
+
+    def update(self, task, **kwargs) -> None:
+        self.queue.put(("update", task, kwargs))
+
+
+def _train_one(
+    out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, progress, label: str
+) -> str:
+    cpu_started = time.process_time()
+    fitted = fit_unit(
+        splits.pool,
+        architecture=unit.architecture,
+        recipe=unit.recipe,
+        target=unit.target if unit.target != "joint" else settings.targets[0],
+        seed=unit.seed,
+        profile=settings.profile,
+        progress=progress,
+        label=label,
+        extra_overrides=settings.model_overrides.get(unit.architecture),
+    )
+    fitted.cpu_seconds = time.process_time() - cpu_started
+    predictions = {name: fitted.predict(data) for name, data in splits.eval_sets().items()}
+    _save_unit(out, unit, fitted, predictions, splits)
+    return (
+        f"trained {label}: {fitted.final_epochs} final epochs"
+        + (f" (fold best {[f['best_epoch'] for f in fitted.folds]})" if fitted.folds else "")
+        + f", {fitted.seconds:.0f} s ({fitted.cpu_seconds:.0f} s CPU)"
+    )
+
+
+def _worker(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, queue, worker: int) -> str:
+    import torch
+
+    torch.set_num_threads(settings.profile.threads)
+    label = f"{unit.protocol} {unit.architecture} {unit.target} s{unit.seed}"
+    return _train_one(out, unit, splits, settings, _QueueProgress(queue, worker), label)
+
+
 def run_units(
     out: Path, units: list[Unit], splits: Splits, settings: BenchmarkSettings, console: Console
 ) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
-    """Train every unit not already in ``out`` (resume), with progress and ETA."""
+    """Train every unit not already in ``out`` (resume), with progress and ETA.
+
+    With ``profile.workers > 1`` the units run in that many processes of ``profile.threads``
+    torch threads each (independent units parallelise far better on a small CPU than torch's
+    intra-op threads, and degrade gracefully when the machine is shared). Every unit is seeded
+    on its own, so the results do not depend on the order or the number of workers.
+    """
     results: dict[str, tuple[dict, dict[str, np.ndarray]]] = {}
     todo = []
     for unit in units:
@@ -384,7 +459,6 @@ def run_units(
         console.print(f"Resuming: {len(results)} of {len(units)} trained models found in {out}/units.")
     if not todo:
         return results
-    eval_sets = splits.eval_sets()
     columns = (
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -394,32 +468,63 @@ def run_units(
         TimeRemainingColumn(),
         TextColumn("{task.fields[status]}"),
     )
+    workers = min(settings.profile.workers, len(todo))
     with Progress(*columns, console=console, transient=False) as progress:
         overall = progress.add_task("models trained", total=len(todo), status="")
+        if workers <= 1:
+            for unit in todo:
+                label = f"{unit.protocol} {unit.architecture} {unit.target} s{unit.seed}"
+                progress.update(overall, status=label)
+                message = _train_one(out, unit, splits, settings, progress, label)
+                results[unit.key] = load_unit(out, unit)
+                progress.advance(overall)
+                progress.console.print(message)
+            return results
+        _run_parallel(
+            out, sorted(todo, key=_unit_cost, reverse=True), splits, settings, progress, overall, workers
+        )
         for unit in todo:
-            label = f"{unit.protocol} {unit.architecture} {unit.target} s{unit.seed}"
-            progress.update(overall, status=label)
-            fitted = fit_unit(
-                splits.pool,
-                architecture=unit.architecture,
-                recipe=unit.recipe,
-                target=unit.target if unit.target != "joint" else settings.targets[0],
-                seed=unit.seed,
-                profile=settings.profile,
-                progress=progress,
-                label=label,
-                extra_overrides=settings.model_overrides.get(unit.architecture),
-            )
-            predictions = {name: fitted.predict(data) for name, data in eval_sets.items()}
-            _save_unit(out, unit, fitted, predictions, splits)
             results[unit.key] = load_unit(out, unit)
-            progress.advance(overall)
-            progress.console.print(
-                f"trained {label}: {fitted.final_epochs} final epochs"
-                + (f" (fold best {[f['best_epoch'] for f in fitted.folds]})" if fitted.folds else "")
-                + f", {fitted.seconds:.0f} s"
-            )
     return results
+
+
+def _run_parallel(
+    out: Path,
+    todo: list[Unit],
+    splits: Splits,
+    settings: BenchmarkSettings,
+    progress: Progress,
+    overall,
+    workers: int,
+) -> None:
+    import multiprocessing as mp
+    import queue as queue_module
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    context = mp.get_context("spawn")  # no fork of a process holding torch / OpenMP state
+    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+        messages = manager.Queue()
+        tasks: dict = {}
+        pending = {
+            pool.submit(_worker, out, unit, splits, settings, messages, i % workers): unit
+            for i, unit in enumerate(todo)
+        }
+        while pending:
+            finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            while True:
+                try:
+                    message = messages.get_nowait()
+                except queue_module.Empty:
+                    break
+                if message[0] == "add":
+                    _, key, description, total, fields = message
+                    tasks[key] = progress.add_task(description, total=total, **fields)
+                elif message[1] in tasks:
+                    progress.update(tasks[message[1]], **message[2])
+            for future in finished:
+                pending.pop(future)
+                progress.console.print(future.result())  # re-raises a worker's error here
+                progress.advance(overall)
 
 
 # ---------------------------------------------------------------------------- metrics
@@ -576,6 +681,55 @@ def paired_tests(subject_metrics: pd.DataFrame, settings: BenchmarkSettings) -> 
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+# ---------------------------------------------------------------------------- cost model
+#: Assumed epochs per paper-protocol fold in full (best epoch + patience; the paper's CSVs show
+#: best epochs 26-300, median ≈ 170) and of its final retraining.
+FULL_FOLD_EPOCHS = 200
+FULL_FINAL_EPOCHS = 170
+
+
+def estimate_full_seconds(
+    units: list[Unit],
+    results: dict,
+    *,
+    pool_cycles: int,
+    settings: BenchmarkSettings,
+    mirror_factor: float = 2.0,
+) -> dict[str, float]:
+    """Extrapolate the measured training speed of this run to ``--profile full`` on the same data.
+
+    Speed = CPU seconds per (training cycle × epoch) of one single-threaded training process
+    (independent of how loaded the machine was), per protocol and architecture (the
+    gait2hip recipe's bidirectional models cost more per cycle than the paper's). Work in full:
+    paper = per (model, target, seed) 5 folds × ``FULL_FOLD_EPOCHS`` on 80 % of the pool +
+    ``FULL_FINAL_EPOCHS`` on the pool; gait2hip = per (model, seed) the fixed budget on the pool
+    plus its mirror (×2); ablation = one gait2hip model per flag (two without joint targets).
+    """
+    full = PROFILES["full"]
+    speed: dict[tuple[str, str], float] = {}
+    for unit in units:
+        info = results[unit.key][0]
+        if info.get("cycle_epochs"):
+            kind = "paper" if unit.protocol == "paper" else "gait2hip"
+            spent = info.get("cpu_seconds") or info["seconds"]
+            speed.setdefault((kind, unit.architecture), spent / info["cycle_epochs"])
+    seconds = {"paper": 0.0, "gait2hip": 0.0, "ablation": 0.0}
+    n_targets = len(settings.targets)
+    for architecture in settings.models:
+        if ("paper", architecture) in speed and "paper" in settings.protocols:
+            work = full.folds * FULL_FOLD_EPOCHS * 0.8 * pool_cycles + FULL_FINAL_EPOCHS * pool_cycles
+            seconds["paper"] += speed[("paper", architecture)] * work * n_targets * full.paper_seeds
+        if ("gait2hip", architecture) in speed and "gait2hip" in settings.protocols:
+            work = full.fixed_epochs * pool_cycles * mirror_factor
+            seconds["gait2hip"] += speed[("gait2hip", architecture)] * work * full.seeds
+            if architecture in full.ablation_models:
+                runs = len(full.ablation_flags) + 1  # joint_targets off trains two models
+                seconds["ablation"] += speed[("gait2hip", architecture)] * work * runs
+    seconds["total"] = sum(seconds.values())
+    seconds["idle_wall_with_workers"] = seconds["total"] / max(1, settings.profile.workers)
+    return seconds
+
+
 # ---------------------------------------------------------------------------- command
 def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None, console: Console) -> Path:
     """Run (or resume) a benchmark into ``out`` and write its report; returns the report path."""
@@ -583,7 +737,7 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
 
     from gait2hip.report.report import write_report
 
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     out.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(settings.profile.threads)
     splits = prepare_data(settings, shared=shared)
@@ -595,7 +749,7 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
         f"{len(splits.holdout_test)} subjects / {len(splits.test)} cycles, external "
         f"{0 if splits.external is None else splits.external.meta['subject_id'].nunique()} patients; "
         f"{len(splits.real)} real trial(s). Profile {settings.profile.name}, "
-        f"{settings.profile.threads} thread(s)."
+        f"{settings.profile.workers} training process(es) × {settings.profile.threads} thread(s)."
     )
     for problem in splits.real_problems:
         console.print(f"[yellow]real-trial check:[/] {problem}")
@@ -609,12 +763,25 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     real_frame.to_csv(out / "real_trials.csv", index=False, float_format="%.6g")
     tests.to_csv(out / "paired_tests.csv", index=False, float_format="%.6g")
     train_seconds = sum(results[u.key][0].get("seconds", 0.0) for u in units)
+    train_cpu = sum(results[u.key][0].get("cpu_seconds", 0.0) for u in units)
     wall = time.perf_counter() - started
     timing = {
         "wall_seconds_this_call": wall,
+        "cpu_seconds_this_call": time.process_time() - cpu_started,
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "training_seconds_all_units": train_seconds,
+        "training_cpu_seconds_all_units": train_cpu,
+        "workers": settings.profile.workers,
+        "full_profile_estimate_s": estimate_full_seconds(
+            units,
+            results,
+            pool_cycles=len(splits.pool),
+            settings=settings,
+            mirror_factor=2.0 if joint_possible or any(u.recipe.mirror for u in units) else 1.0,
+        ),
         "machine": f"{platform.node()} · {platform.processor() or platform.machine()} · "
-        f"{os.cpu_count()} CPU(s) · torch threads {settings.profile.threads}",
+        f"{os.cpu_count()} CPU(s) · {settings.profile.workers} training process(es) × "
+        f"{settings.profile.threads} torch thread(s)",
     }
     report = write_report(
         out=out,

@@ -64,7 +64,9 @@ class Profile:
     ablation_flags
         Flags ablated (all of :data:`gait2hip.train.recipes.ABLATION_FLAGS` in full).
     threads
-        torch threads.
+        torch threads per training process.
+    workers
+        Training processes running units in parallel.
     """
 
     name: str
@@ -76,7 +78,8 @@ class Profile:
     paper_seeds: int
     ablation_models: tuple[str, ...]
     ablation_flags: tuple[str, ...]
-    threads: int = 2
+    threads: int = 1
+    workers: int = 2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -158,11 +161,18 @@ class FittedUnit:
     train_inputs: np.ndarray | None = None
     train_targets: np.ndarray | None = None
     model_overrides: dict = field(default_factory=dict)
+    cpu_seconds: float = 0.0
 
     def predict(self, dataset: GaitDataset) -> np.ndarray:
         """Predictions [N, T, len(target_columns)] in N/kg / Nm/kg for ``dataset``'s cycles."""
         X, _, _ = input_features(dataset, recipe=self.recipe)
         return self.y_norm.inverse(predict(self.model, self.x_norm.transform(X)))
+
+    @property
+    def cycle_epochs(self) -> int:
+        """Training cycles × epochs summed over every run of this unit (folds and final): its work."""
+        folds = sum(f["n_train_trials"] * f["epochs_run"] for f in self.folds)
+        return int(folds + self.n_train_cycles * self.final_epochs)
 
     def info(self) -> dict:
         return {
@@ -173,7 +183,9 @@ class FittedUnit:
             "final_epochs": self.final_epochs,
             "folds": self.folds,
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
             "n_train_cycles": self.n_train_cycles,
+            "cycle_epochs": self.cycle_epochs,
             "input_columns": list(self.input_columns),
             "target_columns": list(self.target_columns),
             "target_units": list(self.target_units),

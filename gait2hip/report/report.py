@@ -408,6 +408,30 @@ def _command_line(settings) -> str:
     return shlex.join(parts) + " --out DIR"
 
 
+def _load_text(timing: dict) -> str:
+    load = timing.get("load_average")
+    return "n/a" if not load else " / ".join(f"{v:.1f}" for v in load)
+
+
+def _estimate_text(timing: dict, settings) -> str:
+    estimate = timing.get("full_profile_estimate_s") or {}
+    if not estimate.get("total"):
+        return "Full-profile time: not estimated (no training measured in this call)."
+    parts = ", ".join(
+        f"{k} {v / 3600:.1f} h" for k, v in estimate.items() if k in ("paper", "gait2hip", "ablation") and v
+    )
+    cpu = timing.get("training_cpu_seconds_all_units", 0.0)
+    workers = timing.get("workers", 1)
+    return (
+        f"Training CPU time of this run: {cpu / 60:.1f} min (single-threaded processes), i.e. about "
+        f"{cpu / max(1, workers) / 60:.1f} min of training on an idle machine with {workers} worker(s). "
+        "Estimated `--profile full` on this data: "
+        f"**{estimate['total'] / 3600:.1f} CPU-hours ≈ {estimate['idle_wall_with_workers'] / 3600:.1f} h "
+        f"wall with {workers} worker(s)** ({parts}; extrapolated from this run's CPU seconds per "
+        "cycle-epoch, assuming 200 epochs per paper fold and 170 final epochs, as in the paper's CSVs)."
+    )
+
+
 def write_report(
     *,
     out: Path,
@@ -458,8 +482,11 @@ def write_report(
             f"External cohort (zero-shot, never trained on): {len(run_record['external_subjects'])} patients"
             + (f" ({len(splits.external)} cycles)." if splits.external is not None else "."),
             f"Machine: {timing['machine']}. Wall time of this call: "
-            f"{timing['wall_seconds_this_call'] / 60:.1f} min; training time summed over all {len(units)} "
+            f"{timing['wall_seconds_this_call'] / 60:.1f} min (CPU time of all threads "
+            f"{timing.get('cpu_seconds_this_call', float('nan')) / 60:.1f} min; load average at the end "
+            f"{_load_text(timing)}); training time summed over all {len(units)} "
             f"models: {timing['training_seconds_all_units'] / 60:.1f} min.",
+            _estimate_text(timing, settings),
             "Units: forces in N per kg body mass, moments in Nm per kg; metrics per test subject, then "
             "averaged "
             "over subjects; ± = SD over seeds.",
