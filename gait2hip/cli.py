@@ -78,13 +78,16 @@ def label(
     jobs: Annotated[int, typer.Option(help="Parallel processes in batch mode")] = 1,
     solver: Annotated[str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")] = "default",
     mass: Annotated[float | None, typer.Option(help="Body mass in kg (default: the model's mass)")] = None,
+    keep_flagged: Annotated[
+        bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
+    ] = False,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
     from gait2hip.sim.label import label_command
 
     label_command(
         out=out, model=model, ik=ik, grf=grf, loads=loads, manifest=manifest, jobs=jobs,
-        solver=solver, mass_kg=mass, console=console,
+        solver=solver, mass_kg=mass, console=console, keep_flagged=keep_flagged,
     )
 
 

@@ -271,3 +271,36 @@ def filter_time_range(frame: pd.DataFrame, time_range: tuple[float, float] | Non
             fix="choose a window inside the trial.",
         )
     return t0, t1
+
+
+#: Hip-joint-centre height above the calcaneus origin, standing, as a fraction of body height
+#: (measured on three models here: gait2392 subject01 0.513, Rajagopal2016 0.498 at 1.70 m,
+#: Moco's scaled subject 0.501; Winter's greater-trochanter height is 0.530 H).
+_LEG_TO_HEIGHT = 0.505
+
+
+def model_height_m(model: str | Path | Any) -> float:
+    """Body height estimated from a model's leg length (±2 % on the shared models).
+
+    OpenSim models carry no height; gait2hip needs one only to normalise residual moments
+    (BW × height) when the user gives none.
+    """
+    loaded = load_model(model)
+    state = loaded.initSystem()
+    coords = loaded.getCoordinateSet()
+    for i in range(coords.getSize()):
+        coord = coords.get(i)
+        if coord.getName() != "pelvis_ty" and not coord.get_locked(0):
+            coord.setValue(state, 0.0, False)
+    loaded.realizePosition(state)
+    bodies = loaded.getBodySet()
+    names = {bodies.get(i).getName() for i in range(bodies.getSize())}
+    if not {"femur_r", "calcn_r"} <= names:
+        raise Gait2HipInputError(
+            "cannot estimate height: the model has no femur_r / calcn_r bodies.",
+            fix="give the subject's height (height_m).",
+        )
+    leg = bodies.get("femur_r").getPositionInGround(state).get(1) - bodies.get("calcn_r").getPositionInGround(
+        state
+    ).get(1)
+    return float(leg / _LEG_TO_HEIGHT)
