@@ -24,8 +24,9 @@ are on a CUDA device (:func:`scan_backend` says which path runs).
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -254,6 +255,25 @@ _BACKENDS: dict[str, Callable[..., torch.Tensor]] = {
 }
 
 
+_forced_backend: str | None = None
+
+
+@contextlib.contextmanager
+def use_scan_backend(name: str) -> Iterator[None]:
+    """Force every :func:`selective_scan` with ``backend="auto"`` to ``name`` inside the block.
+
+    For benchmarks and tests, e.g. ``with use_scan_backend("mambapy"): model(x)``.
+    """
+    global _forced_backend
+    if name not in _BACKENDS:
+        raise ValueError(f"unknown scan backend {name!r}; choose {', '.join(_BACKENDS)}")
+    previous, _forced_backend = _forced_backend, name
+    try:
+        yield
+    finally:
+        _forced_backend = previous
+
+
 def _exporting() -> bool:
     return torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting() or torch.jit.is_tracing()
 
@@ -264,6 +284,8 @@ def scan_backend(x: torch.Tensor) -> str:
     ``"cuda"`` when ``mamba_ssm`` is installed and ``x`` is on a GPU, ``"unrolled"`` while a model is
     being exported (ONNX, ``torch.export``, tracing), else ``"chunked"`` (the fast CPU path).
     """
+    if _forced_backend is not None:
+        return _forced_backend
     if _exporting():
         return "unrolled"
     if x.is_cuda and _MAMBA_SSM_AVAILABLE:
