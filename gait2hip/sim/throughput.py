@@ -1,0 +1,226 @@
+"""``gait2hip bench label``: labelling throughput on this machine, and the figures for the record.
+
+On the gait2392 example's right gait cycle (0.618–1.853 s, 75 frames at 60 Hz, 92 muscles,
+6 Hz low-pass, both feet's GRF) it measures, in gait cycles per second:
+
+* inverse dynamics alone (OpenSim's InverseDynamicsTool);
+* OpenSim's static optimisation (AnalyzeTool + StaticOptimization, OpenSim's default IPOPT
+  settings), ID not included;
+* gait2hip's fast SO, first call (model set-up included) and warm (model cached, the batch
+  case: many trials of one subject);
+
+once in one process and once with ``--jobs`` processes in parallel (each process labels
+its own copies; throughput = cycles done / wall time of the slowest process).
+
+It also prints the agreement of the fast solver with OpenSim's SO (hip muscles, max error
+as % of each muscle's peak force) at OpenSim's default tolerance and converged, and — for
+the record, not a pass/fail — the hip muscle-group forces of our SO against the example's
+reference CMC forces (RMSE, Pearson r per group over the cycle). SO and CMC differ by
+method (CMC: RRA-adjusted model and kinematics, activation dynamics, tracking), so they
+are not expected to agree closely.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.data.columns import GAIT2392_GROUPS_R, MUSCLE_GROUPS_R, mirror_mapping
+from gait2hip.paths import shared_dir
+
+CYCLE = (0.618, 1.853)
+EXAMPLE = "opensim-examples/gait2392-subject01"
+
+
+def _trial(shared: Path) -> dict:
+    folder = shared / EXAMPLE
+    return dict(
+        model=folder / "subject01_simbody.osim",
+        coordinates=folder / "subject01_walk1_ik.mot",
+        external_loads=folder / "subject01_walk1_grf.xml",
+        lowpass_hz=6.0,
+        time_range=CYCLE,
+    )
+
+
+def _time_method(method: str, shared: str, repeats: int) -> tuple[int, float]:
+    """Run ``method`` ``repeats`` times after a warm-up; return (cycles, seconds). Worker."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    trial = _trial(Path(shared))
+
+    def once() -> None:
+        if method == "id":
+            run_inverse_dynamics(**trial)
+        elif method == "opensim_so":
+            run_static_optimization(solver="opensim", **trial)
+        else:
+            run_static_optimization(solver="fast", **trial)
+
+    if method == "fast_so_cold":
+        from gait2hip.sim import fast_so
+
+        started = time.perf_counter()
+        for _ in range(repeats):
+            fast_so._MODEL_CACHE.clear()
+            once()
+        return repeats, time.perf_counter() - started
+    if method in ("id", "fast_so_warm"):
+        once()  # warm-up: imports, caches
+    started = time.perf_counter()
+    for _ in range(repeats):
+        once()
+    return repeats, time.perf_counter() - started
+
+
+def measure_throughput(*, shared: Path, jobs: int, repeats: dict[str, int] | None = None) -> pd.DataFrame:
+    """Cycles/s per method in 1 process and in ``jobs`` processes."""
+    repeats = repeats or {"id": 4, "opensim_so": 1, "fast_so_cold": 2, "fast_so_warm": 4}
+    rows = []
+    for method, count in repeats.items():
+        cycles, seconds = _time_method(method, str(shared), count)
+        row = {
+            "method": method,
+            "cycles_per_s_1proc": cycles / seconds,
+            "s_per_cycle_1proc": seconds / cycles,
+        }
+        if jobs > 1:
+            with ProcessPoolExecutor(max_workers=jobs) as pool:
+                results = list(pool.map(_time_method, [method] * jobs, [str(shared)] * jobs, [count] * jobs))
+            total = sum(c for c, _ in results)
+            row[f"cycles_per_s_{jobs}proc"] = total / max(s for _, s in results)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("method")
+
+
+def solver_agreement(*, shared: Path) -> dict[str, float]:
+    """Max |fast − OpenSim| / peak over the gait2392 hip muscles (both legs), two IPOPT tolerances."""
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    trial = _trial(shared)
+    muscles = [
+        m
+        for table in (GAIT2392_GROUPS_R, mirror_mapping(GAIT2392_GROUPS_R))
+        for g in table.values()
+        for m in g
+    ]
+    fast = run_static_optimization(solver="fast", **trial).forces[muscles].to_numpy()
+    figures = {}
+    for label, tolerance, iterations in (
+        ("opensim_default_1e-4", 1e-4, 100),
+        ("opensim_converged_1e-8", 1e-8, 2000),
+    ):
+        reference = (
+            run_static_optimization(
+                solver="opensim", convergence_criterion=tolerance, max_iterations=iterations, **trial
+            )
+            .forces[muscles]
+            .to_numpy()
+        )
+        figures[label] = float((np.abs(fast - reference).max(axis=0) / np.abs(reference).max(axis=0)).max())
+    return figures
+
+
+def compare_with_cmc(*, shared: Path, solver: str = "fast") -> pd.DataFrame:
+    """Right hip muscle-group forces: our SO vs the example's reference CMC, over the right cycle.
+
+    Both are time-normalised to 101 points of the cycle; RMSE in N and Pearson r per group.
+    """
+    from gait2hip.data.cycles import time_normalize
+    from gait2hip.data.lab import aggregate_muscles
+    from gait2hip.io.opensim import read_storage
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    so = run_static_optimization(solver=solver, **_trial(shared)).muscle_forces
+    cmc = read_storage(
+        shared / EXAMPLE / "OutputReference/ResultsCMC/subject01_walk1_Actuation_force.sto"
+    ).data
+    ours = aggregate_muscles(so, GAIT2392_GROUPS_R)
+    theirs = aggregate_muscles(cmc, GAIT2392_GROUPS_R)
+    a = time_normalize(ours.index.to_numpy(), ours[list(MUSCLE_GROUPS_R)].to_numpy(), *CYCLE)
+    b = time_normalize(theirs.index.to_numpy(), theirs[list(MUSCLE_GROUPS_R)].to_numpy(), *CYCLE)
+    rows = []
+    for k, group in enumerate(MUSCLE_GROUPS_R):
+        x, y = a[:, k], b[:, k]
+        r = float(np.corrcoef(x, y)[0, 1]) if x.std() > 0 and y.std() > 0 else float("nan")
+        rows.append(
+            {
+                "group": group,
+                "rmse_N": float(np.sqrt(np.mean((x - y) ** 2))),
+                "pearson_r": r,
+                "peak_so_N": float(x.max()),
+                "peak_cmc_N": float(y.max()),
+            }
+        )
+    return pd.DataFrame(rows).set_index("group")
+
+
+def bench_label_command(*, shared: Path | None, jobs: int, console) -> dict:
+    """Print labelling throughput (cycles/s), solver agreement and the SO-vs-CMC figures."""
+    from rich.table import Table
+
+    root = shared_dir(path=shared, required=True)
+    assert root is not None
+    if jobs < 1:
+        from gait2hip.errors import Gait2HipInputError
+
+        raise Gait2HipInputError(f"--jobs must be ≥ 1 (got {jobs}).")
+    console.print(
+        f"gait2392 example, right gait cycle {CYCLE[0]}–{CYCLE[1]} s (75 frames, 92 muscles), "
+        f"{os.cpu_count()} CPU core(s) seen, {jobs} process(es)."
+    )
+    with console.status("timing ID, OpenSim SO and fast SO…"):
+        throughput = measure_throughput(shared=root, jobs=jobs)
+    names = {
+        "id": "inverse dynamics alone",
+        "opensim_so": "OpenSim static optimisation",
+        "fast_so_cold": "gait2hip fast SO, first call",
+        "fast_so_warm": "gait2hip fast SO, model cached",
+    }
+    table = Table(title="Labelling throughput (gait cycles per second)")
+    table.add_column("method")
+    table.add_column("s / cycle (1 proc)", justify="right")
+    table.add_column("cycles/s (1 proc)", justify="right")
+    if jobs > 1:
+        table.add_column(f"cycles/s ({jobs} procs)", justify="right")
+    for method, row in throughput.iterrows():
+        cells = [names[method], f"{row['s_per_cycle_1proc']:.2f}", f"{row['cycles_per_s_1proc']:.3f}"]
+        if jobs > 1:
+            cells.append(f"{row[f'cycles_per_s_{jobs}proc']:.3f}")
+        table.add_row(*cells)
+    console.print(table)
+    speedup = (
+        throughput.loc["opensim_so", "s_per_cycle_1proc"]
+        / throughput.loc["fast_so_warm", "s_per_cycle_1proc"]
+    )
+    console.print(f"fast SO (warm) is {speedup:.1f}× OpenSim SO per cycle in one process.")
+    with console.status("fast SO vs OpenSim SO (default and converged IPOPT)…"):
+        agreement = solver_agreement(shared=root)
+    console.print(
+        "fast vs OpenSim SO, gait2392 hip muscles, max |difference| / peak force: "
+        f"{100 * agreement['opensim_default_1e-4']:.2f} % vs OpenSim at its default tolerance (1e-4), "
+        f"{100 * agreement['opensim_converged_1e-8']:.3f} % vs OpenSim converged (1e-8)."
+    )
+    with console.status("SO vs reference CMC…"):
+        cmc = compare_with_cmc(shared=root)
+    table = Table(title="Right hip muscle groups, gait2392 example: our SO vs reference CMC (for the record)")
+    for column in ("group", "RMSE (N)", "Pearson r", "peak SO (N)", "peak CMC (N)"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for group, row in cmc.iterrows():
+        table.add_row(
+            str(group), f"{row['rmse_N']:.1f}", f"{row['pearson_r']:.2f}", f"{row['peak_so_N']:.0f}",
+            f"{row['peak_cmc_N']:.0f}",
+        )  # fmt: skip
+    console.print(table)
+    console.print(
+        f"median over groups: RMSE {cmc['rmse_N'].median():.1f} N, r {cmc['pearson_r'].median():.2f} "
+        "(SO and CMC differ by method; see gait2hip.sim.throughput)."
+    )
+    return {"throughput": throughput, "agreement": agreement, "cmc": cmc}
