@@ -703,23 +703,21 @@ def describe_bundle(manifest: Mapping[str, Any]) -> dict[str, str]:
         value = metrics.get(key)
         if isinstance(value, int | float) and math.isfinite(value):
             shown.append(f"{key.upper()} {value:.3g}")
-    if metrics.get("units"):
+    if shown and metrics.get("units"):
         shown.append(str(metrics["units"]))
+    default = f" (default {manifest['default_for']})" if manifest.get("default_for") else ""
     return {
-        "name": str(manifest.get("name", "")),
-        "architecture": str(manifest.get("architecture", "")),
-        "targets": f"{manifest.get('target_kind', '')} ({len(manifest.get('target_columns', []))})",
-        "default_for": str(manifest.get("default_for") or ""),
-        "seq_len": str(manifest.get("seq_len", "")),
-        "data": ("SIMULATED " if card.get("simulated") else "")
-        + str(card.get("name") or card.get("description") or "unknown")[:40],
+        "bundle": str(manifest.get("name", "")) + default,
+        "model": f"{manifest.get('architecture', '')}, T={manifest.get('seq_len', '')}",
+        "targets": f"{len(manifest.get('target_columns', []))} {manifest.get('target_kind', '')}",
+        "trained on": ("SIMULATED: " if card.get("simulated") else "")
+        + str(card.get("name") or card.get("description") or "unknown"),
         "test metrics": " ".join(shown) or "-",
-        "created": str(manifest.get("created", ""))[:10],
     }
 
 
 def print_installed_bundles(*, console: Any = None) -> None:
-    """Print the installed bundles as a table (``gait2hip models list``)."""
+    """Print the installed bundles (``gait2hip models list``)."""
     from rich.console import Console
     from rich.table import Table
 
@@ -727,18 +725,24 @@ def print_installed_bundles(*, console: Any = None) -> None:
     bundles = installed_bundles()
     if not bundles:
         console.print(
-            f"No model bundles installed (looked in: {', '.join(str(d) for d in bundle_search_dirs())})."
+            f"No model bundles installed (looked in: {', '.join(str(d) for d in bundle_search_dirs())}).",
+            highlight=False,
         )
         return
-    table = Table(title="Installed gait2hip model bundles")
-    rows = [describe_bundle({**read_manifest(folder), "name": name}) for name, folder in bundles.items()]
+    table = Table(title="Installed gait2hip model bundles", title_justify="left")
+    manifests = {name: read_manifest(folder) for name, folder in bundles.items()}
+    rows = [describe_bundle({**manifest, "name": name}) for name, manifest in manifests.items()]
     for column in rows[0]:
         table.add_column(column)
     for row in rows:
         table.add_row(*row.values())
     console.print(table)
     for name, folder in bundles.items():
-        console.print(f"  {name}: {folder}", highlight=False)
+        card = manifests[name].get("data_card") or {}
+        origin = "SIMULATED data" if card.get("simulated") else "measured data"
+        console.print(f"  {name} — trained on {origin} — {folder}", highlight=False, soft_wrap=True)
     console.print(
-        f"Add folders with {BUNDLE_PATH_ENV}=DIR{os.pathsep}DIR; 'default' picks the default per target."
+        f"Add folders with {BUNDLE_PATH_ENV}=DIR{os.pathsep}DIR; "
+        "--model default picks the default bundle per target.",
+        highlight=False,
     )
