@@ -267,6 +267,8 @@ def label_trial(
         group_values = time_normalize(
             groups.index.to_numpy(), groups.to_numpy(), cycle.start, cycle.end, N_POINTS
         )
+        # Muscles only pull; the cubic resampling can undershoot by ~1 N next to a near-zero force.
+        group_values = np.maximum(group_values, 0.0)
         moment_values = time_normalize(
             moments.index.to_numpy(), moments[list(MOMENTS_R + MOMENTS_L)].to_numpy(), cycle.start, cycle.end,
             N_POINTS,
