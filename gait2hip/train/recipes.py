@@ -36,9 +36,7 @@ import numpy as np
 
 from gait2hip.data.columns import (
     INPUT_ANGLES,
-    MOMENTS_L,
     MOMENTS_R,
-    MUSCLE_GROUPS_L,
     MUSCLE_GROUPS_R,
     to_left,
 )
@@ -258,20 +256,3 @@ def training_set(dataset: GaitDataset, *, recipe: Recipe, targets: tuple[str, ..
 def left_targets_available(dataset: GaitDataset) -> bool:
     """Whether ``mirror`` can do anything on this dataset."""
     return has_left_targets(dataset, MUSCLE_GROUPS_R) or has_left_targets(dataset, MOMENTS_R)
-
-
-__all__ = [
-    "ABLATION_FLAGS",
-    "GAIT2HIP_RECIPE",
-    "MOMENTS_L",
-    "MUSCLE_GROUPS_L",
-    "PAPER_RECIPE",
-    "TARGETS",
-    "Recipe",
-    "input_features",
-    "mirrored",
-    "model_overrides",
-    "per_kg",
-    "recipe_targets",
-    "training_set",
-]
