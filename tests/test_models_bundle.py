@@ -178,3 +178,27 @@ def test_lookup_by_name_and_default(tmp_path, monkeypatch):
     assert resolve_bundle_paths("default", target="forces") == [tmp_path / "lstm-forces-mine"]
     with pytest.raises(Gait2HipInputError, match="no installed default"):
         resolve_bundle_paths("default", target="moments")
+
+
+def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
+    X = _cycles(40)
+    extra = np.broadcast_to(np.array([1.1, 70.0, 1.75], dtype=np.float32), (40, T, 3))
+    X13 = np.concatenate([X, extra + np.random.default_rng(0).normal(0, 0.1, (40, 1, 3))], axis=2)
+    model = build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1)
+    path = save_bundle(
+        tmp_path / "b",
+        model=model,
+        input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
+        input_units=["deg"] * 10 + ["s", "kg", "m"],
+        target_columns=MOMENTS_R,
+        target_units=["Nm/kg"] * 3,
+        input_mean=X13.mean(axis=(0, 1)),
+        input_std=X13.std(axis=(0, 1)),
+        train_inputs=X13,
+    )
+    bundle = load_bundle(path)
+    assert bundle.reference["ood_channels"].tolist() == list(range(10))
+    assert bundle.manifest["ood"]["columns"] == list(INPUT_ANGLES)
+    heavy = X13[:5].copy()
+    heavy[:, :, 11] = 140.0  # body mass is not a kinematic outlier
+    np.testing.assert_allclose(ood_distance(heavy, bundle.reference), ood_distance(X13[:5], bundle.reference))

@@ -190,3 +190,30 @@ def test_importing_predict_loads_neither_opensim_nor_sim_nor_train():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_bundle_with_subject_inputs_gets_stride_mass_and_height(tmp_path):
+    X = _walking_cycles(40)
+    extra = np.broadcast_to(np.array([1.1, 70.0, 1.75], dtype=np.float32), (40, T, 3))
+    X13 = np.concatenate([X, extra], axis=2)
+    torch.manual_seed(0)
+    path = save_bundle(
+        tmp_path / "subject-inputs",
+        model=build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1),
+        input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
+        input_units=["deg"] * 10 + ["s", "kg", "m"],
+        target_columns=MOMENTS_R,
+        target_units=["Nm/kg"] * 3,
+        input_mean=X13.mean(axis=(0, 1)),
+        input_std=X13.std(axis=(0, 1)) + 0.1,
+        train_inputs=X13,
+    )
+    predictor = Predictor.from_bundle(path)
+    trial = _trial(_walking_cycles(2, seed=3))
+    with pytest.raises(Gait2HipInputError, match="height"):
+        predictor.predict(trial, mass_kg=70, cycles=[(0.0, 1.1)])
+    curves = predictor.predict(trial, mass_kg=70, height_m=1.75, cycles=[(0.0, 1.1)])
+    x = time_normalize(trial.index.to_numpy(), trial.to_numpy(), 0.0, 1.1, T)
+    x13 = np.concatenate([x, np.broadcast_to([1.1, 70.0, 1.75], (T, 3))], axis=1)
+    expected = load_bundle(path).predict_normalised(x13[None])[0]
+    np.testing.assert_allclose(curves[[f"{m}_per_kg" for m in MOMENTS_R]].to_numpy(), expected, atol=1e-5)

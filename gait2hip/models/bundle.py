@@ -90,6 +90,7 @@ def fit_reference(
     *,
     train_inputs: np.ndarray,
     train_targets: np.ndarray | None = None,
+    ood_channels: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
     """The training cohort's mean ± SD curves and the out-of-distribution model.
 
@@ -101,20 +102,27 @@ def fit_reference(
     train_targets
         Training cycles' targets [N, T, D_out] in the bundle's target units; gives the
         target band drawn behind predictions.
+    ood_channels
+        Input channels the OOD measures look at (default: all). :func:`save_bundle` passes
+        the angle channels, so per-cycle constants such as body mass are left out.
 
     Returns
     -------
     dict
         float32 arrays: ``input_mean_curve`` / ``input_sd_curve`` [T, D_in],
         ``target_mean_curve`` / ``target_sd_curve`` [T, D_out] (when targets are given),
-        ``ood_center`` [T·D_in], ``ood_components`` [k, T·D_in], ``ood_variances`` [k],
-        ``ood_residual_variance`` [1], ``ood_threshold`` [1], ``ood_train_distances`` [N].
+        ``ood_channels`` [C] (int64), ``ood_center`` [T·C], ``ood_components`` [k, T·C],
+        ``ood_variances`` [k], ``ood_residual_variance`` [1], ``ood_threshold`` [1],
+        ``ood_train_distances`` [≤ 2000] (out of fold).
     """
     X = np.asarray(train_inputs, dtype=np.float64)
     if X.ndim != 3 or len(X) < 3:
         raise ValueError(f"train_inputs must be [N≥3, T, D]; got shape {X.shape}")
     if not np.isfinite(X).all():
         raise ValueError("train_inputs contain NaN or infinite values")
+    channels = np.arange(X.shape[2]) if ood_channels is None else np.asarray(ood_channels, dtype=np.int64)
+    if channels.size == 0 or channels.min() < 0 or channels.max() >= X.shape[2]:
+        raise ValueError(f"ood_channels {channels.tolist()} do not index the {X.shape[2]} input channels")
     reference: dict[str, np.ndarray] = {
         "input_mean_curve": X.mean(axis=0),
         "input_sd_curve": X.std(axis=0, ddof=1),
@@ -126,25 +134,26 @@ def fit_reference(
         reference["target_mean_curve"] = Y.mean(axis=0)
         reference["target_sd_curve"] = Y.std(axis=0, ddof=1)
 
-    flat = X.reshape(len(X), -1)
+    flat = X[:, :, channels].reshape(len(X), -1)
     if len(flat) > OOD_MAX_CYCLES:  # a seeded subsample describes the cohort as well, much faster
         flat = flat[np.sort(np.random.default_rng(0).choice(len(flat), OOD_MAX_CYCLES, replace=False))]
-    reference.update(_fit_pca(flat))
+    pca = _fit_pca(flat)
+    reference.update(pca)
     # The threshold comes from out-of-fold distances: a cycle scored against a PCA fitted
     # without it, as a new patient's cycle will be (in-sample distances are biased low).
-    folds = (
-        np.random.default_rng(0).permutation(len(flat)) % OOD_FOLDS if len(flat) >= 5 * OOD_FOLDS else None
-    )
-    if folds is None:
-        distances = ood_distance(flat, reference)
-    else:
+    if len(flat) >= 5 * OOD_FOLDS:
+        folds = np.random.default_rng(0).permutation(len(flat)) % OOD_FOLDS
         distances = np.empty(len(flat))
         for fold in range(OOD_FOLDS):
             held_out = folds == fold
-            distances[held_out] = ood_distance(flat[held_out], _fit_pca(flat[~held_out]))
+            distances[held_out] = _pca_distance(flat[held_out], _fit_pca(flat[~held_out]))
+    else:
+        distances = _pca_distance(flat, pca)
     reference["ood_train_distances"] = distances
     reference["ood_threshold"] = np.array([np.percentile(distances, OOD_PERCENTILE)])
-    return {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in reference.items()}
+    arrays = {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in reference.items()}
+    arrays["ood_channels"] = channels
+    return arrays
 
 
 def _fit_pca(flat: np.ndarray) -> dict[str, np.ndarray]:
@@ -165,22 +174,37 @@ def _fit_pca(flat: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def ood_distance(cycles: np.ndarray, reference: Mapping[str, np.ndarray]) -> np.ndarray:
-    """PCA-Mahalanobis + residual distance of each cycle [N, T, D] (or [N, T·D]) to the training cycles."""
-    flat = np.asarray(cycles, dtype=np.float64).reshape(len(cycles), -1)
-    centred = flat - np.asarray(reference["ood_center"], dtype=np.float64)
-    components = np.asarray(reference["ood_components"], dtype=np.float64)
+def _pca_distance(flat: np.ndarray, pca: Mapping[str, np.ndarray]) -> np.ndarray:
+    centred = flat - np.asarray(pca["ood_center"], dtype=np.float64)
+    components = np.asarray(pca["ood_components"], dtype=np.float64)
     scores = centred @ components.T
-    mahalanobis = (scores**2 / np.asarray(reference["ood_variances"], dtype=np.float64)).sum(axis=1)
+    mahalanobis = (scores**2 / np.asarray(pca["ood_variances"], dtype=np.float64)).sum(axis=1)
     residual = ((centred - scores @ components) ** 2).sum(axis=1)
-    return np.sqrt(mahalanobis + residual / float(reference["ood_residual_variance"][0]))
+    return np.sqrt(mahalanobis + residual / float(pca["ood_residual_variance"][0]))
+
+
+def _ood_view(cycles: np.ndarray, reference: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The OOD channels of cycles [N, T, D_in] (all channels when the reference predates them)."""
+    x = np.asarray(cycles, dtype=np.float64)
+    if x.ndim != 3:
+        raise ValueError(f"cycles must be [N, T, D]; got shape {x.shape}")
+    if "ood_channels" in reference:
+        x = x[:, :, np.asarray(reference["ood_channels"], dtype=np.int64)]
+    return x
+
+
+def ood_distance(cycles: np.ndarray, reference: Mapping[str, np.ndarray]) -> np.ndarray:
+    """PCA-Mahalanobis + residual distance of each cycle [N, T, D_in] to the training cycles."""
+    x = _ood_view(cycles, reference)
+    return _pca_distance(x.reshape(len(x), -1), reference)
 
 
 def ood_outside_fraction(cycles: np.ndarray, reference: Mapping[str, np.ndarray]) -> np.ndarray:
     """Fraction of each cycle's samples beyond ±``OOD_Z_LIMIT`` SD of the training curves."""
-    mean = np.asarray(reference["input_mean_curve"], dtype=np.float64)
-    sd = np.maximum(np.asarray(reference["input_sd_curve"], dtype=np.float64), 1e-6)
-    z = (np.asarray(cycles, dtype=np.float64) - mean) / sd
+    channels = np.asarray(reference.get("ood_channels", np.arange(np.shape(cycles)[2])), dtype=np.int64)
+    mean = np.asarray(reference["input_mean_curve"], dtype=np.float64)[:, channels]
+    sd = np.maximum(np.asarray(reference["input_sd_curve"], dtype=np.float64)[:, channels], 1e-6)
+    z = (_ood_view(cycles, reference) - mean) / sd
     return (np.abs(z) > OOD_Z_LIMIT).mean(axis=(1, 2))
 
 
@@ -340,7 +364,10 @@ def save_bundle(
     if (target_mean is None) != (target_std is None):
         raise ValueError("give both target_mean and target_std, or neither")
     if reference is None and train_inputs is not None:
-        reference = fit_reference(train_inputs=train_inputs, train_targets=train_targets)
+        angle_channels = [i for i, unit in enumerate(input_units) if unit in ("deg", "rad")]
+        reference = fit_reference(
+            train_inputs=train_inputs, train_targets=train_targets, ood_channels=angle_channels or None
+        )
 
     if reference is not None:
         widths = {"input_mean_curve": len(input_columns), "target_mean_curve": len(target_columns)}
@@ -373,7 +400,10 @@ def save_bundle(
     files = {WEIGHTS_FILE: _file_sha256(path / WEIGHTS_FILE)}
     ood: dict[str, Any] | None = None
     if reference is not None:
-        tensors = {key: np.ascontiguousarray(value, dtype=np.float32) for key, value in reference.items()}
+        tensors = {
+            key: np.ascontiguousarray(value, dtype=np.int64 if key == "ood_channels" else np.float32)
+            for key, value in reference.items()
+        }
         _save_numpy_tensors(tensors, str(path / REFERENCE_FILE))
         files[REFERENCE_FILE] = _file_sha256(path / REFERENCE_FILE)
         if "ood_threshold" in tensors:
@@ -386,6 +416,7 @@ def save_bundle(
                     f"(floored at {OOD_RESIDUAL_FLOOR_DEG:g} deg RMS per sample)"
                 ),
                 "components": int(tensors["ood_components"].shape[0]),
+                "columns": [input_columns[i] for i in tensors.get("ood_channels", range(len(input_columns)))],
                 "variance_kept": OOD_VARIANCE_KEPT,
                 "threshold": float(tensors["ood_threshold"][0]),
                 "threshold_rule": (

@@ -387,11 +387,7 @@ class Predictor:
                     frame[name] = y[:, j] * mass if per_kg else y[:, j]
                     frame[name + "_per_kg"] = y[:, j] if per_kg else y[:, j] / mass
                 if bundle.has_ood:
-                    angle_cols = [c for c in bundle.input_columns if c in INPUT_ANGLES]
-                    if len(angle_cols) == len(bundle.input_columns):
-                        ood_in = x[None]
-                    else:
-                        ood_in = x[None][:, :, [bundle.input_columns.index(c) for c in angle_cols]]
+                    ood_in = x[None]
                     distance = float(ood_distance(ood_in, bundle.reference)[0])
                     threshold = float(bundle.manifest["ood"]["threshold"])
                     if distance / threshold > worst["ratio"]:
