@@ -423,42 +423,48 @@ def print_speed_results(results: dict[str, Any], *, console: Any) -> None:
         ),
         title_justify="left",
     )
-    for column in (
-        "model",
-        "runtime",
-        "T",
-        "params",
-        "FLOPs/cycle*",
-        "latency p50 / p95 (ms)",
-        "cycles/s (batch 256)",
-        "GFLOP/s (% matmul)",
-        "speed-up vs OpenSim (1 cycle / batch)",
-    ):
-        table.add_column(column, justify="right" if column not in ("model", "runtime") else "left")
+    columns = (
+        ("model, params", "left"),
+        ("runtime", "left"),
+        ("T", "right"),
+        ("MFLOP/cycle*", "right"),
+        ("latency ms p50/p95", "right"),
+        ("cycles/s @256", "right"),
+        ("GFLOP/s (% matmul)", "right"),
+        ("× OpenSim 1 cycle/@256", "right"),
+    )
+    for column, justify in columns:
+        table.add_column(column, justify=justify)
+    runtime_names = {"pytorch": "PyTorch", "onnxruntime": "ONNX RT"}
     for row in results["rows"]:
         latency_ok = row["latency_p50_ms"] <= TARGET_LATENCY_MS
         speed = "-"
         if opensim is not None:
             ok = min(row["speedup_latency"], row["speedup_throughput"]) >= TARGET_SPEEDUP
             colour = "green" if ok else "yellow"
-            speed = f"[{colour}]{row['speedup_latency']:,.0f}× / {row['speedup_throughput']:,.0f}×[/]"
+            speed = f"[{colour}]{row['speedup_latency']:,.0f} / {row['speedup_throughput']:,.0f}[/]"
         table.add_row(
-            row["model"],
-            row["runtime"],
+            f"{row['model']} {_si(row['n_parameters']).replace(' ', '')}",
+            runtime_names.get(row["runtime"], row["runtime"]),
             str(row["seq_len"]),
-            _si(row["n_parameters"]),
-            _si(row["flops_per_cycle"]),
-            f"[{'green' if latency_ok else 'yellow'}]{row['latency_p50_ms']:.2f}[/] / "
+            f"{row['flops_per_cycle'] / 1e6:.1f}",
+            f"[{'green' if latency_ok else 'yellow'}]{row['latency_p50_ms']:.2f}[/]/"
             f"{row['latency_p95_ms']:.2f}",
             f"{row['throughput_cycles_s']:,.0f}",
-            f"{row['achieved_gflops']:.2f} ({100 * row['achieved_gflops'] / results['matmul_gflops']:.0f} %)",
+            f"{row['achieved_gflops']:.1f} ({100 * row['achieved_gflops'] / results['matmul_gflops']:.0f}%)",
             speed,
         )
-    console.print(table)
+    width = console.width
+    if not console.is_terminal:  # a log file: no reason to squeeze the table into 80 columns
+        console.width = max(width, 118)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
     load = results.get("load_average_1min", float("nan"))
-    if load == load and load > max(1, (results.get("cpu_count") or 1) - results["threads"]) + 0.5:
+    if load == load and load > max(1.0, 0.25 * (results.get("cpu_count") or 1)):
         console.print(
-            f"[yellow]note:[/] the machine was busy (1-min load average {load:.1f} on "
+            f"[yellow]note:[/] the machine was busy before the run (1-min load average {load:.1f} on "
             f"{results.get('cpu_count')} cores): other processes shared the CPU, so these times are "
             "pessimistic; rerun on an idle machine for clean figures.",
             highlight=False,
