@@ -154,3 +154,30 @@ def test_fast_matches_opensim_within_1pct_on_every_hip_muscle_of_the_examples(ex
         assert len(muscles) >= 25
         error = _relative_error(fast, reference, muscles)
         assert error.max() < 0.01, error.sort_values().tail()
+
+
+@needs_opensim
+def test_cached_model_notices_a_rewritten_grf_file(examples, tmp_path):
+    import os
+    import shutil
+
+    from gait2hip.io.opensim import read_storage, write_storage
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    folder = examples / "gait2392-subject01"
+    for name in ("subject01_walk1_grf.mot", "subject01_walk1_grf.xml"):
+        shutil.copy(folder / name, tmp_path / name)
+    trial = dict(
+        model=folder / "subject01_simbody.osim",
+        coordinates=folder / "subject01_walk1_ik.mot",
+        external_loads=tmp_path / "subject01_walk1_grf.xml",
+        time_range=(0.9, 1.0),
+    )
+    before = run_static_optimization(solver="fast", **trial).reserve_by_coordinate()["pelvis_ty"]
+    grf = read_storage(tmp_path / "subject01_walk1_grf.mot")
+    grf.data[["ground_force_vy", "1_ground_force_vy"]] += 100.0  # 100 N more under each foot
+    write_storage(tmp_path / "subject01_walk1_grf.mot", grf)
+    stat = (tmp_path / "subject01_walk1_grf.mot").stat()
+    os.utime(tmp_path / "subject01_walk1_grf.mot", ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    after = run_static_optimization(solver="fast", **trial).reserve_by_coordinate()["pelvis_ty"]
+    np.testing.assert_allclose(before.to_numpy() - after.to_numpy(), 200.0, atol=1e-6)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -143,7 +144,9 @@ class _PreparedModel:
     couplers: list[tuple[str, list[str], Any]]
 
 
-_MODEL_CACHE: dict[tuple, _PreparedModel] = {}
+#: Prepared models by (file, mtime, size, reserves, loads); least recently used dropped first.
+_MODEL_CACHE: OrderedDict[tuple, _PreparedModel] = OrderedDict()
+_MODEL_CACHE_SIZE = 4
 
 
 def _model_key(model: str | Path | Any, config: ReserveConfig, loads_key: str) -> tuple | None:
@@ -174,12 +177,35 @@ def _couplers(model: Any) -> list[tuple[str, list[str], Any]]:
     return found
 
 
+def _loads_signature(xml: Path, grf: Path | None) -> str:
+    """Identity of the external loads for the model cache: both files' paths, sizes and times.
+
+    The cached model holds the GRF data it read; a GRF file rewritten under the same name
+    (e.g. a regenerated synthetic trial) must not reuse it.
+    """
+    import xml.etree.ElementTree as ET
+
+    if grf is None:
+        try:
+            datafile = (ET.parse(xml).getroot().findtext(".//datafile") or "").strip()
+        except (ET.ParseError, OSError):
+            datafile = ""
+        grf = (Path(datafile) if Path(datafile).is_absolute() else xml.parent / datafile) if datafile else xml
+    parts = []
+    for path in (xml, grf):
+        path = path.resolve()
+        stat = path.stat() if path.is_file() else None
+        parts.append(f"{path}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}")
+    return "|".join(parts)
+
+
 def _prepare(
-    model: str | Path | Any, *, external_loads: Path | None, config: ReserveConfig
+    model: str | Path | Any, *, external_loads: Path | None, config: ReserveConfig, loads_key: str = ""
 ) -> _PreparedModel:
     osim = import_opensim()
-    key = _model_key(model, config, str(external_loads))
+    key = _model_key(model, config, f"{external_loads}|{loads_key}")
     if key is not None and key in _MODEL_CACHE:
+        _MODEL_CACHE.move_to_end(key)
         return _MODEL_CACHE[key]
     loaded = load_model(model)
     reserves = add_reserve_actuators(loaded, config=config)
@@ -230,6 +256,8 @@ def _prepare(
     )
     if key is not None:
         _MODEL_CACHE[key] = prepared
+        while len(_MODEL_CACHE) > _MODEL_CACHE_SIZE:
+            _MODEL_CACHE.popitem(last=False)
     return prepared
 
 
@@ -403,19 +431,18 @@ def run_fast_static_optimization(
 
     with tempfile.TemporaryDirectory(prefix="gait2hip-fastso-") as tmp:
         folder = Path(tmp)
-        loads = None
+        loads, signature = None, "none"
         if external_loads is not None:
             loads = external_loads_file(external_loads, grf=grf, folder=folder)
+            signature = _loads_signature(Path(external_loads), None if grf is None else Path(grf))
             if grf is not None:
-                # The rewritten XML lives in a temporary folder: key the cache on the inputs.
-                digest = hashlib.sha1(f"{Path(external_loads).resolve()}|{Path(grf).resolve()}".encode())
-                stable = (
-                    Path(tempfile.gettempdir())
-                    / f"gait2hip-loads-{digest.hexdigest()[:16]}-{os.getpid()}.xml"
-                )
+                # The rewritten XML lives in a temporary folder; the cached model keeps using its
+                # data, so give it a stable file named after the inputs.
+                digest = hashlib.sha1(signature.encode()).hexdigest()[:16]
+                stable = Path(tempfile.gettempdir()) / f"gait2hip-loads-{digest}-{os.getpid()}.xml"
                 stable.write_text(loads.read_text())
                 loads = stable
-        prepared = _prepare(model, external_loads=loads, config=reserves)
+        prepared = _prepare(model, external_loads=loads, config=reserves, loads_key=signature)
         table = coordinate_table(prepared.model, coordinates, in_degrees=in_degrees)
         t0, t1 = filter_time_range(table, time_range)
         q, u, udot = analyze_tool_kinematics(table, lowpass_hz=lowpass_hz, folder=folder)
