@@ -93,6 +93,12 @@ def test_interrupted_run_resumes_to_the_same_output(manifest, tmp_path, monkeypa
             assert a == b
     saved = GaitDataset.load(tmp_path / "resumed" / "dataset.npz")
     np.testing.assert_array_equal(saved.Y, reference_dataset.Y)
+    manifest_out = pd.read_csv(tmp_path / "resumed" / "manifest.csv")
+    assert list(manifest_out["trial"]) == ["walk_right", "walk_left"]
+    assert list(manifest_out["id"]) == [
+        "trials/walk_right/walk_right_id.sto",
+        "trials/walk_left/walk_left_id.sto",
+    ]
 
 
 def test_cli_manifest_with_two_processes(manifest, tmp_path):

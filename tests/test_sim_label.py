@@ -107,6 +107,11 @@ def test_cli_single_trial_writes_sto_qa_and_npz(example, tmp_path):
     qa = json.loads((out / "qa.json").read_text())
     assert qa["summary"]["cycles"] == 2 and qa["thresholds"]["residual_force_rms_bw"] == 0.05
     assert len(GaitDataset.load(out / "dataset.npz")) == 2
+    # The output folder is a lab folder: gait2hip.data.lab reads the labels back.
+    from gait2hip.data.lab import load_lab_folder
+
+    reread = load_lab_folder(out, hips="both", progress=False)
+    assert len(reread) == 1 and reread.target_columns[-3:] == MOMENTS_L  # right-leg cycles only
 
 
 def test_cli_bad_input_is_one_clear_line(example, tmp_path):

@@ -25,6 +25,8 @@ Output folder::
                           _so_activation.sto, _hip_forces.sto, qa.csv, cycles.npz
     OUT/dataset.npz       every kept cycle, in manifest order
     OUT/qa.csv, qa.json   the quality record of every cycle, thresholds and counts
+    OUT/manifest.csv      the labelled trials as a lab folder (:mod:`gait2hip.data.lab`):
+                          ``gait2hip data inspect OUT`` reads them back
     OUT/failures.csv      trials that could not be labelled, with the reason (if any)
 
 A re-run skips trials whose folder exists, so a killed run loses at most the trials in
@@ -48,7 +50,16 @@ import pandas as pd
 
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.sim.label import LabelConfig, label_trial, trial_name, write_quality, write_trial_outputs
+from gait2hip.sim.label import (
+    LabelConfig,
+    _grf_file,
+    lab_manifest_row,
+    label_trial,
+    trial_name,
+    write_lab_manifest,
+    write_quality,
+    write_trial_outputs,
+)
 from gait2hip.sim.quality import quality_summary
 
 REQUIRED = ("model", "ik", "loads")
@@ -187,6 +198,12 @@ def label_one(spec: TrialSpec, out: str | Path, config: LabelConfig) -> dict:
         )  # fmt: skip
         write_trial_outputs(labels, staging, trial=spec.trial)
         labels.quality.to_csv(staging / "qa.csv", index=False, float_format="%.6g")
+        grf = _grf_file(Path(spec.loads), None if spec.grf is None else Path(spec.grf))
+        row = lab_manifest_row(
+            labels=labels, folder=final, out=out, trial=spec.trial, ik=Path(spec.ik), grf=grf,
+            loads=Path(spec.loads),
+        )  # fmt: skip
+        pd.DataFrame([row]).to_csv(staging / "manifest_row.csv", index=False)
         if labels.dataset is not None:
             labels.dataset.save(staging / "cycles.npz")
         staging.rename(final)
@@ -209,17 +226,23 @@ def merge_results(
     specs: list[TrialSpec], out: Path, *, config: LabelConfig
 ) -> tuple[GaitDataset | None, pd.DataFrame]:
     """Merge finished trials in manifest order into OUT/dataset.npz and OUT/qa.{csv,json}."""
-    datasets, records = [], []
+    datasets, records, rows = [], [], []
     for spec in specs:
         folder = _trial_folder(out, spec.trial)
         if not folder.is_dir():
             continue
         quality = pd.read_csv(folder / "qa.csv", keep_default_na=False, na_values=[""])
         records.append(quality)
+        if (folder / "manifest_row.csv").is_file():
+            rows.extend(
+                pd.read_csv(folder / "manifest_row.csv", dtype=str, keep_default_na=False).to_dict("records")
+            )
         if (folder / "cycles.npz").is_file():
             datasets.append(GaitDataset.load(folder / "cycles.npz"))
     quality = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
     write_quality(quality, out, thresholds=config.thresholds)
+    if rows:
+        write_lab_manifest(rows, out)
     dataset = None
     if datasets:
         dataset = GaitDataset.concat(datasets)

@@ -22,6 +22,7 @@ MOMENTS_L`` (the simulated cohort's layout), with body mass in the metadata.
 from __future__ import annotations
 
 import json
+import os
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -322,6 +323,35 @@ def write_trial_outputs(labels: TrialLabels, folder: str | Path, *, trial: str) 
     return written
 
 
+def lab_manifest_row(
+    *, labels: TrialLabels, folder: Path, out: Path, trial: str, ik: Path, grf: Path | None, loads: Path
+) -> dict:
+    """One row of OUT/manifest.csv in :mod:`gait2hip.data.lab` format (paths relative to OUT)."""
+    meta = labels.quality.iloc[0] if len(labels.quality) else {}
+
+    def relative(path: Path) -> str:
+        return os.path.relpath(Path(path).resolve(), Path(out).resolve())
+
+    return {
+        "subject": meta.get("subject_id", ""),
+        "mass_kg": meta.get("mass_kg", ""),
+        "height_m": meta.get("height_m", ""),
+        "trial": trial,
+        "ik": relative(ik),
+        "id": relative(folder / f"{trial}_id.sto"),
+        "forces": relative(folder / f"{trial}_so_force.sto"),
+        "grf": relative(grf) if grf is not None else "",
+        "loads": relative(loads),
+    }
+
+
+def write_lab_manifest(rows: list[dict], out: Path) -> Path:
+    """OUT/manifest.csv: the labelled trials as a lab folder (``gait2hip data inspect OUT``)."""
+    path = Path(out) / "manifest.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
 def write_quality(
     records: pd.DataFrame, folder: str | Path, *, thresholds: QualityThresholds
 ) -> tuple[Path, Path]:
@@ -383,6 +413,17 @@ def label_command(
         labels = label_trial(model=model, ik=ik, grf=grf, loads=loads, mass_kg=mass_kg, config=config)
     files = write_trial_outputs(labels, out, trial=trial)
     write_quality(labels.quality, out, thresholds=config.thresholds)
+    grf_path = _grf_file(Path(loads), None if grf is None else Path(grf))
+    files.append(
+        write_lab_manifest(
+            [
+                lab_manifest_row(
+                    labels=labels, folder=out, out=out, trial=trial, ik=ik, grf=grf_path, loads=loads
+                )
+            ],
+            out,
+        )
+    )
     summary = quality_summary(labels.quality)
     if labels.dataset is not None:
         files.append(labels.dataset.save(out / "dataset.npz"))
@@ -397,7 +438,8 @@ def label_command(
         )
     console.print(
         f"[bold]{summary['cycles']}[/] cycle(s): {summary['kept']} passed QA, {summary['flagged']} flagged; "
-        f"SO '{labels.so.solver}' in {labels.so.elapsed_s:.1f} s. Wrote {len(files) + 2} files to {out}.",
+        f"SO '{labels.so.solver}' in {labels.so.elapsed_s:.1f} s. Wrote {len(files) + 2} files to {out} "
+        "(manifest.csv makes it a lab folder: gait2hip data inspect OUT).",
         highlight=False,
     )
     if labels.dataset is None:
