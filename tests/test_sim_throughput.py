@@ -29,5 +29,5 @@ def test_so_versus_reference_cmc_figures(shared):
 def test_timing_worker_counts_cycles(shared):
     from gait2hip.sim.throughput import _time_method
 
-    cycles, seconds = _time_method("id", str(shared), 1)
-    assert cycles == 1 and seconds > 0
+    cycles, seconds, cpu = _time_method("id", str(shared), 1)
+    assert cycles == 1 and seconds > 0 and cpu > 0

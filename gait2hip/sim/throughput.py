@@ -48,8 +48,12 @@ def _trial(shared: Path) -> dict:
     )
 
 
-def _time_method(method: str, shared: str, repeats: int) -> tuple[int, float]:
-    """Run ``method`` ``repeats`` times after a warm-up; return (cycles, seconds). Worker."""
+def _time_method(method: str, shared: str, repeats: int) -> tuple[int, float, float]:
+    """Run ``method`` ``repeats`` times after a warm-up; return (cycles, wall s, CPU s). Worker.
+
+    OpenSim and the fast solver are single-threaded, so the process CPU time is what the
+    work costs on an idle core, whatever else the machine is doing.
+    """
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
     from gait2hip.sim.static_optimization import run_static_optimization
@@ -67,17 +71,17 @@ def _time_method(method: str, shared: str, repeats: int) -> tuple[int, float]:
     if method == "fast_so_cold":
         from gait2hip.sim import fast_so
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(repeats):
             fast_so._MODEL_CACHE.clear()
             once()
-        return repeats, time.perf_counter() - started
+        return repeats, time.perf_counter() - started, time.process_time() - cpu
     if method in ("id", "fast_so_warm"):
         once()  # warm-up: imports, caches
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(repeats):
         once()
-    return repeats, time.perf_counter() - started
+    return repeats, time.perf_counter() - started, time.process_time() - cpu
 
 
 def measure_throughput(*, shared: Path, jobs: int, repeats: dict[str, int] | None = None) -> pd.DataFrame:
@@ -188,10 +192,16 @@ def bench_label_command(*, shared: Path | None, jobs: int, console) -> dict:
     table.add_column("method")
     table.add_column("s / cycle (1 proc)", justify="right")
     table.add_column("cycles/s (1 proc)", justify="right")
+    table.add_column("CPU s / cycle", justify="right")
     if jobs > 1:
         table.add_column(f"cycles/s ({jobs} procs)", justify="right")
     for method, row in throughput.iterrows():
-        cells = [names[method], f"{row['s_per_cycle_1proc']:.2f}", f"{row['cycles_per_s_1proc']:.3f}"]
+        cells = [
+            names[method],
+            f"{row['s_per_cycle_1proc']:.2f}",
+            f"{row['cycles_per_s_1proc']:.3f}",
+            f"{row['cpu_s_per_cycle']:.2f}",
+        ]
         if jobs > 1:
             cells.append(f"{row[f'cycles_per_s_{jobs}proc']:.3f}")
         table.add_row(*cells)
