@@ -221,7 +221,15 @@ def predict_command(
         summaries.append(summary)
 
         table = Table(title=f"{source.name} → {folder}", title_justify="left")
-        for column in ("cycle", "side", "window (s)", "stride (s)", "OOD distance / threshold", "status"):
+        for column in (
+            "cycle",
+            "side",
+            "window (s)",
+            "stride (s)",
+            "OOD distance / limit",
+            "> ±4 SD",
+            "status",
+        ):
             table.add_column(column)
         for _, row in prediction.cycles.iterrows():
             window = f"{row['start_s']:.3f}–{row['end_s']:.3f}" if pd.notna(row["start_s"]) else "pre-cut"
@@ -231,7 +239,8 @@ def predict_command(
                 window,
                 f"{row['stride_s']:.3f}" if pd.notna(row["stride_s"]) else "-",
                 f"{row['ood_distance']:.1f} / {row['ood_threshold']:.1f}",
-                f"[yellow]OUT OF DISTRIBUTION[/]: {row['ood_reason']}" if row["ood"] else "[green]ok[/]",
+                f"{row['ood_outside_fraction']:.0%} / 5%",
+                "[yellow]OOD[/]" if row["ood"] else "[green]ok[/]",
             )
         console.print(table)
     if summaries and len(files) > 1:
@@ -250,9 +259,9 @@ def predict_command(
         highlight=False,
     )
     console.print(
-        "OOD: Mahalanobis distance of the cycle's angle curves in the training cycles' PCA space "
-        "(+ residual); flagged above the 99th percentile of training cycles, or when > 5 % of samples "
-        "are beyond ±4 SD.",
+        "OOD = outside the training cohort (prediction less trustworthy): Mahalanobis distance of the "
+        "cycle's angle curves in the training cycles' PCA space (+ residual); flagged above the 99th "
+        "percentile of training cycles, or when > 5 % of samples are beyond ±4 SD.",
         highlight=False,
         style="dim",
     )
