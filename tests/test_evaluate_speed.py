@@ -50,6 +50,7 @@ def test_bench_runs_both_runtimes_and_reports_speedup():
         "frames": 75,
         "inverse_dynamics_s": 0.5,
         "static_optimization_s": 9.5,
+        "cpu_s": 8.0,
         "per_cycle_s": 10.0,
     }
     for row in rows:
@@ -58,7 +59,9 @@ def test_bench_runs_both_runtimes_and_reports_speedup():
     buffer = io.StringIO()
     print_speed_results(results, console=Console(file=buffer, width=250))
     text = buffer.getvalue()
-    assert "10.00 s per cycle" in text and "matmul" in text and "onnxruntime" in text
+    assert (
+        "10.00 s per cycle" in text and "matmul" in text and "ONNX RT" in text and "CPU time 8.00 s" in text
+    )
 
 
 def test_unknown_model_is_refused():
