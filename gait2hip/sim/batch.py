@@ -37,6 +37,7 @@ paths only: OpenSim objects do not pickle.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import time
@@ -315,7 +316,9 @@ def label_manifest(
                 results.append(label_one(spec, out, config))
                 progress.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
+            # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
                 futures = [pool.submit(label_one, spec, out, config) for spec in todo]
                 for future in as_completed(futures):
                     results.append(future.result())
