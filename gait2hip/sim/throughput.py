@@ -211,12 +211,16 @@ def bench_label_command(*, shared: Path | None, jobs: int, console) -> dict:
     console.print(table)
     cpu = throughput["cpu_s_per_cycle"]
     cores = os.cpu_count() or 1
+    ratio = cpu["opensim_so"] / cpu["fast_so_warm"]
+    fast, reference, full = (
+        cores / cpu["fast_so_warm"],
+        cores / cpu["opensim_so"],
+        cores / (cpu["fast_so_warm"] + cpu["id"]),
+    )
     console.print(
-        f"fast SO (model cached) costs {cpu['opensim_so'] / cpu['fast_so_warm']:.1f}× less CPU per cycle than "
-        f"OpenSim SO. On {cores} idle core(s) that is ≈ {cores / cpu['fast_so_warm']:.2f} cycles/s (fast SO) vs "
-        f"{cores / cpu['opensim_so']:.3f} (OpenSim SO), ID not included "
-        f"(ID + fast SO: ≈ {cores / (cpu['fast_so_warm'] + cpu['id']):.2f} cycles/s). Wall-clock figures above "
-        "depend on the machine's load."
+        f"fast SO (model cached) costs {ratio:.1f}× less CPU per cycle than OpenSim SO. On {cores} idle "
+        f"core(s) that is ≈ {fast:.2f} cycles/s (fast SO) vs {reference:.3f} (OpenSim SO), ID not included "
+        f"(ID + fast SO: ≈ {full:.2f} cycles/s). Wall-clock figures above depend on the machine's load."
     )
     with console.status("fast SO vs OpenSim SO (default and converged IPOPT)…"):
         agreement = solver_agreement(shared=root)
