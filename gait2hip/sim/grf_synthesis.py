@@ -48,6 +48,16 @@ FOOT_BODIES = {"r": ("calcn_r", "toes_r"), "l": ("calcn_l", "toes_l")}
 #: Height of the calcaneus origin above the sole in the generic Rajagopal/gait2392 feet, m.
 HEEL_HEIGHT_M = 0.015
 
+#: Foot support polygon around the heel→metatarsal line of the generic foot, m (scaled):
+#: behind the calcaneus origin, beyond the toes origin (toe tips), and half-width.
+HEEL_BACK_M = 0.03
+TOE_TIP_M = 0.06
+FOOT_HALF_WIDTH_M = 0.045
+#: Height of the upper body's centre of mass above the lumbar joint (generic model), m.
+UPPER_BODY_LEVER_M = 0.30
+#: Largest free (vertical) moment a foot transmits, fraction of body weight × height.
+MAX_FREE_MOMENT_BWH = 0.005
+
 PELVIS_FORCES = ("pelvis_tx_force", "pelvis_ty_force", "pelvis_tz_force")
 PELVIS_MOMENTS = ("pelvis_tilt_moment", "pelvis_list_moment", "pelvis_rotation_moment")
 
@@ -196,6 +206,27 @@ def _stance_progress(time: np.ndarray, contact: np.ndarray) -> np.ndarray:
     return np.clip(progress, 0.0, 1.0)
 
 
+def project_to_foot(
+    point: np.ndarray, heel: np.ndarray, toe: np.ndarray, *, scale: float = 1.0
+) -> np.ndarray:
+    """Clip floor points [T, 3] into each frame's foot support rectangle (x/z plane).
+
+    The rectangle runs along heel → toes-origin from HEEL_BACK_M behind the heel to
+    TOE_TIP_M beyond the metatarsal heads, FOOT_HALF_WIDTH_M either side (all × scale).
+    """
+    axis = (toe - heel)[:, [0, 2]]
+    length = np.linalg.norm(axis, axis=1, keepdims=True)
+    unit = axis / np.maximum(length, 1e-9)
+    normal = np.column_stack([-unit[:, 1], unit[:, 0]])
+    rel = (point - heel)[:, [0, 2]]
+    u = np.clip(np.sum(rel * unit, axis=1), -HEEL_BACK_M * scale, length[:, 0] + TOE_TIP_M * scale)
+    v = np.clip(np.sum(rel * normal, axis=1), -FOOT_HALF_WIDTH_M * scale, FOOT_HALF_WIDTH_M * scale)
+    flat = heel[:, [0, 2]] + u[:, None] * unit + v[:, None] * normal
+    out = point.copy()
+    out[:, 0], out[:, 2] = flat[:, 0], flat[:, 1]
+    return out
+
+
 # --------------------------------------------------------------------- split
 def transition_decay(tau: np.ndarray, rate: float | None = None) -> np.ndarray:
     """Trailing-foot share of its heel-strike-time load after a fraction τ of double support.
@@ -240,8 +271,16 @@ def split_between_feet(
     events: GaitEvents,
     landmarks: dict[str, np.ndarray],
     floor_y: float,
+    scale: float = 1.0,
+    max_free_moment_nm: float | None = None,
 ) -> FootLoads:
-    """Share the total external wrench between the feet (module docstring, steps 2–3)."""
+    """Share the total external wrench between the feet (module docstring, steps 2–3).
+
+    Centres of pressure are finally kept inside each foot's support polygon and free
+    moments within ``max_free_moment_nm``: where the kinematics ask for more (a zero-moment
+    point outside the feet, i.e. a motion no real foot could support), the difference stays
+    as a pelvis residual in inverse dynamics, where quality control sees it.
+    """
     contact = {s: events.contact(s, time) for s in ("r", "l")}
     progress = {s: _stance_progress(time, contact[s]) for s in ("r", "l")}
     zmp, free = zero_moment_point(force, moment, origin, floor_y)
@@ -295,14 +334,39 @@ def split_between_feet(
             point[solved][i] = kinematic[solved][i]
             continue
         # With both CoPs on the floor, offsets d_k from the ZMP leave the horizontal moment
-        # unchanged iff Σ F_k,y d_k = 0: solve for the loaded foot's offset.
+        # unchanged iff Σ F_k,y d_k = 0: solve for the loaded foot's offset, keep it on its
+        # foot, then give the unloaded foot whatever offset still balances (it is kept on its
+        # own foot below; any remainder stays as a pelvis residual).
+        heel_s, toe_s = FOOT_BODIES[solved]
         r_fixed = point[fixed][i] - zmp[i]
-        rx, rz = -r_fixed[0] * ff[1] / fs[1], -r_fixed[2] * ff[1] / fs[1]
-        point[solved][i] = zmp[i] + np.array([rx, 0.0, rz])
-        # The horizontal CoP shifts change the vertical moment: keep the total exact.
+        r_solved = -r_fixed * ff[1] / fs[1]
+        r_solved[1] = 0.0
+        candidate = (zmp[i] + r_solved)[None, :]
+        r_solved = (
+            project_to_foot(
+                candidate, landmarks[heel_s][i : i + 1], landmarks[toe_s][i : i + 1], scale=scale
+            )[0]
+            - zmp[i]
+        )
+        if abs(ff[1]) > 1e-6:
+            r_fixed = -r_solved * fs[1] / ff[1]
+            r_fixed[1] = point[fixed][i][1] - zmp[i][1]
+        point[solved][i] = zmp[i] + r_solved
+        point[fixed][i] = zmp[i] + r_fixed
+        # The horizontal CoP offsets change the vertical moment: keep the total exact.
         m_fixed_y = r_fixed[2] * ff[0] - r_fixed[0] * ff[2]
-        m_solved_y = rz * fs[0] - rx * fs[2]
+        m_solved_y = r_solved[2] * fs[0] - r_solved[0] * fs[2]
         free_out[solved][i] -= m_fixed_y + m_solved_y
+    # Keep each centre of pressure on its foot; keep the vertical moment about the ground
+    # origin unchanged by moving it, then bound the free moment.
+    for s_, (heel, toe) in FOOT_BODIES.items():
+        on = contact[s_]
+        clipped = project_to_foot(point[s_], landmarks[heel], landmarks[toe], scale=scale)
+        shift = clipped - point[s_]
+        free_out[s_][on] -= (shift[:, 2] * f_out[s_][:, 0] - shift[:, 0] * f_out[s_][:, 2])[on]
+        point[s_][on] = clipped[on]
+        if max_free_moment_nm is not None:
+            free_out[s_] = np.clip(free_out[s_], -max_free_moment_nm, max_free_moment_nm)
     # Unloaded feet: zero force; keep the CoP on the foot so files stay clean.
     torque = {}
     for s in ("r", "l"):
@@ -314,6 +378,70 @@ def split_between_feet(
         t[:, 1] = free_out[s]
         torque[s] = t
     return FootLoads(time=time, force=f_out, point=point, torque=torque, floor_y=floor_y)
+
+
+# --------------------------------------------------------------------- consistency
+def balance_trunk(
+    *,
+    model: str | Path | Any,
+    coordinates: pd.DataFrame,
+    events: GaitEvents,
+    scale: float = 1.0,
+    iterations: int = 2,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Re-balance the upper body so single-support ZMPs fall on the stance foot on average.
+
+    Kinematics assembled from group-mean angles plus individual posture offsets can carry the
+    body's centre of mass beside or ahead of the feet on average — a posture nobody walks
+    with, which whole-body dynamics then answers with a zero-moment point off the foot.
+    People balance by trunk posture, so we do the same: the mean single-support offset of the
+    ZMP from the foot's roll-over line (lateral e_z, fore-aft e_x) is removed by a constant
+    change of lumbar bending and extension, Δθ = e·M / (m_upper·l_upper) (static balance:
+    the upper body's mass m_upper at l_upper = 0.30 m × scale above the lumbar joint moves
+    the centre of mass by m_upper·l_upper·Δθ / M), iterated with inverse dynamics. Joint
+    angles of the legs — the dataset's inputs — are untouched.
+
+    Returns
+    -------
+    coordinates, residuals
+        The adjusted coordinate table and its inverse dynamics without external loads.
+    """
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+
+    loaded = load_model(model)
+    bodies = loaded.getBodySet()
+    masses = {bodies.get(i).getName(): bodies.get(i).getMass() for i in range(bodies.getSize())}
+    total = sum(masses.values())
+    upper = sum(
+        m for name, m in masses.items() if name.startswith(("torso", "humerus", "ulna", "radius", "hand"))
+    )
+    gain = total / (max(upper, 1e-6) * UPPER_BODY_LEVER_M * scale)
+    coords = coordinates.copy()
+    residuals = run_inverse_dynamics(model=model, coordinates=coords, in_degrees=False)
+    for _ in range(iterations):
+        c = coords.reindex(residuals.index, method="nearest")
+        time = residuals.index.to_numpy(dtype=float)
+        force, moment, origin = total_external_wrench(residuals, c)
+        landmarks = foot_landmarks(model, c)
+        contact = {s: events.contact(s, time) for s in ("r", "l")}
+        progress = {s: _stance_progress(time, contact[s]) for s in ("r", "l")}
+        floor_y = floor_height(landmarks, contact, scale)
+        zmp, _ = zero_moment_point(force, moment, origin, floor_y)
+        errors = []
+        for side, other in (("r", "l"), ("l", "r")):
+            heel, toe = FOOT_BODIES[side]
+            single = contact[side] & ~contact[other]
+            line = landmarks[heel] + np.nan_to_num(progress[side])[:, None] * (
+                landmarks[toe] - landmarks[heel]
+            )
+            errors.append((zmp - line)[single])
+        error = np.nanmean(np.concatenate(errors), axis=0)
+        if not np.all(np.isfinite(error)):
+            break
+        coords.loc[:, "lumbar_bending"] = coords["lumbar_bending"].to_numpy() - gain * error[2]
+        coords.loc[:, "lumbar_extension"] = coords["lumbar_extension"].to_numpy() + gain * error[0]
+        residuals = run_inverse_dynamics(model=model, coordinates=coords, in_degrees=False)
+    return coords, residuals
 
 
 # --------------------------------------------------------------------- files
@@ -349,6 +477,7 @@ def synthesize_grf(
     residuals: pd.DataFrame | None = None,
     scale: float = 1.0,
     floor_y: float | None = None,
+    body_weight_height: float | None = None,
 ) -> FootLoads:
     """Both feet's ground reactions from kinematics alone.
 
@@ -367,6 +496,8 @@ def synthesize_grf(
         The model's size relative to the generic model (for the heel-pad height).
     floor_y
         Floor height in ground, m; estimated from the stance feet when None.
+    body_weight_height
+        Body weight × height (N·m) to bound the free moments (MAX_FREE_MOMENT_BWH); None: unbounded.
     """
     if residuals is None:
         from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
@@ -387,4 +518,6 @@ def synthesize_grf(
         events=events,
         landmarks=landmarks,
         floor_y=floor_y,
+        scale=scale,
+        max_free_moment_nm=None if body_weight_height is None else MAX_FREE_MOMENT_BWH * body_weight_height,
     )

@@ -11,8 +11,9 @@ as OpenSim-convention group means and SDs per treadmill speed (0.7, 1.1, 1.4, 1.
   0.0063–0.0068 at their four speeds, which confirms the value). So 78 / 115 / 135
   steps/min ≈ 0.66 / 1.43 / 1.97 m/s for a 1.758 m adult.
 * **Speed → pattern.** Each coordinate's mean and SD curve is interpolated linearly in
-  speed between the two neighbouring van der Zee speeds (linear extrapolation from the end
-  segment outside 0.7–1.8 m/s, limited to ±0.3 m/s). Right and left toe-off are
+  speed between the two neighbouring van der Zee speeds; outside 0.7–1.8 m/s the nearest
+  end pattern is used unchanged (no extrapolation: the fast condition, ≈ 2 m/s, walks with
+  the 1.8 m/s pattern on its own, shorter stride time). Right and left toe-off are
   interpolated the same way from the GRF curves.
 * **Smoothness.** Every curve is a truncated Fourier series over the gait cycle
   (``N_HARMONICS`` harmonics), so the walk is periodic, C∞ within a stride and has exact
@@ -58,16 +59,28 @@ VANDERZEE_FILES = {0.7: "0p7", 1.1: "1p1", 1.4: "1p4", 1.8: "1p8"}
 REFERENCE_HEIGHT_M = 1.758
 #: Walk ratio (step length / cadence) for a REFERENCE_HEIGHT_M adult, m per (steps/min).
 WALK_RATIO = 0.0065
-N_HARMONICS = 12
-#: Stride-to-stride variation as a fraction of the between-subject SD.
+#: Harmonics kept (8 per stride ≈ 5–9 Hz over 78–135 steps/min, the usual 6 Hz gait low-pass).
+N_HARMONICS = 8
+#: Between-subject variation: offset SD = the van der Zee SD (cycle average) capped here, deg.
+OFFSET_CAP_DEG = 3.0
+#: Pelvis/lumbar pairs rotating about the same axis, and the SD of the trunk's own offset, deg.
+TRUNK_PAIRS = (
+    ("pelvis_tilt", "lumbar_extension"),
+    ("pelvis_list", "lumbar_bending"),
+    ("pelvis_rotation", "lumbar_rotation"),
+)
+TRUNK_OFFSET_DEG = 1.5
+#: Between-subject SD of the excursion scale (fraction) and of the timing (cycles).
+AMPLITUDE_SD = 0.05
+TIMING_SD = 0.005
+#: Stride-to-stride variation as a fraction of the between-subject variation.
 STRIDE_VARIATION = 0.3
 STRIDE_TIME_CV = 0.02
 #: Share of the between-subject variance common to both legs.
 BILATERAL_SHARE = 0.8
-#: Variance weights of the random curve: offset, 1st, 2nd, 3rd harmonic (sum 1).
-VARIATION_WEIGHTS = np.sqrt(np.array([0.45, 0.3, 0.15, 0.1]))
 GRF_CONTACT_BW = 0.05
-MAX_EXTRAPOLATION_M_S = 0.3
+#: Speeds this far outside 0.7–1.8 m/s use the nearest end pattern (no extrapolation).
+MAX_OUTSIDE_M_S = 0.5
 
 #: Van der Zee coordinates, in file order (after the index column).
 VZ_COORDINATES: tuple[str, ...] = (
@@ -128,7 +141,11 @@ def fourier_evaluate(coef: np.ndarray, phase: np.ndarray, *, derivative: int = 0
     shift = derivative * np.pi / 2
     cos_part = w * np.cos(angle + shift)
     sin_part = w * np.sin(angle + shift)
-    out = cos_part @ coef[1 : 1 + n_harm] + sin_part @ coef[1 + n_harm :]
+    if phase.ndim == 2:  # one phase per coordinate column: [T, C]
+        out = np.einsum("tck,kc->tc", cos_part, coef[1 : 1 + n_harm])
+        out += np.einsum("tck,kc->tc", sin_part, coef[1 + n_harm :])
+    else:
+        out = cos_part @ coef[1 : 1 + n_harm] + sin_part @ coef[1 + n_harm :]
     if derivative == 0:
         out = out + coef[0]
     return out
@@ -182,6 +199,43 @@ def _events(grf: np.ndarray) -> tuple[float, float, float]:
     return toe_off_r, heel_strike_l, toe_off_l
 
 
+def _zxy_matrix(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Rz(a)·Rx(b)·Ry(c), the pelvis rotation of the OpenSim ground_pelvis joint, [T, 3, 3]."""
+    ca, sa, cb, sb, cc, sc = np.cos(a), np.sin(a), np.cos(b), np.sin(b), np.cos(c), np.sin(c)
+    rz = np.zeros((len(a), 3, 3))
+    rz[:, 0, 0], rz[:, 0, 1], rz[:, 1, 0], rz[:, 1, 1], rz[:, 2, 2] = ca, -sa, sa, ca, 1
+    rx = np.zeros_like(rz)
+    rx[:, 0, 0], rx[:, 1, 1], rx[:, 1, 2], rx[:, 2, 1], rx[:, 2, 2] = 1, cb, -sb, sb, cb
+    ry = np.zeros_like(rz)
+    ry[:, 0, 0], ry[:, 0, 2], ry[:, 1, 1], ry[:, 2, 0], ry[:, 2, 2] = cc, sc, 1, -sc, cc
+    return rz @ rx @ ry
+
+
+def _remove_heading(ik: np.ndarray, ik_sd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Re-express the pelvis in a frame where the subject walks along +x.
+
+    The van der Zee treadmill frame has the subject heading about −90° (pelvis_rotation ≈
+    −1.5 rad). Because heading is the LAST rotation of the Z-X-Y sequence, simply subtracting
+    it would mislabel obliquity as tilt; instead the full pelvis orientation is rotated by the
+    mean heading about vertical and decomposed again, and translations are rotated alike.
+    """
+    ik, ik_sd = ik.copy(), ik_sd.copy()
+    heading = float(ik[:, 2].mean())
+    turn = _zxy_matrix(np.zeros(1), np.zeros(1), np.array([-heading]))[0]
+    rot = turn @ _zxy_matrix(ik[:, 0], ik[:, 1], ik[:, 2])
+    ik[:, 1] = np.arcsin(np.clip(rot[:, 2, 1], -1, 1))
+    ik[:, 2] = np.arctan2(-rot[:, 2, 0], rot[:, 2, 2])
+    ik[:, 0] = np.arctan2(-rot[:, 0, 1], rot[:, 1, 1])
+    trans = (turn @ (ik[:, 3:6] - ik[:, 3:6].mean(axis=0)).T).T
+    ik[:, 3], ik[:, 5] = trans[:, 0], trans[:, 2]
+    # SDs follow the same axis swap (the heading is ≈ a quarter turn).
+    swap = abs(np.sin(heading)) > np.sqrt(0.5)
+    if swap:
+        ik_sd[:, [0, 1]] = ik_sd[:, [1, 0]]
+        ik_sd[:, [3, 5]] = ik_sd[:, [5, 3]]
+    return ik, ik_sd
+
+
 def _load_one(path: Path) -> NormativeGait:
     with open(path) as handle:
         raw = json.load(handle)
@@ -203,16 +257,7 @@ def _load_one(path: Path) -> NormativeGait:
     scale = np.array([g if c in TRANSLATIONS else g * leg for c in VZ_COORDINATES])
     moment = np.asarray(raw["id"], dtype=float)[:, 1:] * scale
     moment_sd = np.asarray(raw["id_std"], dtype=float)[:, 1:] * scale
-    # The treadmill frame heads along -z; rotate translations so walking is along +x with
-    # zero mean heading, matching the model's convention.
-    heading = ik[:, 2].mean()
-    tx, tz = ik[:, 3] - ik[:, 3].mean(), ik[:, 5] - ik[:, 5].mean()
-    c, s = np.cos(-heading), np.sin(-heading)
-    ik = ik.copy()
-    ik[:, 3], ik[:, 5] = tx * c + tz * s, -tx * s + tz * c
-    ik[:, 2] -= heading
-    sx, sz = ik_sd[:, 3].copy(), ik_sd[:, 5].copy()
-    ik_sd[:, 3], ik_sd[:, 5] = np.hypot(sx * c, sz * s), np.hypot(sx * s, sz * c)
+    ik, ik_sd = _remove_heading(ik, ik_sd)
     stride_hz = float(raw["stride_frequency"]) * np.sqrt(g / leg)
     toe_off_r, heel_strike_l, toe_off_l = _events(grf)
     return NormativeGait(
@@ -260,13 +305,15 @@ def load_vanderzee(folder: str | None = None) -> tuple[NormativeGait, ...]:
 def normative_at_speed(speed_m_s: float, table: tuple[NormativeGait, ...]) -> NormativeGait:
     """Linear interpolation (or limited extrapolation) of the normative pattern in speed."""
     speeds = np.array([g.speed_m_s for g in table])
-    lo_limit, hi_limit = speeds[0] - MAX_EXTRAPOLATION_M_S, speeds[-1] + MAX_EXTRAPOLATION_M_S
+    lo_limit, hi_limit = speeds[0] - MAX_OUTSIDE_M_S, speeds[-1] + MAX_OUTSIDE_M_S
     if not lo_limit <= speed_m_s <= hi_limit:
         raise Gait2HipInputError(
             f"walking speed {speed_m_s:.2f} m/s is outside what the normative data support "
             f"({lo_limit:.1f}–{hi_limit:.1f} m/s).",
             fix="choose a cadence between about 70 and 140 steps/min.",
         )
+    requested = float(speed_m_s)
+    speed_m_s = float(np.clip(speed_m_s, speeds[0], speeds[-1]))
     i = int(np.clip(np.searchsorted(speeds, speed_m_s) - 1, 0, len(speeds) - 2))
     a, b = table[i], table[i + 1]
     w = (speed_m_s - a.speed_m_s) / (b.speed_m_s - a.speed_m_s)
@@ -275,7 +322,7 @@ def normative_at_speed(speed_m_s: float, table: tuple[NormativeGait, ...]) -> No
         return (1 - w) * x + w * y
 
     return NormativeGait(
-        speed_m_s=float(speed_m_s),
+        speed_m_s=requested,
         mean=mix(a.mean, b.mean),
         sd=np.maximum(mix(a.sd, b.sd), 0.0),
         grf_mean=mix(a.grf_mean, b.grf_mean),
@@ -302,49 +349,52 @@ def cadence_to_speed(cadence_spm: float, *, height_m: float) -> float:
 
 
 # --------------------------------------------------------------------- variation
-def random_curve_coefficients(rng: np.random.Generator, n_coordinates: int) -> np.ndarray:
-    """Unit-variance smooth random curves: coefficients [1 + 2H, C] (only harmonics ≤ 3 used)."""
-    coef = np.zeros((1 + 2 * N_HARMONICS, n_coordinates))
-    coef[0] = VARIATION_WEIGHTS[0] * rng.standard_normal(n_coordinates)
-    for k in range(1, len(VARIATION_WEIGHTS)):
-        coef[k] = VARIATION_WEIGHTS[k] * rng.standard_normal(n_coordinates)
-        coef[N_HARMONICS + k] = VARIATION_WEIGHTS[k] * rng.standard_normal(n_coordinates)
-    return coef
-
-
-def _bilateral_draw(rng: np.random.Generator) -> np.ndarray:
-    """Per-coordinate unit curves where left and right legs share BILATERAL_SHARE of variance.
-
-    The shared part is expressed in each leg's own phase (left = right shifted by half a cycle).
-    """
+def _bilateral_normals(rng: np.random.Generator) -> np.ndarray:
+    """Standard-normal draw per coordinate where the two legs of a family share
+    BILATERAL_SHARE of the variance (the rest is asymmetry)."""
     names = VZ_COORDINATES
-    own = random_curve_coefficients(rng, len(names))
+    own = rng.standard_normal(len(names))
     families = sorted({_family(n) for n in names if n.endswith(("_r", "_l"))})
-    shared = dict(zip(families, random_curve_coefficients(rng, len(families)).T, strict=True))
+    shared = dict(zip(families, rng.standard_normal(len(families)), strict=True))
     a, b = np.sqrt(BILATERAL_SHARE), np.sqrt(1 - BILATERAL_SHARE)
-    k = np.arange(1, N_HARMONICS + 1)
     for j, name in enumerate(names):
-        if not name.endswith(("_r", "_l")):
-            continue
-        common = shared[_family(name)].copy()
-        if name.endswith("_l"):
-            # Shift by half a cycle: harmonic k changes sign when k is odd.
-            sign = np.where(k % 2 == 1, -1.0, 1.0)
-            common[1 : 1 + N_HARMONICS] *= sign
-            common[1 + N_HARMONICS :] *= sign
-        own[:, j] = a * common + b * own[:, j]
+        if name.endswith(("_r", "_l")):
+            own[j] = a * shared[_family(name)] + b * own[j]
     return own
 
 
 @dataclass(frozen=True)
-class SubjectStyle:
-    """A subject's persistent deviation from the group pattern (unit-SD random curves)."""
+class VariationDraw:
+    """Unit-normal draws of the three variation modes, one value per coordinate.
 
-    coefficients: np.ndarray  # [1 + 2H, 23]
+    ``offset`` shifts the whole curve (scaled by the van der Zee SD, capped at
+    OFFSET_CAP_DEG), ``amplitude`` scales the excursion about the cycle mean (× AMPLITUDE_SD),
+    ``timing`` shifts the curve in phase (× TIMING_SD cycles).
+    """
+
+    offset: np.ndarray
+    amplitude: np.ndarray
+    timing: np.ndarray
+
+    @classmethod
+    def draw(cls, rng: np.random.Generator) -> VariationDraw:
+        return cls(
+            offset=_bilateral_normals(rng), amplitude=_bilateral_normals(rng), timing=_bilateral_normals(rng)
+        )
+
+    def stacked(self) -> np.ndarray:
+        return np.stack([self.offset, self.amplitude, self.timing])
+
+
+@dataclass(frozen=True)
+class SubjectStyle:
+    """A subject's persistent deviation from the group pattern (kept across cadences)."""
+
+    draw_: VariationDraw
 
     @classmethod
     def draw(cls, rng: np.random.Generator) -> SubjectStyle:
-        return cls(coefficients=_bilateral_draw(rng))
+        return cls(draw_=VariationDraw.draw(rng))
 
 
 # --------------------------------------------------------------------- pathology hooks
@@ -498,56 +548,66 @@ def generate_walk(
 
     names = VZ_COORDINATES
     mean_coef = fourier_coefficients(normative.mean)
-    # Smooth, positive SD curves (5 harmonics) so variation terms stay smooth.
-    sd_coef = fourier_coefficients(normative.sd, n_harmonics=5)
-    pad = np.zeros((1 + 2 * N_HARMONICS, *sd_coef.shape[1:]))
-    pad[:6], pad[1 + N_HARMONICS : 6 + N_HARMONICS] = sd_coef[:6], sd_coef[6:11]
-    sd_coef = pad
+    translation_cols = [names.index(n) for n in TRANSLATIONS]
+    trunk_cols = [j for j, n in enumerate(names) if n.startswith(("pelvis_", "lumbar_"))]
+    cycle_mean = mean_coef[0]
+    offset_sd = np.minimum(normative.sd.mean(axis=0), np.radians(OFFSET_CAP_DEG))
+    offset_sd[translation_cols] = 0.0
+    # No pelvis-orientation offsets: hip angles are measured from the pelvis, so a tilted or
+    # oblique pelvis would swing both feet away from under the body (5° ≈ 8 cm at the foot);
+    # the individual differences live in the joint angles instead.
+    offset_sd[[names.index(n) for n in ("pelvis_tilt", "pelvis_list", "pelvis_rotation")]] = 0.0
+    mode_scale = np.stack(
+        [offset_sd, np.full_like(offset_sd, AMPLITUDE_SD), np.full_like(offset_sd, TIMING_SD)]
+    )
+    # No amplitude or timing changes of the pelvis translations either: their SDs mostly reflect
+    # treadmill position and body size, and random changes there would demand whole-body
+    # accelerations (GRFs) no person produces.
+    mode_scale[1:, translation_cols] = 0.0
+    # Pelvis and lumbar curves keep the group shape (offsets only): the trunk stays upright
+    # because lumbar motion mirrors pelvic motion, and scaling or shifting them independently
+    # would make the trunk sway and demand lateral ground reactions no foot can supply.
+    mode_scale[1:, trunk_cols] = 0.0
+    trunk_pairs = [(names.index(p), names.index(q)) for p, q in TRUNK_PAIRS]
 
-    # Stride-to-stride random curves: one draw per stride, splined across stride centres.
-    stride_draws = np.stack([_bilateral_draw(rng) for _ in range(n_strides)])  # [S, 1+2H, C]
+    def with_upright_trunk(modes: np.ndarray) -> np.ndarray:
+        """A pelvis offset comes with the opposite lumbar offset (trunk kept upright, e.g. more
+        anterior pelvic tilt with more lordosis); the trunk's own offset is TRUNK_OFFSET_DEG."""
+        modes = modes.copy()
+        for pelvis, lumbar in trunk_pairs:
+            own = modes[0, lumbar] / max(offset_sd[lumbar], 1e-12) * np.radians(TRUNK_OFFSET_DEG)
+            modes[0, lumbar] = -modes[0, pelvis] + own
+        return modes
+
+    subject_modes = with_upright_trunk(style.draw_.stacked() * mode_scale)  # [3, C]
+    # Stride-to-stride: one draw per stride, splined across stride centres (C², extrapolated
+    # smoothly over the outer half strides, which are never labelled).
+    stride_modes = np.stack(
+        [VariationDraw.draw(rng).stacked() * mode_scale * STRIDE_VARIATION for _ in range(n_strides)]
+    )  # [S, 3, C]
     centres = np.arange(n_strides) + 0.5
-    if n_strides >= 2:
-        stride_spline = CubicSpline(centres, stride_draws, axis=0, bc_type="natural")
+    stride_spline = CubicSpline(centres, stride_modes, axis=0, bc_type="natural")
     cyc = np.mod(phi, 1.0)
 
-    def series(coef: np.ndarray, phase: np.ndarray, d: int) -> np.ndarray:
-        return fourier_evaluate(coef, phase, derivative=d)
-
-    def pattern(phase: np.ndarray, d: int) -> np.ndarray:
-        """Mean + subject + stride deviation, and its phase derivatives (order d)."""
-        sd = [series(sd_coef, phase, i) for i in range(d + 1)]
-        sd[0] = np.maximum(sd[0], 1e-4)
-        dev = [series(style.coefficients, phase, i) for i in range(d + 1)]
-        # Stride draws drift with φ (cubic spline across stride centres): Leibniz rule.
-        # (extrapolated smoothly over the outer half strides, which are never labelled).
-        coef_d = [stride_spline(phase_global, m) for m in range(d + 1)]
-        k = np.arange(1, N_HARMONICS + 1)
-        ang = 2 * np.pi * phase[:, None] * k
-
-        def basis_times(coef_t: np.ndarray, order: int) -> np.ndarray:
-            w = (2 * np.pi * k) ** order
-            sh = order * np.pi / 2
-            val = np.einsum("tk,tkc->tc", w * np.cos(ang + sh), coef_t[:, 1 : 1 + N_HARMONICS])
-            val += np.einsum("tk,tkc->tc", w * np.sin(ang + sh), coef_t[:, 1 + N_HARMONICS :])
-            return val + coef_t[:, 0] if order == 0 else val
-
-        binom = ((1,), (1, 1), (1, 2, 1))
-        stride_dev = [
-            STRIDE_VARIATION * sum(binom[i][m] * basis_times(coef_d[m], i - m) for m in range(i + 1))
-            for i in range(d + 1)
-        ]
-        total_dev = [dev[i] + stride_dev[i] for i in range(d + 1)]
-        # Product rule for SD(φ)·dev(φ).
-        out = [series(mean_coef, phase, 0) + sd[0] * total_dev[0]]
+    def pattern(phase: np.ndarray, d: int) -> list[np.ndarray]:
+        """q = m̄ + (1 + a)·(M(φ + δ) − m̄) + o, with a, δ, o slowly varying in global phase;
+        returns q and its first d derivatives with respect to phase."""
+        modes = [stride_spline(phase_global, m) for m in range(d + 1)]
+        modes[0] = modes[0] + subject_modes
+        off, amp, lag = ([modes[m][:, i] for m in range(d + 1)] for i in range(3))
+        shifted = phase[:, None] + lag[0]
+        big_m = [fourier_evaluate(mean_coef, shifted, derivative=m) for m in range(d + 1)]
+        centred = big_m[0] - cycle_mean
+        out = [cycle_mean + (1 + amp[0]) * centred + off[0]]
         if d >= 1:
-            out.append(series(mean_coef, phase, 1) + sd[1] * total_dev[0] + sd[0] * total_dev[1])
+            rate = 1 + lag[1]
+            out.append(amp[1] * centred + (1 + amp[0]) * big_m[1] * rate + off[1])
         if d >= 2:
             out.append(
-                series(mean_coef, phase, 2)
-                + sd[2] * total_dev[0]
-                + 2 * sd[1] * total_dev[1]
-                + sd[0] * total_dev[2]
+                amp[2] * centred
+                + 2 * amp[1] * big_m[1] * rate
+                + (1 + amp[0]) * (big_m[2] * rate**2 + big_m[1] * lag[2])
+                + off[2]
             )
         return out
 
