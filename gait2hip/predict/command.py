@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import torch
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict.predictor import Prediction, Predictor
@@ -184,6 +185,9 @@ def predict_command(
         raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
     files = input_files(input)
     predictor = Predictor.from_bundle(model)
+    # One cycle at a time is too little work to share between threads, and a second OpenMP
+    # thread waiting for a busy core can cost 100× (measured on a loaded 2-core machine).
+    torch.set_num_threads(1)
     console.print(
         f"Model: {', '.join(f'{b.name} ({b.architecture}, {b.target_kind})' for b in predictor.bundles)}"
         + (" — trained on SIMULATED data" if predictor.simulated else ""),
