@@ -101,11 +101,11 @@ PROFILES: dict[str, Profile] = {
         folds=2,
         max_epochs=6,
         patience=3,
-        fixed_epochs=8,
+        fixed_epochs=6,
         seeds=1,
         paper_seeds=1,
         ablation_models=("lstm",),
-        ablation_flags=("standardize_targets", "mirror", "lr_schedule"),
+        ablation_flags=("standardize_targets", "mirror"),
     ),
     "full": Profile(
         name="full",
