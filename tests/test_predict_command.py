@@ -148,3 +148,14 @@ def test_export_onnx(installed, tmp_path):
     assert onnx_metadata(out)["target_units"].split(",") == ["N/kg"] * 14
     result = CliRunner().invoke(app, ["export", "lstm-forces-test", "--format", "tflite", "--out", str(out)])
     assert result.exit_code == 2 and "unknown export format" in result.output
+
+
+def test_predict_npz_of_cut_cycles(installed, tmp_path):
+    X = _cycles(2)
+    path = tmp_path / "cycles.npz"
+    np.savez(path, X=X, in_cols=np.array(INPUT_ANGLES), x_units=np.array(["deg"] * 10))
+    result = CliRunner().invoke(app, ["predict", str(path), "--mass", "60", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    storage = read_storage(tmp_path / "o" / "cycles" / "cycles_right_cycle2.sto")
+    assert storage.data.index[-1] == pytest.approx(1.0) and len(storage.data) == T
+    assert any("pre-cut" in line for line in storage.header.extra_lines)

@@ -55,7 +55,11 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
     lines = [
         f"source={source.name}",
         f"side={row['side']}",
-        f"cycle_window_s={row['start_s']:.4f}-{row['end_s']:.4f} ({row['method']})",
+        (
+            f"cycle_window_s={row['start_s']:.4f}-{row['end_s']:.4f} ({row['method']})"
+            if pd.notna(row["start_s"])
+            else "cycle_window_s=unknown (pre-cut cycle: the time column is the fraction of the cycle)"
+        ),
         f"mass_kg={prediction.mass_kg:g}",
         f"bundles={','.join(prediction.bundles)}",
         f"units: columns without suffix in N (forces) or Nm (moments); *_per_kg in N/kg or Nm/kg ({units})",

@@ -105,7 +105,8 @@ class Prediction:
     def cycle(self, number: int) -> pd.DataFrame:
         """The curves of one cycle (columns of its side only)."""
         rows = self.curves[self.curves["cycle"] == number]
-        return rows.dropna(axis=1, how="all")
+        keep = [c for c in rows.columns if c in ("cycle", "side", "percent", "time") or rows[c].notna().any()]
+        return rows[keep]
 
 
 def _check_mass(mass_kg: float) -> float:
