@@ -163,9 +163,20 @@ def find_cycles(
     from gait2hip.data.cycles import find_cycles as find_gait_cycles
 
     _time_index(angles, file=file)
+    try:
+        found = find_gait_cycles(angles, sides=(side,), file=file)
+    except Gait2HipInputError as exc:
+        raise Gait2HipInputError(
+            exc.problem,
+            file=exc.file,
+            column=exc.column,
+            fix=(exc.fix + " " if exc.fix else "")
+            + "To predict anyway, give the window: --cycle START END (seconds) on the command line, "
+            "cycles=[(start, end)] in Python.",
+        ) from None
     return [
         CycleWindow(side=c.side, start_s=c.start, end_s=c.end, method=f"heel strikes from {c.method}")
-        for c in find_gait_cycles(angles, sides=(side,), file=file)
+        for c in found
     ]
 
 
