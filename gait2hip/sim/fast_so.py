@@ -98,7 +98,7 @@ def solve_min_squares_qp(
     ridge = 1e-13 * np.maximum(np.einsum("fmn,fmn->fm", A, A).max(axis=1), 1.0)
 
     def dual(lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        v = np.einsum("fnm,fm->fn", At, lam)
+        v = (At @ lam[..., None])[..., 0]
         c = np.clip(v, lower, upper)
         theta = np.sum(v * c - 0.5 * c * c, axis=1) - np.sum(b * lam, axis=1)
         return v, c, theta
@@ -106,12 +106,12 @@ def solve_min_squares_qp(
     lam = np.zeros((F, m))
     v, x, theta = dual(lam)
     for _ in range(max_iterations):
-        residual = np.einsum("fmn,fn->fm", A, x) - b
+        residual = (A @ x[..., None])[..., 0] - b
         active = np.abs(residual).max(axis=1) > tolerance * scale
         if not active.any():
             break
         free = ((v > lower) & (v < upper)).astype(float)
-        H = np.einsum("fmn,fn,fkn->fmk", A, free, A) + ridge[:, None, None] * np.eye(m)
+        H = (A * free[:, None, :]) @ At + ridge[:, None, None] * np.eye(m)
         step = -np.linalg.solve(H, residual[..., None])[..., 0]
         step[~active] = 0.0
         slope = np.sum(residual * step, axis=1)
@@ -124,7 +124,7 @@ def solve_min_squares_qp(
                 break
             t = np.where(ok, t, 0.5 * t)
         lam, v, x, theta = candidate, v_new, x_new, theta_new
-    violation = np.abs(np.einsum("fmn,fn->fm", A, x) - b).max(axis=1)
+    violation = np.abs((A @ x[..., None])[..., 0] - b).max(axis=1)
     return x, violation
 
 
