@@ -56,25 +56,37 @@ def _chunked_forward(
     batch, steps, inner = x.shape
     n_state = A.shape[1]
     delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
-    drive_t = (delta * x).transpose(0, 1).contiguous()  # [L, b, ED]
+    drive_t = torch.mul(delta_t, x.transpose(0, 1))  # [L, b, ED], delta * x
     B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-    C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    C_t = C.transpose(0, 1).unsqueeze(2).contiguous()  # [L, b, 1, N]
     A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
-    y = x.new_empty(steps, batch, inner)
+    y = x.new_empty(steps, batch, 1, inner)
+    # Work buffers reused by every chunk (allocating them per chunk costs page faults). The states
+    # ping-pong between two buffers so the last state of one chunk survives into the next.
+    decay_buffer = x.new_empty(chunk, n_state, batch, inner)
+    state_buffers = (x.new_empty(chunk, n_state, batch, inner), x.new_empty(chunk, n_state, batch, inner))
     state = x.new_zeros(n_state, batch, inner)
     starts: list[torch.Tensor] = []
-    for begin in range(0, steps, chunk):
+    for number, begin in enumerate(range(0, steps, chunk)):
         end = min(steps, begin + chunk)
+        length = end - begin
         if keep_starts:
-            starts.append(state)
-        decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t).exp_()  # [K, N, b, ED]
-        states = torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1))  # drives, then states
-        for k in range(end - begin):
-            states[k].addcmul_(decay[k], state)
-            state = states[k]
-        state = state.clone()  # the buffer is reused for the output contraction below
-        torch.sum(states.mul_(C_t[begin:end]), dim=1, out=y[begin:end])
-    return y, starts
+            starts.append(state.clone())
+        decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t, out=decay_buffer[:length]).exp_()
+        states = torch.mul(
+            B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=state_buffers[number % 2][:length]
+        )
+        for k in range(length):
+            state = states[k].addcmul_(decay[k], state)
+        # y_t[b, :] = C_t[b, :] @ h_t[:, b, :]: batched GEMVs read straight from the state layout,
+        # batched over the batch (one call per step) or over time (one call per item), fewer calls
+        if length >= batch:
+            for item in range(batch):
+                torch.bmm(C_t[begin:end, item], states[:, :, item], out=y[begin:end, item])
+        else:
+            for k in range(length):
+                torch.bmm(C_t[begin + k], states[k].transpose(0, 1), out=y[begin + k])
+    return y.squeeze(2), starts
 
 
 class _ChunkedSelectiveScan(torch.autograd.Function):
@@ -100,44 +112,56 @@ class _ChunkedSelectiveScan(torch.autograd.Function):
         batch, steps, inner = x.shape
         n_state = A.shape[1]
         delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
-        drive_t = (delta * x).transpose(0, 1).contiguous()
-        grad_t = grad_y.transpose(0, 1).contiguous()
+        drive_t = torch.mul(delta_t, x.transpose(0, 1))  # [L, b, ED]
+        grad_t = grad_y.transpose(0, 1).contiguous()  # [L, b, ED]
         B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-        C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()
+        C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
         A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
 
         grad_delta_t = torch.empty_like(delta_t)
-        grad_drive_t = torch.empty_like(drive_t)
+        grad_drive_t = torch.empty_like(delta_t)
         grad_B_t = x.new_empty(steps, n_state, batch)
         grad_C_t = x.new_empty(steps, n_state, batch)
         grad_A_t = x.new_zeros(n_state, inner)
-        carry = None  # decay_{t+1} * dL/dh_{t+1} flowing into the step before the next chunk
+        decay_buffer = x.new_empty(chunk, n_state, batch, inner)
+        states_buffer = x.new_empty(chunk + 1, n_state, batch, inner)
+        grad_state_buffer = x.new_empty(chunk, n_state, batch, inner)
+        product_buffer = x.new_empty(chunk, n_state, batch, inner)
+        carry = None  # decay_{t+1} * dL/dh_{t+1}, flowing into the last step of the previous chunk
         for index in range(len(starts) - 1, -1, -1):
             begin = index * chunk
             end = min(steps, begin + chunk)
             length = end - begin
-            # recompute this chunk's decays and states h_{t-1}, h_t from the stored start state
-            decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t).exp_()
-            states = x.new_empty(length + 1, n_state, batch, inner)
-            states[0] = starts[index]
+            # recompute the chunk: decays, and states h_{t-1} (states[k]) and h_t (states[k + 1])
+            decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t, out=decay_buffer[:length]).exp_()
+            states = states_buffer[: length + 1]
+            states[0].copy_(starts[index])
             torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=states[1:])
             for k in range(length):
                 states[k + 1].addcmul_(decay[k], states[k])
-            grad_out = grad_t[begin:end].unsqueeze(1)  # [K, 1, b, ED]
-            torch.sum(states[1:] * grad_out, dim=-1, out=grad_C_t[begin:end])
             # adjoint recurrence: g_t = C_t gy_t + decay_{t+1} g_{t+1}
-            grad_state = torch.mul(C_t[begin:end], grad_out)  # [K, N, b, ED]
+            grad_state = torch.mul(
+                C_t[begin:end], grad_t[begin:end].unsqueeze(1), out=grad_state_buffer[:length]
+            )
             if carry is not None:
                 grad_state[length - 1].add_(carry)
             for k in range(length - 2, -1, -1):
                 grad_state[k].addcmul_(decay[k + 1], grad_state[k + 1])
             carry = decay[0] * grad_state[0]
-            torch.sum(grad_state * drive_t[begin:end].unsqueeze(1), dim=-1, out=grad_B_t[begin:end])
-            torch.sum(grad_state * B_t[begin:end], dim=1, out=grad_drive_t[begin:end])
-            # d(decay)/d(delta A) = decay; reuse the decay buffer for g * h_{t-1} * decay
+            # contractions over ED or N: products into one reused buffer, then sums
+            product = product_buffer[:length]
+            grad_out = grad_t[begin:end].unsqueeze(1)  # [K, 1, b, ED]
+            torch.sum(torch.mul(states[1:], grad_out, out=product), dim=-1, out=grad_C_t[begin:end])
+            torch.sum(
+                torch.mul(grad_state, drive_t[begin:end].unsqueeze(1), out=product),
+                dim=-1,
+                out=grad_B_t[begin:end],
+            )
+            torch.sum(torch.mul(grad_state, B_t[begin:end], out=product), dim=1, out=grad_drive_t[begin:end])
+            # d exp(delta A) / d(delta A) = decay: the exponent's gradient is g_t * h_{t-1} * decay
             grad_exponent = decay.mul_(grad_state).mul_(states[:-1])
-            torch.sum(grad_exponent * A_t, dim=1, out=grad_delta_t[begin:end])
-            grad_A_t += (grad_exponent * delta_t[begin:end].unsqueeze(1)).sum(dim=(0, 2))
+            torch.sum(torch.mul(grad_exponent, A_t, out=product), dim=1, out=grad_delta_t[begin:end])
+            grad_A_t += torch.mul(grad_exponent, delta_t[begin:end].unsqueeze(1), out=product).sum(dim=(0, 2))
 
         grad_drive = grad_drive_t.transpose(0, 1)
         grad_x = grad_drive * delta
