@@ -92,11 +92,30 @@ def model_file(model: str | Path | Any, *, folder: Path) -> Path:
     return path.resolve()
 
 
+def _file_identity(model: str | Path | Any) -> tuple | None:
+    """(path, mtime, size) of a model file, for caching figures derived from it."""
+    if isinstance(model, (str, Path)) and Path(model).is_file():
+        stat = Path(model).resolve().stat()
+        return (str(Path(model).resolve()), stat.st_mtime_ns, stat.st_size)
+    return None
+
+
 def model_mass_kg(model: str | Path | Any) -> float:
-    """Total body mass of a model (sum of its bodies), in kg."""
-    loaded = load_model(model, init=False)
+    """Total body mass of a model (sum of its bodies), in kg (cached per model file)."""
+    identity = _file_identity(model)
+    if identity is not None:
+        return _cached_mass(identity)
+    return _mass(load_model(model, init=False))
+
+
+def _mass(loaded: Any) -> float:
     bodies = loaded.getBodySet()
     return float(sum(bodies.get(i).getMass() for i in range(bodies.getSize())))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_mass(identity: tuple) -> float:
+    return _mass(load_model(identity[0], init=False))
 
 
 def _coordinate_name(label: str) -> str:
@@ -280,12 +299,23 @@ _LEG_TO_HEIGHT = 0.505
 
 
 def model_height_m(model: str | Path | Any) -> float:
-    """Body height estimated from a model's leg length (±2 % on the shared models).
+    """Body height estimated from a model's leg length (±2 % on the shared models; cached).
 
     OpenSim models carry no height; gait2hip needs one only to normalise residual moments
     (BW × height) when the user gives none.
     """
-    loaded = load_model(model)
+    identity = _file_identity(model)
+    if identity is not None:
+        return _cached_height(identity)
+    return _height(load_model(model))
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_height(identity: tuple) -> float:
+    return _height(load_model(identity[0]))
+
+
+def _height(loaded: Any) -> float:
     state = loaded.initSystem()
     coords = loaded.getCoordinateSet()
     for i in range(coords.getSize()):
