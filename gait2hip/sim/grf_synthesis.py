@@ -11,15 +11,23 @@
 2. **Centre of pressure.** The total force acts at the zero-moment point on the floor — the
    point where the horizontal moment components vanish — leaving only a vertical free
    moment (Dijkstra & Gutierrez-Farewik 2015, J Biomech 48:3776).
-3. **Split between the feet.** In single support the stance foot takes everything. In
-   double support the trailing foot's force, free moment included, follows the
-   smooth-transition assumption of Ren, Jones & Howard (2008, J Biomech 41:2750): it decays
-   smoothly from its value at the contralateral heel strike to zero at its own toe-off,
-   here as ``exp(-(STA_RATE · τ)²)`` with τ the fraction of double support elapsed; the
-   leading foot takes the rest. The less loaded foot's centre of pressure follows its
-   kinematic roll-over line (heel → metatarsal heads over its stance), and the other foot's
-   centre of pressure is solved so that both feet together reproduce the zero-moment point
-   exactly, i.e. the two feet's wrenches sum to the total wrench.
+3. **Split between the feet.** In single support the stance foot takes everything, its
+   centre of pressure at the zero-moment point. In double support the trailing foot's
+   vertical force and free moment follow the smooth-transition assumption of Ren, Jones &
+   Howard (2008, J Biomech 41:2750): they decay smoothly from their value at the
+   contralateral heel strike to zero at its own toe-off, here as
+   ``exp(-(STA_RATE·τ)²) − τ·exp(-STA_RATE²)`` with τ the fraction of double support
+   elapsed; the leading foot takes the rest. The horizontal forces are shared so that each
+   foot's force points from its centre of pressure towards the pelvis (a proxy of the
+   centre of mass: the ground reaction of a walking leg points near it; Gruben & Boehm 2012,
+   Hum Mov Sci 31:649), the part those directions leave unexplained shared by vertical load.
+   The less loaded foot's centre of pressure follows its kinematic roll-over line (heel →
+   toe tip over its stance) and the other foot's is solved so that both feet together
+   reproduce the zero-moment point. Centres of pressure are finally kept inside each foot's
+   support polygon and free moments bounded; what the feet cannot carry that way (a motion
+   whose zero-moment point leaves the feet) stays as a pelvis residual for quality control.
+   STA_RATE and the horizontal rule were chosen on the two measured example trials; see
+   ``realism.py`` for the resulting errors.
 4. **Files.** A GRF ``.mot`` in the OpenSim example convention (``ground_force_r_v*``,
    ``ground_force_r_p*``, ``ground_torque_r_*``, then ``_l``) and an ExternalLoads ``.xml``
    applying them to ``calcn_r`` / ``calcn_l``, forces and points in ground.
@@ -53,8 +61,6 @@ HEEL_HEIGHT_M = 0.015
 HEEL_BACK_M = 0.03
 TOE_TIP_M = 0.06
 FOOT_HALF_WIDTH_M = 0.045
-#: Height of the upper body's centre of mass above the lumbar joint (generic model), m.
-UPPER_BODY_LEVER_M = 0.30
 #: Largest free (vertical) moment a foot transmits, fraction of body weight × height.
 MAX_FREE_MOMENT_BWH = 0.005
 
@@ -296,9 +302,21 @@ def split_between_feet(
     for s in ("r", "l"):
         f_out[s][share[s] == 1] = force[share[s] == 1]
         free_out[s][share[s] == 1] = free[share[s] == 1]
+    # Kinematic centres of pressure: heel → toe tip over the stance.
+    kinematic = {}
+    for s, (heel, toe) in FOOT_BODIES.items():
+        axis = landmarks[toe] - landmarks[heel]
+        axis[:, 1] = 0.0
+        unit = axis / np.maximum(np.linalg.norm(axis, axis=1, keepdims=True), 1e-9)
+        tip = landmarks[toe] + TOE_TIP_M * scale * unit
+        p = np.nan_to_num(progress[s], nan=0.0)[:, None]
+        line = landmarks[heel] + p * (tip - landmarks[heel])
+        line[:, 1] = floor_y
+        kinematic[s] = line
     # Double-support intervals.
     edges = np.flatnonzero(np.diff(double.astype(int)) != 0) + 1
     bounds = np.concatenate([[0], edges, [n]])
+    lever = np.maximum(origin[:, 1] - floor_y, 0.3)
     for a, b in itertools.pairwise(bounds):
         if not double[a]:
             continue
@@ -313,17 +331,24 @@ def split_between_feet(
         t0, t1 = time[start], time[b] if b < n else time[b - 1] + (time[1] - time[0])
         tau = (time[a:b] - t0) / max(t1 - t0, 1e-6)
         decay = transition_decay(tau)
-        f_out[trail][a:b] = force[start] * decay[:, None]
+        # Vertical force and free moment: smooth transition (Ren et al. 2008).
+        f_out[trail][a:b, 1] = force[start, 1] * decay
+        f_out[lead][a:b, 1] = force[a:b, 1] - f_out[trail][a:b, 1]
         free_out[trail][a:b] = free[start] * decay
-        f_out[lead][a:b] = force[a:b] - f_out[trail][a:b]
         free_out[lead][a:b] = free[a:b] - free_out[trail][a:b]
+        # Horizontal force: each leg pushes along itself, i.e. its force points from its CoP
+        # to near the centre of mass (pelvis origin as proxy; Gruben & Boehm 2012, Hum Mov Sci
+        # 31:649); what the two legs' directions do not explain is shared by vertical load.
+        fy_total = np.where(np.abs(force[a:b, 1]) > 1e-6, force[a:b, 1], 1e-6)
+        pointed = {}
+        for foot in (trail, lead):
+            towards = (origin[a:b] - kinematic[foot][a:b])[:, [0, 2]] / lever[a:b, None]
+            pointed[foot] = f_out[foot][a:b, 1:2] * towards
+        remainder = force[a:b][:, [0, 2]] - pointed[trail] - pointed[lead]
+        for foot in (trail, lead):
+            horizontal = pointed[foot] + remainder * (f_out[foot][a:b, 1] / fy_total)[:, None]
+            f_out[foot][a:b, 0], f_out[foot][a:b, 2] = horizontal[:, 0], horizontal[:, 1]
     # Centres of pressure.
-    kinematic = {}
-    for s, (heel, toe) in FOOT_BODIES.items():
-        p = np.nan_to_num(progress[s], nan=0.0)[:, None]
-        line = landmarks[heel] + p * (landmarks[toe] - landmarks[heel])
-        line[:, 1] = floor_y
-        kinematic[s] = line
     point = {s: np.where(contact[s][:, None], zmp, kinematic[s]) for s in ("r", "l")}
     for i in np.flatnonzero(double):
         fixed = "r" if f_out["r"][i, 1] < f_out["l"][i, 1] else "l"
@@ -378,70 +403,6 @@ def split_between_feet(
         t[:, 1] = free_out[s]
         torque[s] = t
     return FootLoads(time=time, force=f_out, point=point, torque=torque, floor_y=floor_y)
-
-
-# --------------------------------------------------------------------- consistency
-def balance_trunk(
-    *,
-    model: str | Path | Any,
-    coordinates: pd.DataFrame,
-    events: GaitEvents,
-    scale: float = 1.0,
-    iterations: int = 2,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Re-balance the upper body so single-support ZMPs fall on the stance foot on average.
-
-    Kinematics assembled from group-mean angles plus individual posture offsets can carry the
-    body's centre of mass beside or ahead of the feet on average — a posture nobody walks
-    with, which whole-body dynamics then answers with a zero-moment point off the foot.
-    People balance by trunk posture, so we do the same: the mean single-support offset of the
-    ZMP from the foot's roll-over line (lateral e_z, fore-aft e_x) is removed by a constant
-    change of lumbar bending and extension, Δθ = e·M / (m_upper·l_upper) (static balance:
-    the upper body's mass m_upper at l_upper = 0.30 m × scale above the lumbar joint moves
-    the centre of mass by m_upper·l_upper·Δθ / M), iterated with inverse dynamics. Joint
-    angles of the legs — the dataset's inputs — are untouched.
-
-    Returns
-    -------
-    coordinates, residuals
-        The adjusted coordinate table and its inverse dynamics without external loads.
-    """
-    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
-
-    loaded = load_model(model)
-    bodies = loaded.getBodySet()
-    masses = {bodies.get(i).getName(): bodies.get(i).getMass() for i in range(bodies.getSize())}
-    total = sum(masses.values())
-    upper = sum(
-        m for name, m in masses.items() if name.startswith(("torso", "humerus", "ulna", "radius", "hand"))
-    )
-    gain = total / (max(upper, 1e-6) * UPPER_BODY_LEVER_M * scale)
-    coords = coordinates.copy()
-    residuals = run_inverse_dynamics(model=model, coordinates=coords, in_degrees=False)
-    for _ in range(iterations):
-        c = coords.reindex(residuals.index, method="nearest")
-        time = residuals.index.to_numpy(dtype=float)
-        force, moment, origin = total_external_wrench(residuals, c)
-        landmarks = foot_landmarks(model, c)
-        contact = {s: events.contact(s, time) for s in ("r", "l")}
-        progress = {s: _stance_progress(time, contact[s]) for s in ("r", "l")}
-        floor_y = floor_height(landmarks, contact, scale)
-        zmp, _ = zero_moment_point(force, moment, origin, floor_y)
-        errors = []
-        for side, other in (("r", "l"), ("l", "r")):
-            heel, toe = FOOT_BODIES[side]
-            single = contact[side] & ~contact[other]
-            line = landmarks[heel] + np.nan_to_num(progress[side])[:, None] * (
-                landmarks[toe] - landmarks[heel]
-            )
-            errors.append((zmp - line)[single])
-        error = np.nanmean(np.concatenate(errors), axis=0)
-        if not np.all(np.isfinite(error)):
-            break
-        coords.loc[:, "lumbar_bending"] = coords["lumbar_bending"].to_numpy() - gain * error[2]
-        coords.loc[:, "lumbar_extension"] = coords["lumbar_extension"].to_numpy() + gain * error[0]
-        residuals = run_inverse_dynamics(model=model, coordinates=coords, in_degrees=False)
-    return coords, residuals
 
 
 # --------------------------------------------------------------------- files

@@ -641,16 +641,14 @@ def generate_walk(
         ddq[:, j] *= 1 - r
     if alteration.trunk_lean_rad:
         j = names.index("lumbar_bending")
-        start, end = normative.toe_off_l, normative.heel_strike_l
-        centre, width = 0.5 * (start + end), 0.5 * (end - start)
-        # Squared raised cosine over right single support: zero with two derivatives at
-        # its edges, so accelerations stay continuous.
-        x = (cyc - centre) / width
-        inside = np.abs(x) < 1
-        u = np.where(inside, 0.5 * (1 + np.cos(np.pi * x)), 0.0)
-        du = np.where(inside, -0.5 * np.pi / width * np.sin(np.pi * x), 0.0)
-        ddu = np.where(inside, -0.5 * (np.pi / width) ** 2 * np.cos(np.pi * x), 0.0)
-        bump, dbump, ddbump = u**2, 2 * u * du, 2 * du**2 + 2 * u * ddu
+        centre = 0.5 * (normative.toe_off_l + normative.heel_strike_l)
+        # One stride-frequency harmonic peaking in right single support and zero in left
+        # single support: the slowest lean that does the job, so the trunk's lateral
+        # acceleration (and the lateral ground reaction it demands) stays physiological.
+        w = 2 * np.pi
+        bump = 0.5 * (1 + np.cos(w * (cyc - centre)))
+        dbump = -0.5 * w * np.sin(w * (cyc - centre))
+        ddbump = -0.5 * w**2 * np.cos(w * (cyc - centre))
         q[:, j] += alteration.trunk_lean_rad * bump
         dq[:, j] += alteration.trunk_lean_rad * dbump
         ddq[:, j] += alteration.trunk_lean_rad * ddbump

@@ -1,0 +1,336 @@
+"""Realism checks of the virtual-cohort generator against measured data.
+
+(a) **GRF synthesis on real trials** (:func:`check_grf_synthesis`). On the OpenSim example
+    trials in ``shared/opensim-examples`` (gait2392 subject01; the Rajagopal-model Moco
+    walk), ground reactions are synthesised from the trial's OWN kinematics
+    (:mod:`gait2hip.sim.grf_synthesis`; gait events from the force plates) and compared with
+    the measured ones: RMSE in % body weight per component and foot over one gait cycle;
+    then inverse dynamics runs with the synthesised and with the measured loads and the hip
+    moments are compared (RMSE in N m/kg and Pearson r, per axis, both hips). A second row
+    isolates the foot-splitting step by feeding it the MEASURED total wrench.
+(b) **Cohort vs normative data** (:func:`check_cohort`). The cohort's mean right-hip moment
+    curves (N m/kg) and right-foot GRF (BW) at each cadence against van der Zee et al.
+    (2022) at the speed the cadence maps to: share of the cycle inside mean ± 2 SD, plus a
+    figure of both.
+
+Run ``python -m gait2hip.sim.realism --cohort OUT.npz --out FOLDER`` (the cohort's work
+folder ``OUT.work`` must exist for the GRF part of (b)).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.data.cycles import contact_events
+from gait2hip.data.dataset import GaitDataset
+from gait2hip.paths import shared_dir
+
+GRAVITY = 9.81
+HIP_MOMENTS = {
+    "r": ("hip_flexion_r_moment", "hip_adduction_r_moment", "hip_rotation_r_moment"),
+    "l": ("hip_flexion_l_moment", "hip_adduction_l_moment", "hip_rotation_l_moment"),
+}
+
+
+@dataclass(frozen=True)
+class ExampleTrial:
+    """A measured trial of the shared OpenSim examples and the cycle to test on."""
+
+    name: str
+    model: str
+    coordinates: str
+    grf: str
+    loads: str
+    window: tuple[float, float]
+    lowpass_hz: float | None
+    #: GRF column prefix of the right and left foot's (force, point, torque) identifiers.
+    right: tuple[str, str, str]
+    left: tuple[str, str, str]
+
+
+EXAMPLES = (
+    ExampleTrial(
+        name="gait2392 subject01 (right cycle 0.618–1.853 s)",
+        model="gait2392-subject01/subject01_simbody.osim",
+        coordinates="gait2392-subject01/subject01_walk1_ik.mot",
+        grf="gait2392-subject01/subject01_walk1_grf.mot",
+        loads="gait2392-subject01/subject01_walk1_grf.xml",
+        window=(0.618, 1.853),
+        lowpass_hz=6.0,
+        right=("ground_force_v", "ground_force_p", "ground_torque_"),
+        left=("1_ground_force_v", "1_ground_force_p", "1_ground_torque_"),
+    ),
+    ExampleTrial(
+        name="Rajagopal/Moco walk (stride 0.45–1.594 s)",
+        model="moco-3d-walking/subject_walk_scaled.osim",
+        coordinates="moco-3d-walking/coordinates.sto",
+        grf="moco-3d-walking/grf_walk.mot",
+        loads="moco-3d-walking/grf_walk.xml",
+        window=(0.45, 1.594),
+        lowpass_hz=None,
+        right=("ground_force_r_v", "ground_force_r_p", "ground_torque_r_"),
+        left=("ground_force_l_v", "ground_force_l_p", "ground_torque_l_"),
+    ),
+)
+
+
+def _measured(grf: pd.DataFrame, ids: tuple[str, str, str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    force = grf[[ids[0] + a for a in "xyz"]].to_numpy(dtype=float)
+    point = grf[[ids[1] + a for a in "xyz"]].to_numpy(dtype=float)
+    torque = grf[[ids[2] + a for a in "xyz"]].to_numpy(dtype=float)
+    return force, point, torque
+
+
+def check_grf_synthesis(*, shared: str | Path | None = None) -> pd.DataFrame:
+    """Realism check (a): one row per trial × quantity (see the module docstring)."""
+    from gait2hip.io.opensim import read_storage
+    from gait2hip.sim.grf_synthesis import (
+        GaitEvents,
+        foot_landmarks,
+        split_between_feet,
+        synthesize_grf,
+        total_external_wrench,
+        write_external_loads,
+    )
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.opensim_env import coordinate_table, load_model, model_mass_kg
+
+    root = shared_dir(path=shared, required=True)
+    assert root is not None
+    base = root / "opensim-examples"
+    rows = []
+    for trial in EXAMPLES:
+        model_path = base / trial.model
+        model = load_model(model_path, init=True)
+        coords = coordinate_table(model, base / trial.coordinates)
+        mass = model_mass_kg(model_path)
+        weight = mass * GRAVITY
+        grf = read_storage(base / trial.grf).data
+        full_t = grf.index.to_numpy(dtype=float)
+        hs_r, to_r = contact_events(full_t, grf[trial.right[0] + "y"].to_numpy())
+        hs_l, to_l = contact_events(full_t, grf[trial.left[0] + "y"].to_numpy())
+        events = GaitEvents(hs_r, to_r, hs_l, to_l)
+        t0, t1 = trial.window
+        residuals = run_inverse_dynamics(
+            model=model_path, coordinates=coords, time_range=(t0, t1), lowpass_hz=trial.lowpass_hz
+        )
+        loads = synthesize_grf(model=model_path, coordinates=coords, events=events, residuals=residuals)
+        time = residuals.index.to_numpy(dtype=float)
+        measured_grf = grf.reindex(time, method="nearest")
+        # Splitting alone: the measured total wrench, split by the same rules.
+        c = coords.reindex(time, method="nearest")
+        _, _, origin = total_external_wrench(residuals, c)
+        total_f = np.zeros((len(time), 3))
+        total_m = np.zeros((len(time), 3))
+        for ids in (trial.right, trial.left):
+            f, p, tq = _measured(measured_grf, ids)
+            f = np.nan_to_num(f)
+            p = np.nan_to_num(p)
+            total_f += f
+            total_m += np.cross(p - origin, f) + np.nan_to_num(tq)
+        split = split_between_feet(
+            time=time,
+            force=total_f,
+            moment=total_m,
+            origin=origin,
+            events=events,
+            landmarks=foot_landmarks(model_path, c),
+            floor_y=loads.floor_y,
+        )
+        for label, synthetic in (("kinematics only", loads), ("split of measured total", split)):
+            for side, ids in (("r", trial.right), ("l", trial.left)):
+                f_meas, _, _ = _measured(measured_grf, ids)
+                err = synthetic.force[side] - np.nan_to_num(f_meas)
+                rmse = np.sqrt(np.mean(err**2, axis=0)) / weight * 100
+                for axis, value in zip("xyz", rmse, strict=True):
+                    rows.append(
+                        {
+                            "trial": trial.name,
+                            "input": label,
+                            "quantity": f"GRF {side} F{axis}",
+                            "rmse": float(value),
+                            "unit": "% BW",
+                            "r": float(
+                                np.corrcoef(
+                                    synthetic.force[side][:, "xyz".index(axis)], f_meas[:, "xyz".index(axis)]
+                                )[0, 1]
+                            ),
+                        }
+                    )
+        with tempfile.TemporaryDirectory(prefix="gait2hip-realism-") as tmp:
+            _, xml = write_external_loads(
+                loads, grf_file=Path(tmp) / "grf.mot", xml_file=Path(tmp) / "loads.xml"
+            )
+            synth_id = run_inverse_dynamics(
+                model=model_path,
+                coordinates=coords,
+                external_loads=xml,
+                time_range=(t0, t1),
+                lowpass_hz=trial.lowpass_hz,
+            )
+        meas_id = run_inverse_dynamics(
+            model=model_path,
+            coordinates=coords,
+            external_loads=base / trial.loads,
+            time_range=(t0, t1),
+            lowpass_hz=trial.lowpass_hz,
+        )
+        for side in ("r", "l"):
+            for column in HIP_MOMENTS[side]:
+                a = meas_id[column].to_numpy() / mass
+                b = synth_id[column].to_numpy() / mass
+                rows.append(
+                    {
+                        "trial": trial.name,
+                        "input": "kinematics only",
+                        "quantity": column,
+                        "rmse": float(np.sqrt(np.mean((a - b) ** 2))),
+                        "unit": "N m/kg",
+                        "r": float(np.corrcoef(a, b)[0, 1]),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------- (b) cohort vs normative
+def _normative_for(cadence_spm: float):
+    from gait2hip.sim.kinematics import (
+        REFERENCE_HEIGHT_M,
+        cadence_to_speed,
+        load_vanderzee,
+        normative_at_speed,
+    )
+
+    table = load_vanderzee()
+    return normative_at_speed(cadence_to_speed(cadence_spm, height_m=REFERENCE_HEIGHT_M), table)
+
+
+def check_cohort(
+    dataset: GaitDataset, *, work_dir: Path | None = None, figure: Path | None = None
+) -> pd.DataFrame:
+    """Realism check (b): share of the cycle where the cohort mean lies within the van der Zee
+    mean ± 2 SD, per cadence and curve (healthy subjects only)."""
+    from gait2hip.sim.kinematics import VZ_COORDINATES
+
+    healthy = dataset.select(cohorts=["healthy"])
+    grf_by_trial: dict[str, np.ndarray] = {}
+    if work_dir is not None and (work_dir / "subjects").is_dir():
+        for path in sorted((work_dir / "subjects").glob("*.npz")):
+            with np.load(path, allow_pickle=False) as npz:
+                if "GRF" not in npz:
+                    continue
+                meta = json.loads(str(npz["meta_json"]))
+                for row, grf in zip(meta, npz["GRF"], strict=True):
+                    grf_by_trial[row["trial_id"]] = grf
+    rows = []
+    curves = {}
+    for label in ("slow", "med", "fast"):
+        part = healthy.select(cadences=[label])
+        if len(part) == 0:
+            continue
+        cadence = float(part.meta["cadence_spm"].iloc[0])
+        ref = _normative_for(cadence)
+        mass = part.meta["mass_kg"].to_numpy()[:, None]
+        entries = {}
+        for column in HIP_MOMENTS["r"]:
+            values = part.Y[:, :, part.target_columns.index(column)] / mass
+            coord = column.replace("_moment", "")
+            k = VZ_COORDINATES.index(coord)
+            entries[column] = (values, ref.moment_mean[:, k], ref.moment_sd[:, k], "N m/kg")
+        grfs = [grf_by_trial[t] for t in part.meta["trial_id"] if t in grf_by_trial]
+        if grfs:
+            stack = np.stack(grfs)
+            # van der Zee 'grf' is in the treadmill frame: x and z flip to the OpenSim frame.
+            sign = np.array([-1.0, 1.0, -1.0])
+            for i, axis in enumerate("xyz"):
+                entries[f"GRF r F{axis}"] = (
+                    stack[:, :, i],
+                    sign[i] * ref.grf_mean[:, i],
+                    ref.grf_sd[:, i],
+                    "BW",
+                )
+        for name, (values, mean, sd, unit) in entries.items():
+            ours = values.mean(axis=0)[:100]
+            inside = np.abs(ours - mean) <= 2 * sd
+            rows.append(
+                {
+                    "cadence": label,
+                    "cadence_spm": cadence,
+                    "speed_m_s": round(ref.speed_m_s, 2),
+                    "curve": name,
+                    "unit": unit,
+                    "share_inside_2sd": float(inside.mean()),
+                    "rmse_vs_mean": float(np.sqrt(np.mean((ours - mean) ** 2))),
+                    "n_cycles": int(values.shape[0]),
+                }
+            )
+            curves[(label, name)] = (values, mean, sd, unit)
+    if figure is not None and curves:
+        _figure(curves, figure)
+    return pd.DataFrame(rows)
+
+
+def _figure(curves: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(name for _, name in curves))
+    fig, axes = plt.subplots(2, 3, figsize=(11, 6), sharex=True)
+    colours = {"slow": "tab:blue", "med": "tab:green", "fast": "tab:red"}
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        for label in ("slow", "med", "fast"):
+            if (label, name) not in curves:
+                continue
+            values, mean, sd, unit = curves[(label, name)]
+            x = np.arange(100)
+            ax.fill_between(x, mean - 2 * sd, mean + 2 * sd, color=colours[label], alpha=0.12, lw=0)
+            ax.plot(x, mean, color=colours[label], lw=1, ls="--")
+            ax.plot(
+                np.arange(values.shape[1]), values.mean(axis=0), color=colours[label], lw=1.8, label=label
+            )
+        ax.set_title(f"{name} [{unit}]", fontsize=9)
+        ax.axhline(0, color="0.7", lw=0.5)
+    for ax in axes[-1]:
+        ax.set_xlabel("% gait cycle")
+    axes[0, 0].legend(fontsize=8, title="cohort mean (solid)\nvan der Zee ±2 SD", title_fontsize=7)
+    fig.suptitle("Simulated cohort (healthy, right side) vs van der Zee et al. 2022", fontsize=10)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=70)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m gait2hip.sim.realism``: run both checks, print and save them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cohort", type=Path, help="cohort .npz (work folder beside it for GRFs)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for realism.json and realism.png")
+    parser.add_argument("--skip-examples", action="store_true", help="skip check (a)")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict = {}
+    pd.set_option("display.width", 160)
+    if not args.skip_examples:
+        table = check_grf_synthesis()
+        print(table.round(3).to_string(index=False))
+        report["grf_synthesis_on_examples"] = table.to_dict(orient="records")
+    if args.cohort is not None:
+        dataset = GaitDataset.load(args.cohort)
+        work = args.cohort.with_name(args.cohort.stem + ".work")
+        table = check_cohort(dataset, work_dir=work, figure=args.out / "realism.png")
+        print(table.round(3).to_string(index=False))
+        report["cohort_vs_vanderzee"] = table.to_dict(orient="records")
+    (args.out / "realism.json").write_text(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
