@@ -62,6 +62,22 @@ def test_chunked_backward_gradcheck(chunk_elements):
     )
 
 
+def test_time_major_layout_gives_the_same_scan_and_gradients():
+    inputs = [t.requires_grad_() for t in _scan_inputs(2, 9, 3, 2, dtype=torch.float64)]
+    x, delta, A, B, C, D = inputs
+    batch_first = selective_scan_chunked(*inputs, chunk_elements=20)
+    time_major = selective_scan(
+        x.transpose(0, 1), delta.transpose(0, 1), A, B.transpose(0, 1), C.transpose(0, 1), D, time_major=True
+    )
+    torch.testing.assert_close(time_major.transpose(0, 1), batch_first)
+    assert torch.autograd.gradcheck(
+        lambda x, delta, A, B, C, D: selective_scan_chunked(
+            x, delta, A, B, C, D, chunk_elements=20, time_major=True
+        ),
+        [t.detach().transpose(0, 1).contiguous().requires_grad_() if t.dim() == 3 else t for t in inputs],
+    )
+
+
 def test_chunked_gradients_equal_mambapy_gradients():
     first = [t.requires_grad_() for t in _scan_inputs(2, 50, 16, 8)]
     second = [t.detach().clone().requires_grad_() for t in first]
@@ -107,9 +123,10 @@ def test_mambapy_state_dict_loads_into_our_model():
     assert all(not key.startswith("layers.") for key in missing)  # every block parameter was filled
     h = torch.randn(2, 101, 32, generator=torch.Generator().manual_seed(3))
     expected = reference(h)
+    h = h.transpose(0, 1)  # our layers work time-major
     for layer in ours.layers:
         h = h + layer(h)
-    assert (h - expected).abs().max().item() <= 1e-5
+    assert (h.transpose(0, 1) - expected).abs().max().item() <= 1e-5
 
 
 def test_dispatch_picks_the_cpu_path_here():

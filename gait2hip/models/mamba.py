@@ -133,16 +133,33 @@ class MambaMixer(nn.Module):
         self.out_proj = nn.Linear(d_inner, d_model, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        steps = x.shape[1]
+        """``[batch, L, d_model] -> [batch, L, d_model]`` (mambapy's and mamba_ssm's layout)."""
+        return self.forward_time_major(x.transpose(0, 1)).transpose(0, 1)
+
+    def forward_time_major(self, x: torch.Tensor) -> torch.Tensor:
+        """``[L, batch, d_model] -> [L, batch, d_model]``, the fast layout on CPU.
+
+        Time-major, every tensor the selective scan reads is contiguous as produced by the linear
+        layers, and the short causal convolution is ``d_conv`` shifted multiply-adds.
+        """
         inner, gate = self.in_proj(x).chunk(2, dim=-1)
-        # causal depthwise conv: left padding d_conv-1, keep the first L outputs
-        inner = self.conv1d(inner.transpose(1, 2))[:, :, :steps].transpose(1, 2)
-        inner = F.silu(inner)
+        inner = F.silu(self._causal_conv_time_major(inner))
         delta, B, C = torch.split(self.x_proj(inner), [self.dt_rank, self.d_state, self.d_state], dim=-1)
         delta = F.softplus(self.dt_proj(delta))
         A = -torch.exp(self.A_log.float())
-        y = selective_scan(inner, delta, A, B, C, self.D.float())
+        y = selective_scan(inner, delta, A, B, C, self.D.float(), time_major=True)
         return self.out_proj(y * F.silu(gate))
+
+    def _causal_conv_time_major(self, x: torch.Tensor) -> torch.Tensor:
+        """Depthwise causal conv of ``conv1d`` on ``[L, b, ED]``: out_t = bias + sum_k w_k x_{t-K+1+k}."""
+        weight = self.conv1d.weight[:, 0, :]  # [ED, K]
+        width = weight.shape[1]
+        out = torch.addcmul(self.conv1d.bias, x, weight[:, width - 1])
+        for k in range(width - 1):
+            shift = width - 1 - k
+            if shift < x.shape[0]:
+                out[shift:] = out[shift:] + x[:-shift] * weight[:, k]
+        return out
 
 
 class MambaLayer(nn.Module):
@@ -160,7 +177,8 @@ class MambaLayer(nn.Module):
         self.norm = RMSNorm(config.d_model) if config.block_norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.mixer(self.norm(x))
+        """Time-major ``[T, batch, d_model]``; the update to add to the residual stream."""
+        return self.mixer.forward_time_major(self.norm(x))
 
 
 class MambaRegressor(nn.Module):
@@ -189,10 +207,10 @@ class MambaRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_model_input(x, d_in=self.config.d_in)
-        h = self.input_proj(x)
+        h = self.input_proj(x.transpose(0, 1))  # time-major [T, batch, d_model] inside
         for i, layer in enumerate(self.layers):
             update = layer(h)
             if self.layers_reverse is not None:
-                update = update + self.layers_reverse[i](h.flip(1)).flip(1)
+                update = update + self.layers_reverse[i](h.flip(0)).flip(0)
             h = h + self.dropout(update)
-        return self.output_proj(self.norm(h))
+        return self.output_proj(self.norm(h)).transpose(0, 1)

@@ -52,15 +52,16 @@ def _chunked_forward(
     chunk: int,
     keep_starts: bool,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """SSM part of the scan (no ``D x`` term) in the time-major layout; returns ``y [L, batch, ED]``."""
-    batch, steps, inner = x.shape
+    """SSM part of the scan (no ``D x`` term) on time-major ``[L, batch, .]`` tensors; ``y [L, b, ED]``."""
+    steps, batch, inner = x.shape
     n_state = A.shape[1]
-    delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
-    drive_t = torch.mul(delta_t, x.transpose(0, 1))  # [L, b, ED], delta * x
-    B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-    C_t = C.transpose(0, 1).unsqueeze(2).contiguous()  # [L, b, 1, N]
+    delta_t = delta.contiguous()  # [L, b, ED]
+    drive_t = torch.mul(delta_t, x)  # [L, b, ED], delta * x
+    B_t = B.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    C_t = C.unsqueeze(2).contiguous()  # [L, b, 1, N]
     A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
-    y = x.new_empty(steps, batch, 1, inner)
+    y = x.new_empty(steps, batch, inner)
+    out = y.unsqueeze(2)  # [L, b, 1, ED] view for the GEMV outputs
     # Work buffers reused by every chunk (allocating them per chunk costs page faults). The states
     # ping-pong between two buffers so the last state of one chunk survives into the next.
     decay_buffer = x.new_empty(chunk, n_state, batch, inner)
@@ -82,19 +83,22 @@ def _chunked_forward(
         # batched over the batch (one call per step) or over time (one call per item), fewer calls
         if length >= batch:
             for item in range(batch):
-                torch.bmm(C_t[begin:end, item], states[:, :, item], out=y[begin:end, item])
+                torch.bmm(C_t[begin:end, item], states[:, :, item], out=out[begin:end, item])
         else:
             for k in range(length):
-                torch.bmm(C_t[begin + k], states[k].transpose(0, 1), out=y[begin + k])
-    return y.squeeze(2), starts
+                torch.bmm(C_t[begin + k], states[k].transpose(0, 1), out=out[begin + k])
+    return y, starts
 
 
 class _ChunkedSelectiveScan(torch.autograd.Function):
-    """Chunked scan with a recomputing backward; returns the SSM part ``[batch, L, ED]``."""
+    """Chunked scan with a recomputing backward, time-major: ``x, delta [L, b, ED]``, ``B, C [L, b, N]``.
+
+    Returns the SSM part ``[L, b, ED]`` (no ``D x`` term).
+    """
 
     @staticmethod
     def forward(ctx, x, delta, A, B, C, chunk_elements):  # type: ignore[override]
-        batch, steps, inner = x.shape
+        steps, batch, inner = x.shape
         chunk = chunk_length(
             batch=batch, inner=inner, n_state=A.shape[1], steps=steps, chunk_elements=chunk_elements
         )
@@ -103,19 +107,19 @@ class _ChunkedSelectiveScan(torch.autograd.Function):
         if needs_grad:
             ctx.chunk = chunk
             ctx.save_for_backward(x, delta, A, B, C, *starts)
-        return y.transpose(0, 1)
+        return y
 
     @staticmethod
     def backward(ctx, grad_y):  # type: ignore[override]
         x, delta, A, B, C, *starts = ctx.saved_tensors
         chunk = ctx.chunk
-        batch, steps, inner = x.shape
+        steps, batch, inner = x.shape
         n_state = A.shape[1]
-        delta_t = delta.transpose(0, 1).contiguous()  # [L, b, ED]
-        drive_t = torch.mul(delta_t, x.transpose(0, 1))  # [L, b, ED]
-        grad_t = grad_y.transpose(0, 1).contiguous()  # [L, b, ED]
-        B_t = B.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-        C_t = C.permute(1, 2, 0).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+        delta_t = delta.contiguous()  # [L, b, ED]
+        drive_t = torch.mul(delta_t, x)  # [L, b, ED]
+        grad_t = grad_y.contiguous()  # [L, b, ED]
+        B_t = B.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+        C_t = C.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
         A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
 
         grad_delta_t = torch.empty_like(delta_t)
@@ -163,11 +167,10 @@ class _ChunkedSelectiveScan(torch.autograd.Function):
             torch.sum(torch.mul(grad_exponent, A_t, out=product), dim=1, out=grad_delta_t[begin:end])
             grad_A_t += torch.mul(grad_exponent, delta_t[begin:end].unsqueeze(1), out=product).sum(dim=(0, 2))
 
-        grad_drive = grad_drive_t.transpose(0, 1)
-        grad_x = grad_drive * delta
-        grad_delta = grad_delta_t.transpose(0, 1) + grad_drive * x
-        grad_B = grad_B_t.permute(2, 0, 1)
-        grad_C = grad_C_t.permute(2, 0, 1)
+        grad_x = grad_drive_t * delta
+        grad_delta = grad_delta_t.add_(grad_drive_t.mul_(x))
+        grad_B = grad_B_t.transpose(1, 2)
+        grad_C = grad_C_t.transpose(1, 2)
         return grad_x, grad_delta, grad_A_t.t(), grad_B, grad_C, None
 
 
@@ -180,9 +183,19 @@ def selective_scan_chunked(
     D: torch.Tensor,
     *,
     chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+    time_major: bool = False,
 ) -> torch.Tensor:
-    """Selective scan for CPUs (any device works), differentiable, memory-light; see module docstring."""
-    return _ChunkedSelectiveScan.apply(x, delta, A, B, C, chunk_elements) + D * x
+    """Selective scan for CPUs (any device works), differentiable, memory-light; see module docstring.
+
+    With ``time_major=True`` every sequence tensor is ``[L, batch, .]`` (in and out), which saves
+    the layout copies when the caller already works time-major (as :class:`MambaMixer` does).
+    """
+    if time_major:
+        return _ChunkedSelectiveScan.apply(x, delta, A, B, C, chunk_elements).addcmul_(D, x)
+    y = _ChunkedSelectiveScan.apply(
+        x.transpose(0, 1), delta.transpose(0, 1), A, B.transpose(0, 1), C.transpose(0, 1), chunk_elements
+    )
+    return y.transpose(0, 1) + D * x
 
 
 def selective_scan_sequential(
@@ -326,6 +339,7 @@ def selective_scan(
     D: torch.Tensor,
     *,
     backend: str = "auto",
+    time_major: bool = False,
 ) -> torch.Tensor:
     """Selective scan ``y [batch, L, ED]`` (recurrence and layout in the module docstring).
 
@@ -342,8 +356,15 @@ def selective_scan(
     backend
         ``"auto"`` (:func:`scan_backend`), ``"chunked"``, ``"sequential"``, ``"unrolled"``,
         ``"mambapy"`` or ``"cuda"``.
+    time_major
+        All sequence tensors (in and out) are ``[L, batch, .]`` instead of ``[batch, L, .]``.
     """
     name = scan_backend(x) if backend == "auto" else backend
     if name not in _BACKENDS:
         raise ValueError(f"unknown scan backend {backend!r}; choose auto, {', '.join(_BACKENDS)}")
+    if name == "chunked":
+        return selective_scan_chunked(x, delta, A, B, C, D, time_major=time_major)
+    if time_major:
+        x, delta, B, C = (t.transpose(0, 1) for t in (x, delta, B, C))
+        return _BACKENDS[name](x, delta, A, B, C, D).transpose(0, 1)
     return _BACKENDS[name](x, delta, A, B, C, D)
