@@ -459,9 +459,14 @@ def assemble_cohort(plans: list[SubjectPlan], *, work_dir: Path, attrs: dict) ->
         }
         for p in plans
     }
+    Y = np.concatenate(ys)
+    # Muscle forces are non-negative; the cubic resampling to 101 points can undershoot by a
+    # few newtons where a muscle switches off, which is clipped here.
+    muscles = [i for i, unit in enumerate(TARGET_UNITS) if unit == "N"]
+    Y[:, :, muscles] = np.maximum(Y[:, :, muscles], 0.0)
     return GaitDataset(
         X=np.concatenate(xs),
-        Y=np.concatenate(ys),
+        Y=Y,
         input_columns=INPUT_ANGLES,
         target_columns=TARGET_COLUMNS,
         input_units=("deg",) * len(INPUT_ANGLES),
