@@ -255,11 +255,11 @@ def bench_model(
 
 
 def _onnx_export_for(wrapped: nn.Module, *, seq_len: int, workdir: Path | None, name: str) -> Path:
-    from gait2hip.models.onnx import INPUT_NAME, OUTPUT_NAME, _export_friendly_scan
+    from gait2hip.models.onnx import INPUT_NAME, OUTPUT_NAME
 
     folder = Path(workdir or tempfile.mkdtemp(prefix="gait2hip-speed-"))
     path = folder / f"{name}-T{seq_len}.onnx"
-    with warnings.catch_warnings(), _export_friendly_scan():  # grad on: no fused fast path
+    with warnings.catch_warnings():  # grad stays on: no fused fast path, which cannot export
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapped,

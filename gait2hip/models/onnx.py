@@ -10,15 +10,15 @@ so an ONNX Runtime user needs no gait2hip code: only the column order, which the
 metadata (``metadata_props``) records together with the units and the whole bundle
 manifest (``gait2hip_manifest``, JSON). The batch dimension is dynamic; the time dimension
 is fixed at ``seq_len`` (the Transformer's learned positions and any unrolled scan are built
-for it). Resample each gait cycle to ``seq_len`` points (0–100 %) before calling it.
+for it; Mamba's selective scan switches itself to an export-friendly unrolled form while being
+exported, see :func:`gait2hip.models.selective_scan.scan_backend`). Resample each gait cycle
+to ``seq_len`` points (0–100 %) before calling it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,33 +31,6 @@ from gait2hip.models.bundle import Bundle, load_bundle
 ONNX_OPSET = 18
 INPUT_NAME = "angles"
 OUTPUT_NAME = "targets"
-
-
-@contextlib.contextmanager
-def _export_friendly_scan() -> Iterator[None]:
-    """Run Mamba's selective scan as the plain step-by-step recurrence while exporting.
-
-    The CPU scan (:func:`gait2hip.models.selective_scan.selective_scan_chunked`) updates
-    buffers in place and sizes its chunks from the batch, which a trace records wrongly
-    (measured: 7e-4 off) and which fixes the batch size. The sequential recurrence is the
-    same computation (tested equal in tests/test_models_mamba*.py), traces to a clean
-    unrolled graph at ``seq_len`` steps, and keeps the batch dimension dynamic.
-    """
-    try:
-        from gait2hip.models import selective_scan as scans
-    except ImportError:  # no Mamba in this installation
-        yield
-        return
-    backends = getattr(scans, "_BACKENDS", None)
-    if not isinstance(backends, dict) or "chunked" not in backends:
-        yield
-        return
-    original = backends["chunked"]
-    backends["chunked"] = scans.selective_scan_sequential
-    try:
-        yield
-    finally:
-        backends["chunked"] = original
 
 
 class NormalisedModel(nn.Module):
@@ -128,7 +101,7 @@ def export_onnx(
     errors: list[str] = []
     for attempt in attempts:
         try:
-            with warnings.catch_warnings(), _export_friendly_scan():  # grad on: no fused fast path
+            with warnings.catch_warnings():  # grad stays on: no fused fast path, which cannot export
                 warnings.simplefilter("ignore")
                 if attempt == "torchscript":
                     torch.onnx.export(
