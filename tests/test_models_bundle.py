@@ -22,6 +22,7 @@ from gait2hip.models.bundle import (
     load_bundle,
     ood_distance,
     ood_outside_fraction,
+    pack_bundle,
     resolve_bundle_paths,
     save_bundle,
 )
@@ -202,3 +203,18 @@ def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
     heavy = X13[:5].copy()
     heavy[:, :, 11] = 140.0  # body mass is not a kinematic outlier
     np.testing.assert_allclose(ood_distance(heavy, bundle.reference), ood_distance(X13[:5], bundle.reference))
+
+
+def test_single_archive_loads_like_the_folder(tmp_path, monkeypatch):
+    path, *_ = _save(tmp_path, name="lstm-forces-zip")
+    archive = pack_bundle(path, tmp_path / "shipped" / "lstm-forces-zip.zip")
+    folder_bundle, zip_bundle = load_bundle(path), load_bundle(archive)
+    x = _cycles(2)
+    np.testing.assert_array_equal(folder_bundle.predict_normalised(x), zip_bundle.predict_normalised(x))
+    assert zip_bundle.name == "lstm-forces-zip" and zip_bundle.has_ood
+    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path / "shipped"))
+    assert installed_bundles()["lstm-forces-zip"] == archive
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(archive.read_bytes()[:-200])
+    with pytest.raises(Gait2HipInputError, match="not a gait2hip model bundle"):
+        load_bundle(broken)

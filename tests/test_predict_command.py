@@ -159,3 +159,25 @@ def test_predict_npz_of_cut_cycles(installed, tmp_path):
     storage = read_storage(tmp_path / "o" / "cycles" / "cycles_right_cycle2.sto")
     assert storage.data.index[-1] == pytest.approx(1.0) and len(storage.data) == T
     assert any("pre-cut" in line for line in storage.header.extra_lines)
+
+
+def test_export_zip_and_predict_with_it(installed, examples, tmp_path):
+    archive = tmp_path / "forces.zip"
+    result = CliRunner().invoke(app, ["export", "lstm-forces-test", "--format", "zip", "--out", str(archive)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app,
+        [
+            "predict",
+            str(examples / GAIT2392_IK),
+            "--mass",
+            "72.6",
+            "--out",
+            str(out),
+            "--model",
+            str(archive),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Model: forces (lstm, forces)" in result.output and list((out / "subject01_walk1_ik").glob("*.sto"))

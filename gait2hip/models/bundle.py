@@ -44,6 +44,8 @@ import hashlib
 import json
 import math
 import os
+import tempfile
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,7 +53,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.numpy import load_file as _load_numpy_tensors
+from safetensors.numpy import load as _load_numpy_bytes
 from safetensors.numpy import save_file as _save_numpy_tensors
 from safetensors.torch import load_model as _load_model_weights
 from safetensors.torch import save_model as _save_model_weights
@@ -576,26 +578,67 @@ def installed_bundles() -> dict[str, Path]:
         if not folder.is_dir():
             continue
         for child in sorted(folder.iterdir()):
-            if (child / MANIFEST_FILE).is_file() and child.name not in found:
-                found[child.name] = child
+            name = child.stem if _is_archive(child) else child.name
+            if name not in found and _read_member(child, MANIFEST_FILE) is not None:
+                found[name] = child
     return found
 
 
+def _is_archive(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() == ".zip"
+
+
+def _read_member(bundle: Path, filename: str) -> bytes | None:
+    """A bundle file's bytes, from a bundle folder or a bundle .zip (root or one sub-folder)."""
+    if bundle.is_dir():
+        file = bundle / filename
+        return file.read_bytes() if file.is_file() else None
+    if _is_archive(bundle):
+        try:
+            with zipfile.ZipFile(bundle) as archive:
+                names = [n for n in archive.namelist() if n == filename or n.endswith("/" + filename)]
+                return archive.read(min(names, key=len)) if names else None
+        except zipfile.BadZipFile:
+            return None
+    return None
+
+
+def pack_bundle(folder: str | Path, out: str | Path | None = None) -> Path:
+    """Pack a bundle folder into one ``.zip`` archive (loadable like the folder, never unpacked).
+
+    Parameters
+    ----------
+    folder
+        The bundle folder.
+    out
+        The archive (default: ``<folder>.zip`` beside it).
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    out = Path(out) if out is not None else folder.with_suffix(".zip")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for filename in (MANIFEST_FILE, *manifest.get("files", {})):
+            archive.write(folder / filename, arcname=filename)
+    return out
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of a bundle directory, with a clear error when it is not one."""
+    """The manifest of a bundle (folder or .zip), with a clear error when it is not one."""
     folder = Path(path)
     manifest_path = folder / MANIFEST_FILE
-    if not manifest_path.is_file():
+    text = _read_member(folder, MANIFEST_FILE)
+    if text is None:
         raise Gait2HipInputError(
             "this is not a gait2hip model bundle (no manifest.json).",
             file=folder,
-            fix="pass a bundle folder, or a name from `gait2hip models list`.",
+            fix="pass a bundle folder or .zip, or a name from `gait2hip models list`.",
         )
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        manifest = json.loads(text.decode("utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise Gait2HipInputError(
-            f"manifest.json is not valid JSON ({exc.msg}).", file=manifest_path
+            f"manifest.json is not valid JSON ({getattr(exc, 'msg', exc)}).", file=manifest_path
         ) from None
     if manifest.get("format") != "gait2hip-bundle":
         raise Gait2HipInputError("manifest.json is not a gait2hip bundle manifest.", file=manifest_path)
@@ -640,7 +683,7 @@ def resolve_bundle_paths(spec: str | Path, *, target: str | None = None) -> list
     paths: list[Path] = []
     for part in parts:
         candidate = Path(part).expanduser()
-        if candidate.is_dir():
+        if candidate.is_dir() or _is_archive(candidate):
             read_manifest(candidate)
             paths.append(candidate.resolve())
         elif part == "default":
@@ -689,16 +732,20 @@ def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
         )
     folder = paths[0]
     manifest = read_manifest(folder)
+    contents: dict[str, bytes] = {}
     for filename, expected in manifest.get("files", {}).items():
-        file = folder / filename
-        if not file.is_file():
+        data = _read_member(folder, filename)
+        if data is None:
             raise Gait2HipInputError(f"bundle file {filename} is missing.", file=folder)
-        if verify and _file_sha256(file) != expected:
+        if verify and hashlib.sha256(data).hexdigest() != expected:
             raise Gait2HipInputError(
                 f"{filename} does not match the SHA-256 in manifest.json (corrupted or modified).",
-                file=file,
+                file=folder / filename,
                 fix="re-download or re-export the bundle.",
             )
+        contents[filename] = data
+    if WEIGHTS_FILE not in contents:
+        raise Gait2HipInputError(f"manifest.json lists no {WEIGHTS_FILE}.", file=folder / MANIFEST_FILE)
     from gait2hip.models import build_model
 
     try:
@@ -710,7 +757,11 @@ def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
             fix="use the gait2hip version that wrote the bundle "
             f"({manifest.get('gait2hip_version', 'unknown')}).",
         ) from None
-    missing, unexpected = _load_model_weights(model, str(folder / WEIGHTS_FILE), strict=False)
+    with tempfile.TemporaryDirectory(prefix="gait2hip-bundle-") as tmp:
+        # safetensors' load_model restores tensors shared between parameters; it reads files
+        weights = Path(tmp) / WEIGHTS_FILE
+        weights.write_bytes(contents[WEIGHTS_FILE])
+        missing, unexpected = _load_model_weights(model, str(weights), strict=False)
     if missing or unexpected:
         raise Gait2HipInputError(
             f"weights do not fit the architecture (missing {sorted(missing)[:3]}, "
@@ -719,9 +770,9 @@ def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
         )
     model.eval()
     reference: dict[str, np.ndarray] = {}
-    if (folder / REFERENCE_FILE).is_file():
-        reference = dict(_load_numpy_tensors(str(folder / REFERENCE_FILE)))
-    manifest.setdefault("name", folder.name)
+    if REFERENCE_FILE in contents:
+        reference = dict(_load_numpy_bytes(contents[REFERENCE_FILE]))
+    manifest["name"] = folder.stem if _is_archive(folder) else folder.name
     return Bundle(path=folder, manifest=manifest, model=model, reference=reference)
 
 

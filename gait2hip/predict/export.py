@@ -7,13 +7,13 @@ from typing import Any
 
 from gait2hip.errors import Gait2HipInputError
 
-EXPORT_FORMATS = ("onnx",)
+EXPORT_FORMATS = ("onnx", "zip")
 #: ONNX Runtime must reproduce PyTorch to this (target units: N/kg, Nm/kg).
 PARITY_TOLERANCE = 1e-4
 
 
 def export_command(*, bundle: str, out: Path, format: str = "onnx", console: Any = None) -> Path:
-    """Export ``bundle`` (name or folder) to ``out`` and verify ONNX Runtime against PyTorch.
+    """Export ``bundle`` (name or folder) to ``out``: ONNX (verified against PyTorch) or one .zip.
 
     The normalisation is baked into the graph (input: raw angles in degrees in the
     bundle's column order; output: targets in the bundle's units), and the manifest is
@@ -36,6 +36,20 @@ def export_command(*, bundle: str, out: Path, format: str = "onnx", console: Any
             f"unknown export format '{format}'.", column="format", fix=f"use {', '.join(EXPORT_FORMATS)}."
         )
     out = Path(out)
+    if format.lower() == "zip":
+        from gait2hip.models.bundle import pack_bundle, resolve_bundle_paths
+
+        (source,) = resolve_bundle_paths(bundle)
+        if source.suffix.lower() == ".zip":
+            raise Gait2HipInputError("the bundle is already an archive.", file=source)
+        path = pack_bundle(source, out if out.suffix.lower() == ".zip" else out.with_suffix(".zip"))
+        loaded = load_bundle(path)  # proves the archive loads and its hashes match
+        console.print(
+            f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.2f} MB): {loaded.name}, one file; load it "
+            "with --model PATH.zip or put it in a GAIT2HIP_BUNDLE_PATH folder.",
+            highlight=False,
+        )
+        return path
     if out.suffix.lower() != ".onnx":
         out = out.with_suffix(".onnx") if out.suffix else out / f"{Path(bundle).name}.onnx"
     loaded = load_bundle(bundle)
