@@ -20,15 +20,18 @@ as OpenSim-convention group means and SDs per treadmill speed (0.7, 1.1, 1.4, 1.
   first and second derivatives: inverse dynamics sees sane accelerations, also at the cycle
   boundaries, because several consecutive strides are generated and only inner ones are
   labelled.
-* **Between-subject variation.** Per subject and coordinate family (e.g. hip flexion,
-  both sides) a smooth random curve δ(φ) = SD(φ)·[w₀z₀ + Σₖ wₖ(aₖcos 2πkφ + bₖsin 2πkφ)]
-  with Σw² = 1, so its point-wise SD equals the van der Zee between-subject SD. The
-  left and right legs share 80 % of the variance (the rest is asymmetry). The same draw is
-  used at every cadence, so a subject keeps its style across conditions.
-* **Stride-to-stride variation.** A second random curve of the same form, at
-  ``STRIDE_VARIATION`` × SD, drawn per stride and blended smoothly (cubic spline of its
-  coefficients across stride centres); stride times vary with a 2 % coefficient of
-  variation (healthy adults 1–3 %, Hausdorff 2007, Hum Mov Sci 26:555).
+* **Between-subject variation.** Per subject and coordinate, three modes drawn once and
+  kept at every cadence (a subject keeps its style): an offset (SD = the van der Zee
+  between-subject SD averaged over the cycle, capped at OFFSET_CAP_DEG because those SDs
+  include marker-placement offsets), an excursion scale (SD AMPLITUDE_SD) and a timing shift
+  (SD TIMING_SD of the cycle). The two legs share BILATERAL_SHARE of the variance. The pelvis
+  orientation gets no offset (hip angles are measured from the pelvis, so a tilted pelvis
+  would swing both feet away from under the body) and pelvis/lumbar curves keep the group
+  shape, the lumbar offset being the trunk's own (TRUNK_OFFSET_DEG): random, independent
+  trunk motion would demand ground reactions no foot can supply.
+* **Stride-to-stride variation.** The same three modes at STRIDE_VARIATION × their size,
+  drawn per stride and splined across stride centres (C²); stride times vary with a 2 %
+  coefficient of variation (healthy adults 1–3 %, Hausdorff 2007, Hum Mov Sci 26:555).
 * **Arms** (not in van der Zee): a documented neutral swing — shoulder flexion opposite to
   the ipsilateral hip, amplitude growing with speed from ±8° at 0.7 m/s to ±20° at 1.8 m/s,
   elbow flexed 20° swinging ±8° with the shoulder (magnitudes after Meyns, Bruijn &
