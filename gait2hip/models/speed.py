@@ -6,6 +6,7 @@ sizes; ``gait2hip bench speed`` (in :mod:`gait2hip.evaluate`) adds ONNX Runtime 
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from dataclasses import dataclass
@@ -28,17 +29,21 @@ class SpeedResult:
     ms_per_cycle: float
     latency_p50_ms: float
     latency_p95_ms: float
+    cpu_ms_per_cycle: float
+    latency_cpu_p50_ms: float
 
 
-def _timings(run, *, repeats: int, min_seconds: float) -> list[float]:
+def _timings(run, *, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and process-CPU seconds of ``repeats`` calls after one warm-up call."""
     run()  # warm-up: allocator, thread pool, oneDNN primitive caches
-    times: list[float] = []
-    started = time.perf_counter()
-    while len(times) < repeats or time.perf_counter() - started < min_seconds:
-        tick = time.perf_counter()
+    wall: list[float] = []
+    cpu: list[float] = []
+    for _ in range(repeats):
+        tick, cpu_tick = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - tick)
-    return times
+        wall.append(time.perf_counter() - tick)
+        cpu.append(time.process_time() - cpu_tick)
+    return wall, cpu
 
 
 @torch.inference_mode()
@@ -55,7 +60,9 @@ def measure_speed(
     """Time ``model`` in eval mode on random ``[batch, seq_len, d_in]`` inputs.
 
     Throughput uses the *fastest* of ``repeats`` batches (other processes only ever slow a run down);
-    latency is the distribution over ``latency_repeats`` single-cycle calls (p50, p95).
+    latency is the distribution over ``latency_repeats`` single-cycle calls (p50, p95). The CPU-time
+    figures (process CPU seconds, all threads) are what the same work costs on an idle machine when
+    ``threads=1``; on a shared machine they are the fairer number, wall time the honest one.
     """
     if threads is not None:
         torch.set_num_threads(threads)
@@ -70,8 +77,9 @@ def measure_speed(
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    batch_times = _timings(lambda: (model(big), sync()), repeats=repeats, min_seconds=0.0)
-    single_times = sorted(_timings(lambda: (model(one), sync()), repeats=latency_repeats, min_seconds=0.0))
+    batch_times, batch_cpu = _timings(lambda: (model(big), sync()), repeats=repeats)
+    single_times, single_cpu = _timings(lambda: (model(one), sync()), repeats=latency_repeats)
+    single_times.sort()
     best = min(batch_times)
     p95 = single_times[min(len(single_times) - 1, round(0.95 * (len(single_times) - 1)))]
     return SpeedResult(
@@ -83,21 +91,38 @@ def measure_speed(
         ms_per_cycle=1e3 * best / batch,
         latency_p50_ms=1e3 * statistics.median(single_times),
         latency_p95_ms=1e3 * p95,
+        cpu_ms_per_cycle=1e3 * min(batch_cpu) / batch,
+        latency_cpu_p50_ms=1e3 * statistics.median(single_cpu),
     )
 
 
-def main() -> None:
-    """Print the speed of every registered architecture at T = 101 and T = 180 (paper sizes)."""
+def main(argv: list[str] | None = None) -> None:
+    """Print the speed of every registered architecture at T = 101 and T = 180 (paper sizes).
+
+    ``python -m gait2hip.models.speed [THREADS] [NAME ...]``; ``NAME:mambapy`` times a Mamba with
+    mambapy's parallel scan instead of ours.
+    """
+    import os
+    import sys
+
+    from gait2hip.models.selective_scan import use_scan_backend
+
+    args = sys.argv[1:] if argv is None else argv
+    threads = int(args[0]) if args else 2
+    names = args[1:] or available_models()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} -> 2 threads")
-    print("model        T  batch  cycles/s  ms/cycle  latency p50 ms  p95 ms")
+    print(f"torch {torch.__version__}, {threads} thread(s), load average {os.getloadavg()[0]:.1f}")
+    print("model            T  batch  cycles/s  ms/cycle  cpu-ms/cycle  latency p50 p95 cpu-p50 (ms)")
     for seq_len in (101, 180):
-        for name in available_models():
-            model = build_model(name, d_in=10, d_out=14, seq_len=seq_len)
-            r = measure_speed(model, seq_len=seq_len)
+        for name in names:
+            architecture, _, backend = name.partition(":")
+            model = build_model(architecture, d_in=10, d_out=14, seq_len=seq_len)
+            with use_scan_backend(backend) if backend else contextlib.nullcontext():
+                r = measure_speed(model, seq_len=seq_len, threads=threads, repeats=2 if backend else 5)
             print(
-                f"{name:11s} {seq_len:3d} {r.batch:6d} {r.cycles_per_s:9.0f} {r.ms_per_cycle:9.3f}"
-                f" {r.latency_p50_ms:15.2f} {r.latency_p95_ms:7.2f}",
+                f"{name:15s} {seq_len:3d} {r.batch:6d} {r.cycles_per_s:9.0f} {r.ms_per_cycle:9.3f}"
+                f" {r.cpu_ms_per_cycle:13.3f} {r.latency_p50_ms:12.2f} {r.latency_p95_ms:6.2f}"
+                f" {r.latency_cpu_p50_ms:7.2f}",
                 flush=True,
             )
 
