@@ -197,11 +197,14 @@ def bench_speed(
 def bench_label(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel processes")] = 2,
+    rajagopal: Annotated[
+        bool, typer.Option(help="Also scale + IK rajagopal-walk and compare the solvers on it (minutes)")
+    ] = False,
 ) -> None:
     """Labelling throughput: OpenSim static optimisation vs gait2hip's fast solver, cycles/s."""
     from gait2hip.sim.throughput import bench_label_command
 
-    bench_label_command(shared=shared, jobs=jobs, console=console)
+    bench_label_command(shared=shared, jobs=jobs, console=console, rajagopal=rajagopal)
 
 
 def main() -> None:  # pragma: no cover - entry point
