@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             + str(dataset.attrs.get("description", ""))
         ).strip(),
     )
-    card["name"] = str(name)
+    card["name"] = str(name) + (" (PRELIMINARY)" if dataset.attrs.get("preliminary") else "")
 
     columns = (
         TextColumn("{task.description}"),
@@ -139,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             description=(
                 f"Default {target} model ({args.architecture}, gait2hip recipe) trained on the "
                 f"{'SIMULATED ' if dataset.attrs.get('simulated') else ''}embedded cohort '{name}'"
+                + (
+                    f" — PRELIMINARY cohort ({len(holdout.pool)} training subjects)"
+                    if dataset.attrs.get("preliminary")
+                    else ""
+                )
             ),
             default_for=target,
             extra={
