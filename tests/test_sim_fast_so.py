@@ -201,3 +201,46 @@ def test_fast_is_the_optimum_of_opensims_problem_on_rajagopal_walk(shared, tmp_p
     assert figures["max_objective_excess_fast"] < 1e-6
     assert figures["max_constraint_violation"] < 1e-6
     assert figures["frames"] - figures["frames_opensim_suboptimal"] >= 0.8 * figures["frames"]
+
+
+@needs_opensim
+def test_point_and_torque_actuators_are_solved_like_opensim(examples, tmp_path):
+    """Models may carry other actuators (RRA/CMC-style residuals): their generalized forces
+    are measured per frame and enter the same QP."""
+    from gait2hip.sim.opensim_env import import_opensim
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    osim = import_opensim()
+    folder = examples / "gait2392-subject01"
+    model = osim.Model(str(folder / "subject01_simbody.osim"))
+    torque = osim.TorqueActuator()
+    torque.setName("pelvis_torque_z")
+    torque.setBodyA(model.getGround())
+    torque.setBodyB(model.getBodySet().get("pelvis"))
+    torque.setAxis(osim.Vec3(0, 0, 1))
+    torque.setTorqueIsGlobal(True)
+    torque.setOptimalForce(1000.0)  # as strong as the residuals: they share
+    model.addForce(torque)
+    point = osim.PointActuator("pelvis")
+    point.setName("pelvis_push_x")
+    point.set_direction(osim.Vec3(1, 0, 0))
+    point.set_force_is_global(True)
+    point.setOptimalForce(1000.0)
+    model.addForce(point)
+    model.finalizeConnections()
+    model.printToXML(str(tmp_path / "with_actuators.osim"))
+    trial = dict(
+        model=tmp_path / "with_actuators.osim",
+        coordinates=folder / "subject01_walk1_ik.mot",
+        external_loads=folder / "subject01_walk1_grf.xml",
+        lowpass_hz=6.0,
+        time_range=(0.90, 1.00),
+    )
+    fast = run_static_optimization(solver="fast", **trial)
+    reference = run_static_optimization(
+        solver="opensim", convergence_criterion=1e-8, max_iterations=2000, **trial
+    )
+    for name in ("pelvis_torque_z", "pelvis_push_x", "residual_pelvis_tilt", "residual_pelvis_tx"):
+        assert np.abs(fast.forces[name]).max() > 1.0  # the new actuators do share the load
+        np.testing.assert_allclose(fast.forces[name], reference.forces[name], rtol=1e-3, atol=1e-3)
+    assert _relative_error(fast, reference, _hip_muscles(GAIT2392_GROUPS_R)).max() < 0.01

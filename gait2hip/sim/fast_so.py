@@ -37,7 +37,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import write_storage
 from gait2hip.sim.opensim_env import (
     coordinate_table,
@@ -142,6 +141,7 @@ class _PreparedModel:
     optimal_force: np.ndarray
     actuator_coordinate: dict[str, int]
     couplers: list[tuple[str, list[str], Any]]
+    others: list[str]
 
 
 #: Prepared models by (file, mtime, size, reserves, loads); least recently used dropped first.
@@ -216,7 +216,7 @@ def _prepare(
     free = free_coordinates(loaded, state)
     forces = loaded.getForceSet()
     actuators, lower, upper, optimal, act_coord = [], [], [], [], {}
-    muscles = []
+    muscles, others = [], []
     for i in range(forces.getSize()):
         actuator = osim.ScalarActuator.safeDownCast(forces.get(i))
         if actuator is None or not actuator.get_appliesForce():
@@ -236,11 +236,9 @@ def _prepare(
                 act_coord[name] = free.index(coordinate)
             optimal.append(coordinate_actuator.getOptimalForce())
         else:
-            raise Gait2HipInputError(
-                f"actuator '{name}' ({forces.get(i).getConcreteClassName()}) is neither a muscle nor a "
-                "CoordinateActuator; the fast solver does not model it.",
-                fix="use --solver opensim for this model.",
-            )
+            # PointActuator, TorqueActuator, ...: generalized forces measured per frame.
+            others.append(name)
+            optimal.append(actuator.getOptimalForce())
     prepared = _PreparedModel(
         model=loaded,
         state=state,
@@ -253,6 +251,7 @@ def _prepare(
         optimal_force=np.array(optimal, dtype=float),
         actuator_coordinate=act_coord,
         couplers=_couplers(loaded),
+        others=others,
     )
     if key is not None:
         _MODEL_CACHE[key] = prepared
@@ -301,9 +300,10 @@ def analyze_tool_kinematics(
 # ------------------------------------------------------------------------ per-frame terms
 def _frame_terms(
     prepared: _PreparedModel, q: pd.DataFrame, u: pd.DataFrame, udot: pd.DataFrame
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per frame: target generalized forces [F, m], muscle max active forces [F, nm],
-    moment arms [F, m, nm] (on free coordinates, along the constraint manifold)."""
+    muscle generalized forces per newton [F, m, nm] and those of the other (non-muscle,
+    non-coordinate) actuators per unit actuation [F, m, no], all on the free coordinates."""
     osim = import_opensim()
     model, state = prepared.model, prepared.state
     coords = model.getCoordinateSet()
@@ -327,6 +327,11 @@ def _frame_terms(
     tau = np.empty((n_frames, n_free))
     fmax = np.empty((n_frames, n_muscles))
     arms = np.zeros((n_frames, n_free, n_muscles))
+    others = np.zeros((n_frames, n_free, len(prepared.others)))
+    other_objects = [osim.ScalarActuator.safeDownCast(forces.get(name)) for name in prepared.others]
+    for actuator in other_objects:
+        actuator.overrideActuation(state, True)
+        actuator.setOverrideActuation(state, 1.0)
     q_values, u_values, a_values = q.to_numpy(), u.to_numpy(), udot.to_numpy()
     for f in range(n_frames):
         state.setTime(float(q.index[f]))
@@ -344,7 +349,14 @@ def _frame_terms(
         projection = fold + _coupler_slopes(prepared, state, names)
         tau[f] = projection @ by_coordinate
         arms[f] = projection @ _unit_tension_forces(prepared, state, paths, n_bodies, inverse_order)
-    return tau, fmax, arms
+        for k, actuator in enumerate(other_objects):
+            # Its generalized force = how much less the rest must supply when it pushes with 1 unit.
+            actuator.setAppliesForce(state, True)
+            with_actuator = solver.solve(state, udot_vector)
+            actuator.setAppliesForce(state, False)
+            pushed = np.array([with_actuator.get(i) for i in range(with_actuator.size())])[inverse_order]
+            others[f, :, k] = projection @ (by_coordinate - pushed)
+    return tau, fmax, arms, others
 
 
 def speed_order_inverse(order: list[int]) -> np.ndarray:
@@ -449,7 +461,7 @@ def run_fast_static_optimization(
     times = q.index.to_numpy()
     keep = _frames_in_range(times, t0, t1)
     q, u, udot = q.iloc[keep], u.iloc[keep], udot.iloc[keep]
-    tau, fmax, arms = _frame_terms(prepared, q, u, udot)
+    tau, fmax, arms, others = _frame_terms(prepared, q, u, udot)
     n_frames, n_free = tau.shape
     n_act = len(prepared.actuators)
     A = np.zeros((n_frames, n_free, n_act))
@@ -457,6 +469,9 @@ def run_fast_static_optimization(
     A[:, :, muscle_columns] = arms * fmax[:, None, :]
     for name, row in prepared.actuator_coordinate.items():
         A[:, row, prepared.actuators.index(name)] = prepared.optimal_force[prepared.actuators.index(name)]
+    for k, name in enumerate(prepared.others):
+        column = prepared.actuators.index(name)
+        A[:, :, column] = others[:, :, k] * prepared.optimal_force[column]
     controls, violation = solve_min_squares_qp(A, tau, prepared.lower, prepared.upper)
     force_scale = np.where(np.isnan(prepared.optimal_force), 0.0, prepared.optimal_force)
     force_scale = np.broadcast_to(force_scale, (n_frames, n_act)).copy()
