@@ -12,6 +12,8 @@ for the formulation); what changes is how it is solved:
    and its generalized forces per newton of tension, from the path's own force application
    (what OpenSim applies when SO overrides a muscle), projected onto the independent
    coordinates (a coupled dependent's share folds onto its independent coordinate).
+   Coordinate actuators enter analytically; any other actuator (PointActuator,
+   TorqueActuator, ...) by one extra inverse-dynamics solve per frame with it pushing.
 3. The per-frame problem ``min Σ x² s.t. A x = τ, lo ≤ x ≤ hi`` is a strictly convex QP.
    Its dual is smooth and piecewise quadratic; a semismooth Newton method with Armijo
    backtracking solves it for all frames at once (batched numpy linear algebra): the
