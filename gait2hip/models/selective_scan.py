@@ -8,15 +8,17 @@ For every batch item and inner channel ``d`` with state size ``N`` it computes::
 with the tensor layout of ``mambapy.mamba.MambaBlock.selective_scan``: ``x, delta [batch, L, ED]``
 (``delta`` already through softplus), ``A [ED, N]``, ``B, C [batch, L, N]``, ``D [ED]``.
 
-Why not mambapy's parallel scan on a CPU: it materialises four ``[batch, L, ED, N]`` tensors (424 MB
-each at batch 256, L = 101) and sweeps them ``2 log2 L`` times, so it is bound by memory bandwidth.
-:func:`selective_scan_chunked` instead walks the time axis in chunks sized to stay in cache
-(``chunk_elements``), keeps the state as ``[N, batch, ED]`` so every broadcast runs along the
-contiguous ``ED`` axis, computes the decays, drives and output contractions of a whole chunk in a
-few vectorised calls and runs only the unavoidable ``h = a * h + b`` one step at a time, in place.
-Its backward pass (a custom ``autograd.Function``) stores only the state at each chunk start and
-recomputes the chunk, then runs the adjoint recurrence backwards in the same layout; memory stays
-``O(batch * L * ED)`` instead of ``O(batch * L * ED * N)``.
+Why not mambapy's parallel scan on a CPU: it materialises ``[batch, L, ED, N]`` tensors (over 400 MB
+each at batch 256, L = 101, padded to the next power of two) and sweeps them ``2 log2 L`` times, so it
+is bound by memory bandwidth. :func:`selective_scan_chunked` instead walks the time axis in chunks
+sized to stay in cache (``chunk_elements``) and keeps the state as ``[N, batch, ED]``, so every
+broadcast runs along the contiguous ``ED`` axis. Per chunk, the decays ``exp(delta A)`` and drives
+``delta x B`` are computed in one vectorised call each; only the unavoidable ``h = a * h + b`` runs
+one step at a time, in place, and ``<h_t, C_t>`` is a batched matrix-vector product read straight
+from the state layout (one call per step, or per batch item when that is fewer calls). Its backward
+pass (a custom ``autograd.Function``) keeps only the state at each chunk start, recomputes the chunk,
+and runs the adjoint recurrence backwards in the same layout, so training memory is ``1/chunk`` of
+the full ``[batch, L, ED, N]`` state history.
 
 The CUDA kernels of ``mamba_ssm`` are used instead when that package is installed and the tensors
 are on a CUDA device (:func:`scan_backend` says which path runs).
@@ -77,8 +79,8 @@ def _chunked_forward(
         states = torch.mul(
             B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=state_buffers[number % 2][:length]
         )
-        for k in range(length):
-            state = states[k].addcmul_(decay[k], state)
+        for state_k, decay_k in zip(states.unbind(0), decay.unbind(0), strict=True):
+            state = state_k.addcmul_(decay_k, state)
         # y_t[b, :] = C_t[b, :] @ h_t[:, b, :]: batched GEMVs read straight from the state layout,
         # batched over the batch (one call per step) or over time (one call per item), fewer calls
         if length >= batch:
