@@ -155,11 +155,13 @@ def cadence_figure(path: Path, *, table: pd.DataFrame, unit: str, title: str) ->
     cadences = list(means.columns)
     systems = list(means.index)
     width = 0.8 / max(1, len(systems))
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(cadences) + 0.35 * len(systems)), 4.2))
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(cadences) + 0.35 * len(systems)) + 2.2, 4.2))
     x = np.arange(len(cadences))
     for j, name in enumerate(systems):
         colour, style = style_for(name, j)
-        err = None if sds is None else np.nan_to_num(sds.loc[name].to_numpy(dtype=float))
+        err = None
+        if sds is not None and np.isfinite(sds.loc[name].to_numpy(dtype=float)).any():
+            err = np.nan_to_num(sds.loc[name].to_numpy(dtype=float))
         ax.bar(
             x + (j - (len(systems) - 1) / 2) * width,
             means.loc[name].to_numpy(dtype=float),
@@ -176,7 +178,7 @@ def cadence_figure(path: Path, *, table: pd.DataFrame, unit: str, title: str) ->
     ax.set_ylabel(f"subject-mean RMSE ({unit})")
     ax.set_title(title, fontsize=11)
     ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, ncol=2, frameon=False)
+    ax.legend(fontsize=8, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)

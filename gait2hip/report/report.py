@@ -479,12 +479,14 @@ def write_report(
             f"{len(run_record['pool_subjects'])} subjects ({len(splits.pool)} cycles), test "
             f"{len(run_record['test_subjects'])} subjects ({len(splits.test)} cycles): "
             f"{', '.join(run_record['test_subjects'])}.",
-            f"External cohort (zero-shot, never trained on): {len(run_record['external_subjects'])} patients"
+            "External cohort (zero-shot, never trained on): "
+            f"{len(run_record['external_subjects'])} patient(s)"
             + (f" ({len(splits.external)} cycles)." if splits.external is not None else "."),
             f"Machine: {timing['machine']}. Wall time of this call: "
-            f"{timing['wall_seconds_this_call'] / 60:.1f} min (CPU time of all threads "
-            f"{timing.get('cpu_seconds_this_call', float('nan')) / 60:.1f} min; load average at the end "
-            f"{_load_text(timing)}); training time summed over all {len(units)} "
+            f"{timing['wall_seconds_this_call'] / 60:.1f} min (load average at the end "
+            f"{_load_text(timing)}: a busy machine stretches wall times, CPU times below do not depend "
+            "on it); "
+            f"training time summed over all {len(units)} "
             f"models: {timing['training_seconds_all_units'] / 60:.1f} min.",
             _estimate_text(timing, settings),
             "Units: forces in N per kg body mass, moments in Nm per kg; metrics per test subject, then "
