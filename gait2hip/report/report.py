@@ -209,7 +209,7 @@ def real_table(real: pd.DataFrame) -> pd.DataFrame:
                 "skill vs mean curve": format_mean_sd(group["skill"]),
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).sort_values(["trial", "target"], kind="stable")
 
 
 def cv_table(units: list, results: dict) -> pd.DataFrame:
