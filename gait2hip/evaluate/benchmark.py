@@ -274,7 +274,9 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
         "settings": settings.to_dict(),
         "data_fingerprint": fingerprint(splits.dataset),
         "data_attrs": {
-            k: v for k, v in splits.dataset.attrs.items() if isinstance(v, str | int | float | bool)
+            k: v
+            for k, v in splits.dataset.attrs.items()
+            if isinstance(v, str | int | float | bool) and k != "path"
         },
         "test_subjects": list(splits.holdout_test),
         "pool_subjects": sorted(set(splits.pool.meta["subject_id"])),
