@@ -13,8 +13,8 @@ from mambapy.mamba import MambaConfig as MambapyConfig
 from gait2hip.models import build_model
 from gait2hip.models.mamba import MambaMixer
 from gait2hip.models.selective_scan import (
-    chunk_length,
     scan_backend,
+    scan_plan,
     selective_scan,
     selective_scan_chunked,
     selective_scan_mambapy,
@@ -37,7 +37,8 @@ def _scan_inputs(batch, steps, inner, n_state, *, dtype=torch.float32, seed=0):
     return x, delta, A, B, C, D
 
 
-@pytest.mark.parametrize("chunk_elements", [1, 999, 2**21])  # 1 step, 3-step chunks, whole sequence
+# 1 item x 1 step; uneven tiles of 2 + 1 items; the whole batch x 1 step; everything at once
+@pytest.mark.parametrize("chunk_elements", [1, 700, 999, 2**21])
 @pytest.mark.parametrize("steps", [101, 64])
 def test_chunked_equals_mambapy_pscan(chunk_elements, steps):
     inputs = _scan_inputs(3, steps, 20, 16)
@@ -48,10 +49,12 @@ def test_chunked_equals_mambapy_pscan(chunk_elements, steps):
         assert (other(*inputs) - reference).abs().max().item() <= 1e-5
 
 
-def test_chunk_length_plan():
-    assert chunk_length(batch=256, inner=256, n_state=16, steps=101, chunk_elements=2**21) == 2
-    assert chunk_length(batch=1, inner=256, n_state=16, steps=101, chunk_elements=2**21) == 101
-    assert chunk_length(batch=4096, inner=256, n_state=16, steps=101, chunk_elements=2**21) == 1
+def test_scan_plan_tiles_batch_then_chunks_time():
+    plan = scan_plan  # (tile, chunk) for a [chunk, N, tile, ED] buffer of chunk_elements values
+    assert plan(batch=256, inner=256, n_state=16, steps=101, chunk_elements=2**18) == (64, 1)
+    assert plan(batch=256, inner=256, n_state=16, steps=101, chunk_elements=2**21) == (256, 2)
+    assert plan(batch=1, inner=256, n_state=16, steps=101, chunk_elements=2**18) == (1, 64)
+    assert plan(batch=3, inner=256, n_state=16, steps=101, chunk_elements=1) == (1, 1)
 
 
 @pytest.mark.parametrize("chunk_elements", [1, 40, 10**9])

@@ -32,16 +32,24 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-#: Elements of one ``[chunk, N, batch, ED]`` work buffer: 2**21 float32 = 8 MiB, so the decays and
-#: states of a chunk fit the last-level cache of a small server with room to spare.
-DEFAULT_CHUNK_ELEMENTS = 2**21
+#: Elements of one ``[chunk, N, tile, ED]`` work buffer: 2**18 float32 = 1 MiB, so the three buffers
+#: in flight (decays, states, previous states) stay within a core's L2/L3 share. Measured at batch
+#: 256, T = 101 on this project's 2-core server: 20 % faster than 8 MiB buffers.
+DEFAULT_CHUNK_ELEMENTS = 2**18
 
 _MAMBA_SSM_AVAILABLE = importlib.util.find_spec("mamba_ssm") is not None
 
 
-def chunk_length(*, batch: int, inner: int, n_state: int, steps: int, chunk_elements: int) -> int:
-    """Time steps per chunk so that one ``[chunk, N, batch, ED]`` buffer holds ``chunk_elements``."""
-    return max(1, min(steps, chunk_elements // max(1, batch * inner * n_state)))
+def scan_plan(*, batch: int, inner: int, n_state: int, steps: int, chunk_elements: int) -> tuple[int, int]:
+    """Batch tile and time chunk so that one ``[chunk, N, tile, ED]`` buffer holds ``chunk_elements``.
+
+    Tiles shrink the batch first (keeping chunks of one step when a single step of the full batch is
+    already larger than the budget), then chunks grow along time.
+    """
+    per_item = max(1, inner * n_state)
+    tile = max(1, min(batch, chunk_elements // per_item))
+    chunk = max(1, min(steps, chunk_elements // (tile * per_item)))
+    return tile, chunk
 
 
 def _chunked_forward(
@@ -92,88 +100,133 @@ def _chunked_forward(
     return y, starts
 
 
+def _chunked_backward(
+    x: torch.Tensor,
+    delta: torch.Tensor,
+    A: torch.Tensor,
+    B: torch.Tensor,
+    C: torch.Tensor,
+    grad_y: torch.Tensor,
+    starts: list[torch.Tensor],
+    *,
+    chunk: int,
+) -> tuple[torch.Tensor, ...]:
+    """Gradients of :func:`_chunked_forward` w.r.t. ``x, delta, A, B, C`` (time-major)."""
+    steps, batch, inner = x.shape
+    n_state = A.shape[1]
+    delta_t = delta.contiguous()  # [L, b, ED]
+    drive_t = torch.mul(delta_t, x)  # [L, b, ED]
+    grad_t = grad_y.contiguous()  # [L, b, ED]
+    B_t = B.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    C_t = C.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
+    A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
+
+    grad_delta_t = torch.empty_like(delta_t)
+    grad_drive_t = torch.empty_like(delta_t)
+    grad_B_t = x.new_empty(steps, n_state, batch)
+    grad_C_t = x.new_empty(steps, n_state, batch)
+    grad_A_t = x.new_zeros(n_state, inner)
+    decay_buffer = x.new_empty(chunk, n_state, batch, inner)
+    states_buffer = x.new_empty(chunk + 1, n_state, batch, inner)
+    grad_state_buffer = x.new_empty(chunk, n_state, batch, inner)
+    product_buffer = x.new_empty(chunk, n_state, batch, inner)
+    carry = None  # decay_{t+1} * dL/dh_{t+1}, flowing into the last step of the previous chunk
+    for index in range(len(starts) - 1, -1, -1):
+        begin = index * chunk
+        end = min(steps, begin + chunk)
+        length = end - begin
+        # recompute the chunk: decays, and states h_{t-1} (states[k]) and h_t (states[k + 1])
+        decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t, out=decay_buffer[:length]).exp_()
+        states = states_buffer[: length + 1]
+        states[0].copy_(starts[index])
+        torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=states[1:])
+        for k in range(length):
+            states[k + 1].addcmul_(decay[k], states[k])
+        # adjoint recurrence: g_t = C_t gy_t + decay_{t+1} g_{t+1}
+        grad_state = torch.mul(C_t[begin:end], grad_t[begin:end].unsqueeze(1), out=grad_state_buffer[:length])
+        if carry is not None:
+            grad_state[length - 1].add_(carry)
+        for k in range(length - 2, -1, -1):
+            grad_state[k].addcmul_(decay[k + 1], grad_state[k + 1])
+        carry = decay[0] * grad_state[0]
+        # contractions over ED or N: products into one reused buffer, then sums
+        product = product_buffer[:length]
+        grad_out = grad_t[begin:end].unsqueeze(1)  # [K, 1, b, ED]
+        torch.sum(torch.mul(states[1:], grad_out, out=product), dim=-1, out=grad_C_t[begin:end])
+        torch.sum(
+            torch.mul(grad_state, drive_t[begin:end].unsqueeze(1), out=product),
+            dim=-1,
+            out=grad_B_t[begin:end],
+        )
+        torch.sum(torch.mul(grad_state, B_t[begin:end], out=product), dim=1, out=grad_drive_t[begin:end])
+        # d exp(delta A) / d(delta A) = decay: the exponent's gradient is g_t * h_{t-1} * decay
+        grad_exponent = decay.mul_(grad_state).mul_(states[:-1])
+        torch.sum(torch.mul(grad_exponent, A_t, out=product), dim=1, out=grad_delta_t[begin:end])
+        grad_A_t += torch.mul(grad_exponent, delta_t[begin:end].unsqueeze(1), out=product).sum(dim=(0, 2))
+
+    grad_x = grad_drive_t * delta
+    grad_delta = grad_delta_t.add_(grad_drive_t.mul_(x))
+    grad_B = grad_B_t.transpose(1, 2)
+    grad_C = grad_C_t.transpose(1, 2)
+    return grad_x, grad_delta, grad_A_t.t(), grad_B, grad_C
+
+
 class _ChunkedSelectiveScan(torch.autograd.Function):
     """Chunked scan with a recomputing backward, time-major: ``x, delta [L, b, ED]``, ``B, C [L, b, N]``.
 
-    Returns the SSM part ``[L, b, ED]`` (no ``D x`` term).
+    Returns the SSM part ``[L, b, ED]`` (no ``D x`` term). The batch is cut into tiles and time into
+    chunks so that one ``[chunk, N, tile, ED]`` work buffer holds about ``chunk_elements`` values.
     """
 
     @staticmethod
     def forward(ctx, x, delta, A, B, C, chunk_elements):  # type: ignore[override]
         steps, batch, inner = x.shape
-        chunk = chunk_length(
+        tile, chunk = scan_plan(
             batch=batch, inner=inner, n_state=A.shape[1], steps=steps, chunk_elements=chunk_elements
         )
         needs_grad = any(ctx.needs_input_grad[:5])
-        y, starts = _chunked_forward(x, delta, A, B, C, chunk=chunk, keep_starts=needs_grad)
+        if tile == batch:
+            y, starts = _chunked_forward(x, delta, A, B, C, chunk=chunk, keep_starts=needs_grad)
+        else:
+            y = x.new_empty(steps, batch, inner)
+            starts = []
+            for first in range(0, batch, tile):
+                rows = slice(first, first + tile)
+                y[:, rows], tile_starts = _chunked_forward(
+                    x[:, rows], delta[:, rows], A, B[:, rows], C[:, rows], chunk=chunk, keep_starts=needs_grad
+                )
+                starts.extend(tile_starts)
         if needs_grad:
-            ctx.chunk = chunk
+            ctx.tile, ctx.chunk = tile, chunk
             ctx.save_for_backward(x, delta, A, B, C, *starts)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):  # type: ignore[override]
         x, delta, A, B, C, *starts = ctx.saved_tensors
-        chunk = ctx.chunk
-        steps, batch, inner = x.shape
-        n_state = A.shape[1]
-        delta_t = delta.contiguous()  # [L, b, ED]
-        drive_t = torch.mul(delta_t, x)  # [L, b, ED]
-        grad_t = grad_y.contiguous()  # [L, b, ED]
-        B_t = B.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-        C_t = C.permute(0, 2, 1).unsqueeze(-1).contiguous()  # [L, N, b, 1]
-        A_t = A.t().unsqueeze(1).contiguous()  # [N, 1, ED]
-
-        grad_delta_t = torch.empty_like(delta_t)
-        grad_drive_t = torch.empty_like(delta_t)
-        grad_B_t = x.new_empty(steps, n_state, batch)
-        grad_C_t = x.new_empty(steps, n_state, batch)
-        grad_A_t = x.new_zeros(n_state, inner)
-        decay_buffer = x.new_empty(chunk, n_state, batch, inner)
-        states_buffer = x.new_empty(chunk + 1, n_state, batch, inner)
-        grad_state_buffer = x.new_empty(chunk, n_state, batch, inner)
-        product_buffer = x.new_empty(chunk, n_state, batch, inner)
-        carry = None  # decay_{t+1} * dL/dh_{t+1}, flowing into the last step of the previous chunk
-        for index in range(len(starts) - 1, -1, -1):
-            begin = index * chunk
-            end = min(steps, begin + chunk)
-            length = end - begin
-            # recompute the chunk: decays, and states h_{t-1} (states[k]) and h_t (states[k + 1])
-            decay = torch.mul(delta_t[begin:end].unsqueeze(1), A_t, out=decay_buffer[:length]).exp_()
-            states = states_buffer[: length + 1]
-            states[0].copy_(starts[index])
-            torch.mul(B_t[begin:end], drive_t[begin:end].unsqueeze(1), out=states[1:])
-            for k in range(length):
-                states[k + 1].addcmul_(decay[k], states[k])
-            # adjoint recurrence: g_t = C_t gy_t + decay_{t+1} g_{t+1}
-            grad_state = torch.mul(
-                C_t[begin:end], grad_t[begin:end].unsqueeze(1), out=grad_state_buffer[:length]
+        tile, chunk = ctx.tile, ctx.chunk
+        steps, batch, _ = x.shape
+        if tile == batch:
+            return (*_chunked_backward(x, delta, A, B, C, grad_y, starts, chunk=chunk), None)
+        per_tile = -(-steps // chunk)  # chunks (stored start states) per tile
+        grads = [torch.empty_like(x), torch.empty_like(delta), torch.zeros_like(A)]
+        grads += [torch.empty_like(B), torch.empty_like(C)]
+        for number, first in enumerate(range(0, batch, tile)):
+            rows = slice(first, first + tile)
+            tile_grads = _chunked_backward(
+                x[:, rows],
+                delta[:, rows],
+                A,
+                B[:, rows],
+                C[:, rows],
+                grad_y[:, rows],
+                starts[number * per_tile : (number + 1) * per_tile],
+                chunk=chunk,
             )
-            if carry is not None:
-                grad_state[length - 1].add_(carry)
-            for k in range(length - 2, -1, -1):
-                grad_state[k].addcmul_(decay[k + 1], grad_state[k + 1])
-            carry = decay[0] * grad_state[0]
-            # contractions over ED or N: products into one reused buffer, then sums
-            product = product_buffer[:length]
-            grad_out = grad_t[begin:end].unsqueeze(1)  # [K, 1, b, ED]
-            torch.sum(torch.mul(states[1:], grad_out, out=product), dim=-1, out=grad_C_t[begin:end])
-            torch.sum(
-                torch.mul(grad_state, drive_t[begin:end].unsqueeze(1), out=product),
-                dim=-1,
-                out=grad_B_t[begin:end],
-            )
-            torch.sum(torch.mul(grad_state, B_t[begin:end], out=product), dim=1, out=grad_drive_t[begin:end])
-            # d exp(delta A) / d(delta A) = decay: the exponent's gradient is g_t * h_{t-1} * decay
-            grad_exponent = decay.mul_(grad_state).mul_(states[:-1])
-            torch.sum(torch.mul(grad_exponent, A_t, out=product), dim=1, out=grad_delta_t[begin:end])
-            grad_A_t += torch.mul(grad_exponent, delta_t[begin:end].unsqueeze(1), out=product).sum(dim=(0, 2))
-
-        grad_x = grad_drive_t * delta
-        grad_delta = grad_delta_t.add_(grad_drive_t.mul_(x))
-        grad_B = grad_B_t.transpose(1, 2)
-        grad_C = grad_C_t.transpose(1, 2)
-        return grad_x, grad_delta, grad_A_t.t(), grad_B, grad_C, None
+            grads[2] += tile_grads[2]
+            for index in (0, 1, 3, 4):
+                grads[index][:, rows] = tile_grads[index]
+        return (*grads, None)
 
 
 def selective_scan_chunked(
