@@ -217,3 +217,23 @@ def test_bundle_with_subject_inputs_gets_stride_mass_and_height(tmp_path):
     x13 = np.concatenate([x, np.broadcast_to([1.1, 70.0, 1.75], (T, 3))], axis=1)
     expected = load_bundle(path).predict_normalised(x13[None])[0]
     np.testing.assert_allclose(curves[[f"{m}_per_kg" for m in MOMENTS_R]].to_numpy(), expected, atol=1e-5)
+
+
+def test_shipped_default_bundles(examples):
+    from gait2hip.models.bundle import INSTALLED_BUNDLES_DIR, default_bundle_names
+
+    defaults = default_bundle_names()
+    if set(defaults) != {"forces", "moments"}:
+        pytest.skip(f"default bundles not installed in {INSTALLED_BUNDLES_DIR}")
+    predictor = Predictor.from_bundle("default")
+    for bundle in predictor.bundles:
+        assert bundle.simulated and "SIMULATED" in bundle.manifest["description"]
+        assert sum(p.stat().st_size for p in bundle.path.iterdir()) < 3e6
+        assert np.isfinite(bundle.manifest["metrics"]["rmse"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        angles = read_angles(examples / GAIT2392_IK)
+    curves = predictor.predict(angles, mass_kg=72.6, cycles=[(0.618, 1.853)])
+    assert len(curves) == T and np.isfinite(curves["glmed_r"]).all()
+    # a plausible walking pattern, not noise: peak hip flexion moment (late stance) ≈ 0.5–1.5 Nm/kg
+    assert 0.3 < curves["hip_flexion_r_moment_per_kg"].max() < 2.0

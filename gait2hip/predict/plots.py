@@ -102,8 +102,9 @@ def plot_cycle(
         ax.set_ylabel(per_kg_unit, fontsize=7, labelpad=1)
     for ax in axes.flat[len(panels) :]:
         ax.axis("off")
-    for ax in axes[-1]:
-        ax.set_xlabel("% gait cycle", fontsize=7)
+    for index, ax in enumerate(axes.flat[: len(panels)]):
+        if index + n_cols >= len(panels):  # no panel below this one
+            ax.set_xlabel("% gait cycle", fontsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize=8, frameon=False)
     fig.suptitle(title + ("\n" + note if note else ""), fontsize=10)
