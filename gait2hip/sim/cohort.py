@@ -543,9 +543,11 @@ def simulate_cohort(
     if out.suffix != ".npz":
         raise Gait2HipInputError("the output must be a .npz file.", file=out, fix="e.g. --out cohort.npz")
     if not 1 <= n_trials <= 20:
-        raise Gait2HipInputError(f"{n_trials} trials per cadence; use 1–20.", column="trials")
+        raise Gait2HipInputError(
+            f"{n_trials} trials per cadence is not possible.", fix="pass --trials between 1 and 20."
+        )
     if jobs < 1:
-        raise Gait2HipInputError(f"--jobs {jobs}; use at least 1.", column="jobs")
+        raise Gait2HipInputError(f"--jobs {jobs} is not possible.", fix="pass --jobs 1 or more.")
     shared_root = shared_dir(path=shared, required=model is None)
     generic = Path(model) if model is not None else default_model_path(path=shared_root)
     if not generic.is_file():
