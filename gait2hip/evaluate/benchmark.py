@@ -61,7 +61,7 @@ from gait2hip.evaluate.protocols import PAPER_SEED, PROFILES, PROTOCOLS, FittedU
 from gait2hip.evaluate.realtrials import RealTrial, load_real_trials
 from gait2hip.evaluate.splits import subject_holdout
 from gait2hip.evaluate.stats import paired_wilcoxon
-from gait2hip.train.recipes import TARGETS, Recipe, per_kg
+from gait2hip.train.recipes import TARGETS, Recipe, left_targets_available, per_kg
 
 EXTERNAL_COHORT = "patient"
 CADENCES = ("slow", "med", "fast")
@@ -183,11 +183,15 @@ def resolve_settings(
     )
 
 
-def plan_units(settings: BenchmarkSettings, *, joint_possible: bool = True) -> list[Unit]:
+def plan_units(
+    settings: BenchmarkSettings, *, joint_possible: bool = True, mirror_possible: bool = True
+) -> list[Unit]:
     """Every model the run trains.
 
     ``joint_possible`` is False when the data lacks forces or moments: the gait2hip recipe
     then trains one model per target (its ``joint_targets`` flag cannot apply).
+    ``mirror_possible`` is False without left-hip target columns (e.g. the Gait2Hip-60
+    release): mirroring is switched off and not ablated.
     """
     units: list[Unit] = []
     if "paper" in settings.protocols:
@@ -199,6 +203,8 @@ def plan_units(settings: BenchmarkSettings, *, joint_possible: bool = True) -> l
         recipe = PROTOCOLS["gait2hip"]
         if not joint_possible:
             recipe = replace(recipe, joint_targets=False)
+        if not mirror_possible:
+            recipe = replace(recipe, mirror=False)
         for seed in range(PAPER_SEED, PAPER_SEED + settings.seeds):
             for architecture in settings.models:
                 for target in ("joint",) if recipe.joint_targets else settings.targets:
@@ -207,7 +213,9 @@ def plan_units(settings: BenchmarkSettings, *, joint_possible: bool = True) -> l
             if architecture not in settings.models:
                 continue
             for flag in settings.profile.ablation_flags:
-                if flag == "joint_targets" and not joint_possible:
+                if (flag == "joint_targets" and not joint_possible) or (
+                    flag == "mirror" and not mirror_possible
+                ):
                     continue
                 ablated = recipe.without(flag)
                 for target in ("joint",) if ablated.joint_targets else settings.targets:
@@ -756,7 +764,9 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     for problem in splits.real_problems:
         console.print(f"[yellow]real-trial check:[/] {problem}")
     joint_possible = all(c in splits.dataset.target_columns for c in MUSCLE_GROUPS_R + MOMENTS_R)
-    units = plan_units(settings, joint_possible=joint_possible)
+    units = plan_units(
+        settings, joint_possible=joint_possible, mirror_possible=left_targets_available(splits.dataset)
+    )
     results = run_units(out, units, splits, settings, console)
     metrics, subject_metrics, real_frame, predictions = compute_metrics(units, results, splits, settings)
     tests = paired_tests(subject_metrics, settings)

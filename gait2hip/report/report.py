@@ -569,6 +569,18 @@ def write_report(
         "final epochs = their median, retrained on the whole pool. gait2hip: a fixed epoch budget with "
         "cosine decay."
     )
+    used = [u.recipe for u in units if u.protocol == "gait2hip"]
+    switched_off = [
+        flag
+        for flag in ("mirror", "joint_targets")
+        if used and not getattr(used[0], flag) and getattr(GAIT2HIP_RECIPE, flag)
+    ]
+    if switched_off:
+        doc.paragraph(
+            "Not applicable to this dataset, so switched off in the gait2hip recipe: "
+            f"{', '.join(switched_off)} "
+            "(mirroring needs the left-hip target columns; joint targets need both forces and moments)."
+        )
     doc.table(cv_table(units, results))
 
     figures = make_figures(
