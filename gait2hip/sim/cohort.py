@@ -48,7 +48,7 @@ from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 QA_FIELDS = (
     "residual_force_rms_bw",
     "residual_moment_rms_bwh",

@@ -487,17 +487,34 @@ def _arm_curves(phase: np.ndarray, speed: float) -> dict[str, np.ndarray]:
     return out
 
 
-def _right_leg_warp_amplitude(*, toe_off: float, shortening: float) -> float:
-    """Amplitude A of the smooth periodic phase warp w(φ) = φ + A sin 2πφ that maps the new
-    (earlier) right toe-off onto the normative one, so right-leg curves reach toe-off sooner."""
-    new_toe_off = toe_off - shortening
-    amp = shortening / np.sin(2 * np.pi * new_toe_off)
-    if abs(2 * np.pi * amp) >= 0.9:
+#: Half-width (cycle fraction) of the local time warp that shortens the right stance.
+WARP_HALF_WIDTH = 0.3
+
+
+def _right_leg_warp(
+    phase: np.ndarray, *, toe_off: float, shortening: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Local phase warp w(φ) = φ + Δ·b(φ) that maps the new (earlier) right toe-off onto the
+    normative one, so the right leg reaches its toe-off posture Δ sooner.
+
+    b is a squared raised cosine centred on the new toe-off, WARP_HALF_WIDTH wide on each
+    side (zero with two derivatives at its edges, so accelerations stay continuous); the
+    right leg's timing is untouched elsewhere (a global sinusoidal warp would speed the leg up
+    and slow it down all over the cycle, inventing large limb accelerations). Returns
+    w(φ) − φ, w'(φ) and w''(φ).
+    """
+    if not 0 <= shortening <= 0.08:
         raise Gait2HipInputError(
-            f"stance shortening {shortening} is too large for a smooth warp.",
-            fix="use a shortening below about 0.08 of the cycle.",
+            f"stance shortening {shortening} is outside 0–0.08 of the cycle.", fix="use a smaller shortening."
         )
-    return float(amp)
+    centre = toe_off - shortening
+    x = (np.mod(phase - centre + 0.5, 1.0) - 0.5) / WARP_HALF_WIDTH
+    inside = np.abs(x) < 1
+    k = np.pi / WARP_HALF_WIDTH
+    u = np.where(inside, 0.5 * (1 + np.cos(np.pi * x)), 0.0)
+    du = np.where(inside, -0.5 * k * np.sin(np.pi * x), 0.0)
+    ddu = np.where(inside, -0.5 * k**2 * np.cos(np.pi * x), 0.0)
+    return shortening * u**2, 1 + shortening * 2 * u * du, shortening * (2 * du**2 + 2 * u * ddu)
 
 
 def generate_walk(
@@ -620,13 +637,11 @@ def generate_walk(
     # Right leg: optional time warp (shorter affected stance) applied to right-leg columns.
     right_cols = [j for j, n in enumerate(names) if n.endswith("_r")]
     if alteration.stance_shortening:
-        amp_value = _right_leg_warp_amplitude(
-            toe_off=normative.toe_off_r, shortening=alteration.stance_shortening
+        shift, dw, ddw = _right_leg_warp(
+            cyc, toe_off=normative.toe_off_r, shortening=alteration.stance_shortening
         )
-        warped = cyc + amp_value * np.sin(2 * np.pi * cyc)
-        dw = 1 + amp_value * 2 * np.pi * np.cos(2 * np.pi * cyc)
-        ddw = -amp_value * (2 * np.pi) ** 2 * np.sin(2 * np.pi * cyc)
-        phase_global = phi + amp_value * np.sin(2 * np.pi * phi)
+        warped = cyc + shift
+        phase_global = phi + shift
         q_w = pattern(np.mod(warped, 1.0), 2)
         phase_global = phi
         for j in right_cols:

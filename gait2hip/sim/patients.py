@@ -26,6 +26,11 @@ during its single support             bending              82:1705 (trunk/pelvis
                                                            hip OA); Hurwitz et al. 1997
 ====================================  ===================  ==========================================
 
+The shorter stance is a local time warp of the right leg's curves around toe-off
+(``kinematics._right_leg_warp``), so the leg leaves the ground earlier without speeding up
+elsewhere in the cycle (generator 1.1.0; 1.0.0 used a global sinusoidal warp whose limb
+accelerations made the contralateral hip moments implausible for the largest shortenings).
+
 These are assumptions about a population, not measurements of one: the data card says so.
 """
 
