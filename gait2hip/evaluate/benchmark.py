@@ -169,8 +169,10 @@ def resolve_settings(
             "--seeds must be at least 1.", column="--seeds", fix="pass --seeds 1 or more."
         )
     cpus = os.cpu_count() or 1
-    workers = int(os.environ.get("GAIT2HIP_WORKERS", min(chosen.workers, cpus)))
-    threads = int(os.environ.get("GAIT2HIP_THREADS", max(1, min(chosen.threads, cpus // max(1, workers)))))
+    # One single-threaded training process per core (at most 8) unless the profile or the
+    # environment (GAIT2HIP_WORKERS, GAIT2HIP_THREADS) says otherwise.
+    workers = int(os.environ.get("GAIT2HIP_WORKERS", chosen.workers or min(8, cpus)))
+    threads = int(os.environ.get("GAIT2HIP_THREADS", max(chosen.threads, cpus // max(1, workers))))
     chosen = replace(chosen, threads=threads, workers=max(1, workers))
     return BenchmarkSettings(
         data=str(data),

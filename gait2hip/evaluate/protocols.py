@@ -66,7 +66,7 @@ class Profile:
     threads
         torch threads per training process.
     workers
-        Training processes running units in parallel.
+        Training processes running units in parallel (0: one per CPU core, at most 8).
     """
 
     name: str
@@ -79,7 +79,7 @@ class Profile:
     ablation_models: tuple[str, ...]
     ablation_flags: tuple[str, ...]
     threads: int = 1
-    workers: int = 2
+    workers: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
