@@ -83,6 +83,37 @@ def test_walk_is_smooth_with_exact_derivatives(table):
     assert frame["knee_angle_r"].max() > 40  # degrees in the OpenSim table
 
 
+def test_patient_walk_keeps_exact_derivatives(table):
+    gait = normative_at_speed(1.0, table)
+    rng = np.random.default_rng(4)
+    walk = generate_walk(
+        normative=gait,
+        cadence_spm=100,
+        height_m=1.7,
+        style=SubjectStyle.draw(rng),
+        rng=rng,
+        sample_rate_hz=1000.0,
+        alteration=GaitAlteration(
+            hip_rom_reduction=0.3, stance_shortening=0.04, trunk_lean_rad=np.radians(8)
+        ),
+    )
+    dt = walk.time[1] - walk.time[0]
+    assert np.abs(np.gradient(walk.values, dt, axis=0) - walk.velocities)[5:-5].max() < 0.05
+    assert np.abs(np.gradient(walk.velocities, dt, axis=0) - walk.accelerations)[5:-5].max() < 2.0
+    # The local warp leaves the right leg's timing alone away from toe-off: peak knee
+    # acceleration stays within 25 % of the healthy walk's.
+    healthy = generate_walk(
+        normative=gait,
+        cadence_spm=100,
+        height_m=1.7,
+        style=SubjectStyle.draw(np.random.default_rng(4)),
+        rng=np.random.default_rng(4),
+        sample_rate_hz=1000.0,
+    )
+    j = MODEL_COORDINATES.index("knee_angle_r")
+    assert np.abs(walk.accelerations[:, j]).max() < 1.25 * np.abs(healthy.accelerations[:, j]).max()
+
+
 def test_subject_style_persists_and_strides_vary(table):
     gait = normative_at_speed(1.2, table)
     style = SubjectStyle.draw(np.random.default_rng(1))

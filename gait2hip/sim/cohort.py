@@ -23,6 +23,7 @@ arguments skips finished subjects and produces the same dataset.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import time
@@ -421,15 +422,14 @@ def _check_plan(work_dir: Path, config: dict) -> None:
 
 def assemble_cohort(plans: list[SubjectPlan], *, work_dir: Path, attrs: dict) -> GaitDataset:
     """Stack the finished subjects (in plan order) into one dataset."""
-    xs, ys, metas, excluded, solvers, elapsed = [], [], [], [], set(), 0.0
+    xs, ys, metas, excluded, solvers = [], [], [], [], set()
     for plan in plans:
         with np.load(work_dir / "subjects" / f"{plan.subject_id}.npz", allow_pickle=False) as npz:
             xs.append(npz["X"])
             ys.append(npz["Y"])
-            metas.append(pd.read_json(_StringIO(str(npz["meta_json"])), orient="records"))
+            metas.append(pd.read_json(io.StringIO(str(npz["meta_json"])), orient="records"))
             excluded += json.loads(str(npz["excluded_json"]))
             solvers.add(str(npz["solver"]))
-            elapsed += float(npz["elapsed_s"])
     meta = pd.concat([m for m in metas if len(m)], ignore_index=True)
     attrs = dict(attrs)
     attrs["qa_exclusions"] = excluded
@@ -474,12 +474,6 @@ def assemble_cohort(plans: list[SubjectPlan], *, work_dir: Path, attrs: dict) ->
         meta=meta,
         attrs=attrs,
     )
-
-
-def _StringIO(text: str):  # noqa: N802 - tiny adapter so pandas reads JSON text, not a path
-    import io
-
-    return io.StringIO(text)
 
 
 def _regenerate_command(*, out: Path, n_subjects: int, n_patients: int, n_trials: int, seed: int) -> str:
