@@ -117,3 +117,32 @@ def test_overfits_tiny_batch(name):
 
 def test_all_registered_models_covered():
     assert set(ARCHITECTURES) <= set(available_models())
+
+
+@pytest.mark.parametrize("name", ARCHITECTURES)
+def test_inference_microbatches_give_the_same_outputs(name):
+    torch.manual_seed(0)
+    model = build_model(name, d_in=10, d_out=3, seq_len=101).eval()
+    x = torch.randn(45, 101, 10)  # 45 cycles > 4096 // 101 = 40: two micro-batches without grad
+    whole = model(x).detach()  # gradients on: one piece
+    with torch.no_grad():
+        sliced = model(x)
+    torch.testing.assert_close(sliced, whole, rtol=1e-5, atol=1e-5)
+
+
+def test_run_in_microbatches_slices_only_without_grad():
+    from gait2hip.models.base import run_in_microbatches
+
+    sizes = []
+
+    def forward(part):
+        sizes.append(part.shape[0])
+        return part * 2
+
+    x = torch.ones(10, 100, 1)
+    with torch.no_grad():
+        assert torch.equal(run_in_microbatches(forward, x, samples=300), x * 2)
+    assert sizes == [3, 3, 3, 1]
+    sizes.clear()
+    run_in_microbatches(forward, x, samples=300)  # grad enabled: one call
+    assert sizes == [10]

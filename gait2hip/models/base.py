@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -70,3 +71,33 @@ def check_model_input(x: torch.Tensor, *, d_in: int) -> None:
         raise ValueError(f"expected input of shape [batch, T, {d_in}], got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise ValueError(f"expected a floating-point input, got {x.dtype}")
+
+
+#: Inference micro-batch size in time samples (cycles x T). Activations of ~4096 samples of the
+#: paper-sized models (a few MB) stay in a CPU's cache; measured on this project's 2-core server at
+#: batch 256, 1 thread: Transformer 1.49 -> 0.88 ms/cycle (T = 101), Mamba 5.7 -> 3.5 ms/cycle (T = 180).
+INFERENCE_MICROBATCH_SAMPLES = 4096
+
+
+def is_exporting() -> bool:
+    """True while a model is being traced or exported (ONNX, ``torch.export``, ``torch.jit.trace``)."""
+    return torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting() or torch.jit.is_tracing()
+
+
+def run_in_microbatches(
+    forward: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    *,
+    samples: int = INFERENCE_MICROBATCH_SAMPLES,
+) -> torch.Tensor:
+    """``forward(x)`` over slices of the batch when no gradient is recorded (CPU inference).
+
+    Every cycle is computed independently by the sequence models, so slicing the batch changes
+    nothing but cache use. Training (gradients on), GPU tensors and exports run in one piece.
+    """
+    if torch.is_grad_enabled() or x.device.type != "cpu" or is_exporting():
+        return forward(x)
+    items = max(1, samples // max(1, x.shape[1]))
+    if x.shape[0] <= items:
+        return forward(x)
+    return torch.cat([forward(part) for part in x.split(items)])

@@ -18,7 +18,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from gait2hip.models.base import SequenceModelConfig, check_model_input, require_fraction, require_positive
+from gait2hip.models.base import (
+    SequenceModelConfig,
+    check_model_input,
+    require_fraction,
+    require_positive,
+    run_in_microbatches,
+)
 from gait2hip.models.selective_scan import selective_scan
 
 
@@ -207,6 +213,9 @@ class MambaRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_model_input(x, d_in=self.config.d_in)
+        return run_in_microbatches(self._forward, x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input_proj(x.transpose(0, 1))  # time-major [T, batch, d_model] inside
         for i, layer in enumerate(self.layers):
             update = layer(h)

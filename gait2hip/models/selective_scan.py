@@ -32,6 +32,8 @@ from collections.abc import Callable, Iterator
 
 import torch
 
+from gait2hip.models.base import is_exporting
+
 #: Elements of one ``[chunk, N, tile, ED]`` work buffer: 2**18 float32 = 1 MiB, so the three buffers
 #: in flight (decays, states, previous states) stay within a core's L2/L3 share. Measured at batch
 #: 256, T = 101 on this project's 2-core server: 20 % faster than 8 MiB buffers.
@@ -366,10 +368,6 @@ def use_scan_backend(name: str) -> Iterator[None]:
         _forced_backend = previous
 
 
-def _exporting() -> bool:
-    return torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting() or torch.jit.is_tracing()
-
-
 def scan_backend(x: torch.Tensor) -> str:
     """The backend :func:`selective_scan` picks for ``x``.
 
@@ -378,7 +376,7 @@ def scan_backend(x: torch.Tensor) -> str:
     """
     if _forced_backend is not None:
         return _forced_backend
-    if _exporting():
+    if is_exporting():
         return "unrolled"
     if x.is_cuda and _MAMBA_SSM_AVAILABLE:
         return "cuda"

@@ -14,7 +14,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.models.base import SequenceModelConfig, check_model_input, require_fraction, require_positive
+from gait2hip.models.base import (
+    SequenceModelConfig,
+    check_model_input,
+    require_fraction,
+    require_positive,
+    run_in_microbatches,
+)
 
 
 @dataclass(kw_only=True)
@@ -109,6 +115,9 @@ class TCNRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_model_input(x, d_in=self.config.d_in)
+        return run_in_microbatches(self._forward, x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.input_proj(x.transpose(1, 2))
         for block in self.blocks:
             h = block(h)

@@ -13,7 +13,13 @@ import torch
 from torch import nn
 
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.models.base import SequenceModelConfig, check_model_input, require_fraction, require_positive
+from gait2hip.models.base import (
+    SequenceModelConfig,
+    check_model_input,
+    require_fraction,
+    require_positive,
+    run_in_microbatches,
+)
 
 
 @dataclass(kw_only=True)
@@ -90,6 +96,9 @@ class TransformerRegressor(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         check_model_input(x, d_in=self.config.d_in)
+        return run_in_microbatches(self._forward, x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         steps = x.shape[1]
         if steps > self.config.seq_len:
             raise ValueError(
