@@ -20,6 +20,11 @@ pass (a custom ``autograd.Function``) keeps only the state at each chunk start, 
 and runs the adjoint recurrence backwards in the same layout, so training memory is ``1/chunk`` of
 the full ``[batch, L, ED, N]`` state history.
 
+Measured with ``python -m gait2hip.models.speed 1 mamba mamba:mambapy`` (paper-sized Mamba, batch 256,
+one thread, process CPU time on this project's shared 2-core server): 1.85 ms per cycle at T = 101
+and 3.16 at T = 180 with this scan, against 17.3 and 32.0 with mambapy's parallel scan in the same
+model; a training step (batch 64, T = 101) takes 0.43 s against 3.0 s.
+
 The CUDA kernels of ``mamba_ssm`` are used instead when that package is installed and the tensors
 are on a CUDA device (:func:`scan_backend` says which path runs).
 """
