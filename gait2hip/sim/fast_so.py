@@ -389,6 +389,26 @@ def _speed_order(model: Any, state: Any, names: list[str]) -> list[int]:
     return order
 
 
+def _function_derivative(osim: Any, function: Any, component: int, values: list[float]) -> float:
+    """d function / d x[component] at ``values``, with OpenSim's own derivative.
+
+    Several opensim submodules register their own SWIG ``std::vector<int>`` wrapper, and which
+    one ``Function.calcDerivative`` accepts depends on the order the submodules were imported
+    in, so try each.
+    """
+    point = osim.Vector(values)
+    last_error: TypeError | None = None
+    for module in (osim.simbody, osim, getattr(osim, "moco", None)):
+        vector_int = getattr(module, "StdVectorInt", None)
+        if vector_int is None:
+            continue
+        try:
+            return float(function.calcDerivative(vector_int([component]), point))
+        except TypeError as exc:
+            last_error = exc
+    raise RuntimeError(f"OpenSim Function.calcDerivative rejected every vector wrapper: {last_error}")
+
+
 def _coupler_slopes(prepared: _PreparedModel, state: Any, names: list[str]) -> np.ndarray:
     """[n_free, n_coords]: d(dependent)/d(independent) for each coupler (0 elsewhere)."""
     osim = import_opensim()
@@ -398,7 +418,7 @@ def _coupler_slopes(prepared: _PreparedModel, state: Any, names: list[str]) -> n
         values = [float(coords.get(n).getValue(state)) for n in independent]
         for k, name in enumerate(independent):
             if name in prepared.free:
-                derivative = function.calcDerivative(osim.StdVectorInt([k]), osim.Vector(values))
+                derivative = _function_derivative(osim, function, k, values)
                 slopes[prepared.free.index(name), names.index(dependent)] = derivative
     return slopes
 
