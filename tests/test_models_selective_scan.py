@@ -49,6 +49,18 @@ def test_chunked_equals_mambapy_pscan(chunk_elements, steps):
         assert (other(*inputs) - reference).abs().max().item() <= 1e-5
 
 
+@pytest.mark.parametrize("batch", [1, 5])
+def test_inference_paths_equal_mambapy_pscan_at_paper_size(batch):
+    """Paper sizes (ED 256, N 16) without gradients: one cycle runs chunked, five run step by step."""
+    inputs = _scan_inputs(batch, 101, 256, 16)
+    reference = selective_scan_mambapy(*inputs)
+    with torch.inference_mode():
+        ours = selective_scan_chunked(*inputs)
+    assert (ours - reference).abs().max().item() <= 1e-5
+    with_grad = selective_scan_chunked(*(t.clone().requires_grad_() for t in inputs))
+    assert (with_grad.detach() - ours).abs().max().item() <= 1e-5
+
+
 def test_scan_plan_tiles_batch_then_chunks_time():
     plan = scan_plan  # (tile, chunk) for a [chunk, N, tile, ED] buffer of chunk_elements values
     assert plan(batch=256, inner=256, n_state=16, steps=101, chunk_elements=2**18) == (64, 1)
@@ -114,6 +126,13 @@ def test_mixer_matches_mambapy_block_outputs_and_gradients():
     grads_ref = dict(reference.named_parameters())
     for name, parameter in ours.named_parameters():
         torch.testing.assert_close(parameter.grad, grads_ref[name].grad, rtol=1e-4, atol=1e-5, msg=name)
+
+
+def test_paper_sized_mixer_matches_mambapy_block_in_inference():
+    reference, ours = _mambapy_block_and_ours(d_model=128, d_state=16)
+    x = torch.randn(5, 101, 128, generator=torch.Generator().manual_seed(4))
+    with torch.inference_mode():
+        assert (ours(x) - reference(x)).abs().max().item() <= 1e-5
 
 
 def test_mambapy_state_dict_loads_into_our_model():
