@@ -20,10 +20,26 @@ pass (a custom ``autograd.Function``) keeps only the state at each chunk start, 
 and runs the adjoint recurrence backwards in the same layout, so training memory is ``1/chunk`` of
 the full ``[batch, L, ED, N]`` state history.
 
-Measured with ``python -m gait2hip.models.speed 1 mamba mamba:mambapy`` (paper-sized Mamba, batch 256,
-one thread, process CPU time on this project's shared 2-core server): 1.85 ms per cycle at T = 101
-and 3.16 at T = 180 with this scan, against 17.3 and 32.0 with mambapy's parallel scan in the same
-model; a training step (batch 64, T = 101) takes 0.43 s against 3.0 s.
+Where the time goes, and why it is spent this way: every one of the ``batch * L * ED * N`` state
+values needs one exponential and a few multiply-adds, and PyTorch's eager element-wise kernels cost
+0.05-0.15 ns per value each on this project's AVX-512 server, so the scan is bound by the number of
+passes over the state, not by Python (about 16 us per step, under 20 % at inference batch sizes).
+Hence: decays as ``exp2`` of a base-2 exponent (2.8 times cheaper than ``exp``, see ``_LOG2_E``);
+for inference with large steps, :func:`_stepwise_forward`, which needs four passes per step and no
+decay or drive buffers; and no closed-form within-chunk scan: writing ``h_t`` as
+``exp(A c_t) * cumsum(exp(-A c_s) b_s)`` (``c`` the cumulative ``delta``) takes more passes than the
+step loop (two exponentials or a reciprocal, two extra products, a prefix sum; ``torch.cumsum`` along
+time ran at 9 ns per value here), and overflows float32 once ``|A| c`` passes about 88.
+
+Measured with ``python -m gait2hip.models.speed THREADS mamba`` (paper-sized Mamba, batch 256, in
+the models' micro-batches of 4096 samples x steps; medians of three runs alternating with the previous
+version on this project's shared 2-core server). One thread, process CPU time: 1.15 ms per cycle at
+T = 101 and 2.03 at T = 180, against 2.10 and 3.23 before the ``exp2`` decays, the step-wise scan
+and :class:`~gait2hip.models.mamba.MambaMixer`'s contiguous convolution taps, and 17.3
+and 32.0 with mambapy's parallel scan in the same model; single-cycle latency 1.6 / 2.6 ms (was
+2.2 / 3.5). Two threads, wall time: 0.66 / 1.28 ms per cycle (was 1.02 / 1.94). About 40 % of what
+remains is the blocks' linear layers, already near this core's matmul peak (about 90 GFLOP/s). A
+training step (batch 64, T = 101, one thread) takes 0.34 s (was 0.42 s; 3.0 s with mambapy).
 
 The CUDA kernels of ``mamba_ssm`` are used instead when that package is installed and the tensors
 are on a CUDA device (:func:`scan_backend` says which path runs).
@@ -136,8 +152,8 @@ def _stepwise_forward(
 
     Each step's decays are written straight into the buffer that becomes the new state, which is
     then scaled by the previous state and driven by ``B_t (delta x)_t`` broadcast on the fly:
-    ``h = exp2(delta A') * h_prev + B dx`` as ``mul, exp2_, mul_, addcmul_`` on two ping-pong
-    buffers, with no decay or drive buffer. The working set per step is two state-sized buffers
+    ``h = exp2(delta * A log2 e) * h_prev + B dx`` as ``mul, exp2_, mul_, addcmul_`` on two
+    ping-pong buffers, with no decay or drive buffer. The working set per step is two state-sized buffers
     instead of three, and the broadcast ``addcmul_`` costs about half of a full-size one (measured
     0.067 against 0.128 ns per value on L2-resident ``[16, 40, 256]`` tensors).
     """
