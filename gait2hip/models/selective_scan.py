@@ -37,7 +37,7 @@ version on this project's shared 2-core server). One thread, process CPU time: 1
 T = 101 and 2.03 at T = 180, against 2.10 and 3.23 before the ``exp2`` decays, the step-wise scan
 and :class:`~gait2hip.models.mamba.MambaMixer`'s contiguous convolution taps, and 17.3
 and 32.0 with mambapy's parallel scan in the same model; single-cycle latency 1.6 / 2.6 ms (was
-2.2 / 3.5). Two threads, wall time: 0.66 / 1.28 ms per cycle (was 1.02 / 1.94). About 40 % of what
+2.2 / 3.5). Two threads, wall time (six runs): 0.68 / 1.29 ms per cycle (was 1.06 / 1.95). About 40 % of what
 remains is the blocks' linear layers, already near this core's matmul peak (about 90 GFLOP/s). A
 training step (batch 64, T = 101, one thread) takes 0.34 s (was 0.42 s; 3.0 s with mambapy).
 
