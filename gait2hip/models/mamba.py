@@ -160,7 +160,8 @@ class MambaMixer(nn.Module):
         """Depthwise causal conv of ``conv1d`` on ``[L, b, ED]``: out_t = bias + sum_k w_k x_{t-K+1+k}."""
         # Taps as contiguous [K, ED] rows: a column of the [ED, K] weight has stride K, which
         # sends every broadcast multiply-add down PyTorch's slow strided path (measured 10 times
-        # slower at batch 40, T = 101). The taps are added in place for the same reason.
+        # slower at batch 40, T = 101). Taps are added in place: ``out[s:] = out[s:] + x * w`` made
+        # two temporaries and a copy per tap.
         taps = self.conv1d.weight[:, 0, :].t().contiguous()  # [K, ED]
         width = taps.shape[0]
         out = torch.addcmul(self.conv1d.bias, x, taps[width - 1])
