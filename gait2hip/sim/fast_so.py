@@ -390,23 +390,18 @@ def _speed_order(model: Any, state: Any, names: list[str]) -> list[int]:
 
 
 def _function_derivative(osim: Any, function: Any, component: int, values: list[float]) -> float:
-    """d function / d x[component] at ``values``, with OpenSim's own derivative.
+    """d function / d x[component] at ``values``, by a central difference on ``calcValue``.
 
-    Several opensim submodules register their own SWIG ``std::vector<int>`` wrapper, and which
-    one ``Function.calcDerivative`` accepts depends on the order the submodules were imported
-    in, so try each.
+    OpenSim's own ``Function.calcDerivative`` takes a SWIG ``std::vector<int>``, and when another
+    SWIG extension (ezc3d) registered that type first, no wrapper is accepted any more: the
+    result would depend on import order. Coupler functions are linear functions or C2 cubic
+    splines of an angle, so a central difference with a 1e-6 rad step is exact to ~1e-10.
     """
-    point = osim.Vector(values)
-    last_error: TypeError | None = None
-    for module in (osim.simbody, osim, getattr(osim, "moco", None)):
-        vector_int = getattr(module, "StdVectorInt", None)
-        if vector_int is None:
-            continue
-        try:
-            return float(function.calcDerivative(vector_int([component]), point))
-        except TypeError as exc:
-            last_error = exc
-    raise RuntimeError(f"OpenSim Function.calcDerivative rejected every vector wrapper: {last_error}")
+    step = 1e-6
+    upper, lower = list(values), list(values)
+    upper[component] += step
+    lower[component] -= step
+    return (function.calcValue(osim.Vector(upper)) - function.calcValue(osim.Vector(lower))) / (2 * step)
 
 
 def _coupler_slopes(prepared: _PreparedModel, state: Any, names: list[str]) -> np.ndarray:
