@@ -55,7 +55,9 @@ def _csv_list(text: str | None) -> list[str] | None:
 @data_app.command("inspect")
 @clear_errors
 def data_inspect(
-    path: Annotated[str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")],
+    path: Annotated[
+        str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")
+    ],
     side: Annotated[str, typer.Option(help="Lab folders: cycles of the 'right' or 'left' leg")] = "right",
     hips: Annotated[str, typer.Option(help="Lab folders: targets of the 'own' hip or 'both' hips")] = "own",
 ) -> None:
@@ -76,7 +78,9 @@ def label(
     loads: Annotated[Path | None, typer.Option(help="External loads (.xml)")] = None,
     manifest: Annotated[Path | None, typer.Option(help="Batch: CSV with one trial per row")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel processes in batch mode")] = 1,
-    solver: Annotated[str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")] = "default",
+    solver: Annotated[
+        str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")
+    ] = "default",
     mass: Annotated[float | None, typer.Option(help="Body mass in kg (default: the model's mass)")] = None,
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
@@ -86,8 +90,17 @@ def label(
     from gait2hip.sim.label import label_command
 
     label_command(
-        out=out, model=model, ik=ik, grf=grf, loads=loads, manifest=manifest, jobs=jobs,
-        solver=solver, mass_kg=mass, console=console, keep_flagged=keep_flagged,
+        out=out,
+        model=model,
+        ik=ik,
+        grf=grf,
+        loads=loads,
+        manifest=manifest,
+        jobs=jobs,
+        solver=solver,
+        mass_kg=mass,
+        console=console,
+        keep_flagged=keep_flagged,
     )
 
 
@@ -96,7 +109,9 @@ def label(
 @clear_errors
 def simulate_cohort(
     out: Annotated[Path, typer.Option(help="Output dataset (.npz)")],
-    model: Annotated[Path | None, typer.Option(help="Generic model (default: shared Rajagopal2016.osim)")] = None,
+    model: Annotated[
+        Path | None, typer.Option(help="Generic model (default: shared Rajagopal2016.osim)")
+    ] = None,
     subjects: Annotated[int, typer.Option(help="Healthy subjects")] = 60,
     patients: Annotated[int, typer.Option(help="Simulated ONFH-like patients (external cohort)")] = 9,
     trials: Annotated[int, typer.Option(help="Trials (gait cycles) per subject and cadence")] = 4,
@@ -108,8 +123,15 @@ def simulate_cohort(
     from gait2hip.sim.cohort import simulate_cohort_command
 
     simulate_cohort_command(
-        out=out, model=model, n_subjects=subjects, n_patients=patients, n_trials=trials, seed=seed,
-        jobs=jobs, shared=shared, console=console,
+        out=out,
+        model=model,
+        n_subjects=subjects,
+        n_patients=patients,
+        n_trials=trials,
+        seed=seed,
+        jobs=jobs,
+        shared=shared,
+        console=console,
     )
 
 
@@ -118,7 +140,9 @@ def simulate_cohort(
 @clear_errors
 def benchmark(
     out: Annotated[Path, typer.Option(help="Output folder for metrics, report, figures and models")],
-    data: Annotated[str, typer.Option(help="'default', a gait2hip NPZ, or the release's MF60 NPZ")] = "default",
+    data: Annotated[
+        str, typer.Option(help="'default', a gait2hip NPZ, or the release's MF60 NPZ")
+    ] = "default",
     target: Annotated[str, typer.Option(help="forces | moments | both")] = "both",
     models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
     protocol: Annotated[str, typer.Option(help="paper | gait2hip | both")] = "both",
@@ -130,8 +154,15 @@ def benchmark(
     from gait2hip.evaluate.benchmark import benchmark_command
 
     benchmark_command(
-        out=out, data=data, target=target, models=_csv_list(models), protocol=protocol, profile=profile,
-        seeds=seeds, shared=shared, console=console,
+        out=out,
+        data=data,
+        target=target,
+        models=_csv_list(models),
+        protocol=protocol,
+        profile=profile,
+        seeds=seeds,
+        shared=shared,
+        console=console,
     )
 
 
@@ -142,7 +173,9 @@ def predict(
     input: Annotated[Path, typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, or a folder")],
     out: Annotated[Path, typer.Option(help="Output folder")],
     mass: Annotated[float, typer.Option(help="Body mass in kg")],
-    model: Annotated[str, typer.Option(help="'default', an installed bundle name, or a bundle path")] = "default",
+    model: Annotated[
+        str, typer.Option(help="'default', an installed bundle name, or a bundle path")
+    ] = "default",
     side: Annotated[str, typer.Option(help="right | left | both")] = "right",
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
@@ -180,7 +213,9 @@ def models_list() -> None:
 @clear_errors
 def bench_speed(
     models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
-    opensim_model: Annotated[Path | None, typer.Option(help="OpenSim model for the ID+SO reference timing")] = None,
+    opensim_model: Annotated[
+        Path | None, typer.Option(help="OpenSim model for the ID+SO reference timing")
+    ] = None,
     threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
