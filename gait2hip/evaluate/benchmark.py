@@ -36,14 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
+from rich.progress import Progress
 
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import GaitDataset
@@ -61,6 +54,7 @@ from gait2hip.evaluate.protocols import PAPER_SEED, PROFILES, PROTOCOLS, FittedU
 from gait2hip.evaluate.realtrials import RealTrial, load_real_trials
 from gait2hip.evaluate.splits import subject_holdout
 from gait2hip.evaluate.stats import paired_wilcoxon
+from gait2hip.progress import eta_progress
 from gait2hip.train.recipes import TARGETS, Recipe, left_targets_available, per_kg
 
 EXTERNAL_COHORT = "patient"
@@ -471,17 +465,8 @@ def run_units(
         console.print(f"Resuming: {len(results)} of {len(units)} trained models found in {out}/units.")
     if not todo:
         return results
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"),
-    )
     workers = min(settings.profile.workers, len(todo))
-    with Progress(*columns, console=console, transient=False) as progress:
+    with eta_progress(console=console, status=True) as progress:
         overall = progress.add_task("models trained", total=len(todo), status="")
         if workers <= 1:
             for unit in todo:

@@ -284,15 +284,6 @@ def label_manifest(
     (dataset, quality)
         The merged dataset (None if no cycle was kept) and QA table.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     config = LabelConfig() if config is None else config
     if jobs < 1:
         raise Gait2HipInputError(f"--jobs must be ≥ 1 (got {jobs}).")
@@ -304,13 +295,11 @@ def label_manifest(
     todo = [s for s in specs if not _trial_folder(out, s.trial).is_dir()]
     done_before = len(specs) - len(todo)
     results: list[dict] = []
-    progress = Progress(
-        TextColumn("[bold]labelling"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
-        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console,
-        disable=console is None, transient=False,
-    )  # fmt: skip
+    from gait2hip.progress import eta_progress
+
+    progress = eta_progress(console=console, unit="trials", disable=console is None)
     with progress:
-        task = progress.add_task("label", total=len(specs), completed=done_before)
+        task = progress.add_task("[bold]labelling", total=len(specs), completed=done_before)
         if jobs == 1 or len(todo) <= 1:
             for spec in todo:
                 results.append(label_one(spec, out, config))

@@ -524,15 +524,6 @@ def simulate_cohort(
     progress
         Show a progress bar.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
     out = Path(out)
     if out.suffix != ".npz":
         raise Gait2HipInputError("the output must be a .npz file.", file=out, fix="e.g. --out cohort.npz")
@@ -579,15 +570,9 @@ def simulate_cohort(
         solver=solver,
         shared=shared_root,
     )
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=console, disable=not progress) as bar:
+    from gait2hip.progress import eta_progress
+
+    with eta_progress(console=console, disable=not progress) as bar:
         task = bar.add_task("simulating subjects", total=len(plans), completed=len(plans) - len(todo))
         if jobs == 1 or len(todo) <= 1:
             for plan in todo:
