@@ -148,6 +148,9 @@ def benchmark(
     protocol: Annotated[str, typer.Option(help="paper | gait2hip | both")] = "both",
     profile: Annotated[str, typer.Option(help="quick | full")] = "quick",
     seeds: Annotated[int | None, typer.Option(help="Seeds per model (default from the profile)")] = None,
+    device: Annotated[
+        str | None, typer.Option(help="Training device: cpu | cuda | auto (default cpu, or GAIT2HIP_DEVICE)")
+    ] = None,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
@@ -163,6 +166,7 @@ def benchmark(
         seeds=seeds,
         shared=shared,
         console=console,
+        device=device,
     )
 
 

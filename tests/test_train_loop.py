@@ -87,3 +87,25 @@ def test_standardizer_uses_training_statistics():
     assert norm.eps == 1e-8
     identity = Standardizer.identity(2)
     np.testing.assert_array_equal(identity.transform(np.ones((1, 2, 2))), np.ones((1, 2, 2)))
+
+
+def test_auto_device_on_a_cpu_only_machine_trains_exactly_as_cpu():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: 'auto' would train there")
+    X, Y = _data()
+    runs = [
+        train_model(_builder, X, Y, config=TrainConfig(seed=3, lr=1e-3, device=device), epochs=3)
+        for device in ("cpu", "auto")
+    ]
+    assert next(runs[1].model.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(predict(runs[0].model, X), predict(runs[1].model, X))
+
+
+def test_cuda_without_a_gpu_is_an_error_not_a_silent_cpu_run():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    X, Y = _data()
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        train_model(_builder, X, Y, config=TrainConfig(device="cuda"), epochs=1)
+    with pytest.raises(ValueError, match="device must be"):
+        TrainConfig(device="tpu")

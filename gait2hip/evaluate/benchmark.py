@@ -55,6 +55,7 @@ from gait2hip.evaluate.realtrials import RealTrial, load_real_trials
 from gait2hip.evaluate.splits import subject_holdout
 from gait2hip.evaluate.stats import paired_wilcoxon
 from gait2hip.progress import eta_progress
+from gait2hip.train.loop import resolve_device
 from gait2hip.train.recipes import TARGETS, Recipe, left_targets_available, per_kg
 
 EXTERNAL_COHORT = "patient"
@@ -130,7 +131,14 @@ class Splits:
 
 
 def resolve_settings(
-    *, data: str, target: str, models: list[str] | None, protocol: str, profile: str, seeds: int | None
+    *,
+    data: str,
+    target: str,
+    models: list[str] | None,
+    protocol: str,
+    profile: str,
+    seeds: int | None,
+    device: str | None = None,
 ) -> BenchmarkSettings:
     """Validate the command's options into settings (one clear error per bad option)."""
     from gait2hip.models import available_models
@@ -167,7 +175,14 @@ def resolve_settings(
     # environment (GAIT2HIP_WORKERS, GAIT2HIP_THREADS) says otherwise.
     workers = int(os.environ.get("GAIT2HIP_WORKERS", chosen.workers or min(8, cpus)))
     threads = int(os.environ.get("GAIT2HIP_THREADS", max(chosen.threads, cpus // max(1, workers))))
-    chosen = replace(chosen, threads=threads, workers=max(1, workers))
+    device = device or os.environ.get("GAIT2HIP_DEVICE", chosen.device)
+    try:
+        resolved = str(resolve_device(device))
+    except ValueError as exc:
+        raise Gait2HipInputError(
+            f"{exc}.", column="--device", fix="use --device cpu, or run where torch sees a GPU."
+        ) from None
+    chosen = replace(chosen, threads=threads, workers=max(1, workers), device=resolved)
     return BenchmarkSettings(
         data=str(data),
         targets=targets,
@@ -299,6 +314,7 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
             )
         now = json.loads(json.dumps(record["settings"]["profile"]))
         before = dict(previous.get("settings", {}).get("profile", {}))
+        before.setdefault("device", "cpu")  # runs made before the device option trained on the CPU
         for key in ("threads", "workers"):  # they change speed, not results
             before.pop(key, None)
             now.pop(key, None)
@@ -811,12 +827,19 @@ def benchmark_command(
     seeds: int | None,
     shared: Path | None,
     console: Console,
+    device: str | None = None,
 ) -> Path:
     """``gait2hip benchmark``: see the module docstring. Prints where the report is."""
     from gait2hip.paths import shared_dir
 
     settings = resolve_settings(
-        data=data, target=target, models=models, protocol=protocol, profile=profile, seeds=seeds
+        data=data,
+        target=target,
+        models=models,
+        protocol=protocol,
+        profile=profile,
+        seeds=seeds,
+        device=device,
     )
     shared_root = shared_dir(path=shared) if shared is not None else shared_dir()
     if shared is not None and shared_root is None:

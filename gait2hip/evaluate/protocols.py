@@ -67,6 +67,8 @@ class Profile:
         torch threads per training process.
     workers
         Training processes running units in parallel (0: one per CPU core, at most 8).
+    device
+        Training device ('cpu', 'cuda', 'cuda:N', 'auto'); see :class:`gait2hip.train.loop.TrainConfig`.
     """
 
     name: str
@@ -80,6 +82,7 @@ class Profile:
     ablation_flags: tuple[str, ...]
     threads: int = 1
     workers: int = 0
+    device: str = "cpu"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -136,6 +139,7 @@ def train_config(recipe: Recipe, *, profile: Profile, seed: int, epochs: int | N
         schedule=recipe.schedule,
         warmup_epochs=math.ceil(recipe.warmup_fraction * total) if recipe.schedule == "cosine" else 0,
         threads=profile.threads,
+        device=profile.device,
     )
 
 

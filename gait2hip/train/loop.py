@@ -53,6 +53,9 @@ class TrainConfig:
         Linear warm-up length for the cosine schedule.
     threads
         ``torch.set_num_threads`` for the run (``None`` keeps the current setting).
+    device
+        Where to train: 'cpu' (default; bit-for-bit repeatable), 'cuda' / 'cuda:N', or
+        'auto' (CUDA when available). The trained model is returned on the CPU either way.
     """
 
     lr: float = 1e-4
@@ -66,12 +69,24 @@ class TrainConfig:
     schedule: str = "constant"
     warmup_epochs: int = 0
     threads: int | None = None
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.lr <= 0 or self.batch_size < 1 or self.max_epochs < 1 or self.patience < 1:
             raise ValueError(f"invalid training settings: {self}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        if not (self.device in ("cpu", "auto") or self.device.startswith("cuda")):
+            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' → CUDA when available, else CPU; 'cuda' without a GPU is an error, not a silent CPU run."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} asked for, but torch sees no CUDA GPU on this machine")
+    return torch.device(device)
 
 
 @dataclass
@@ -201,14 +216,15 @@ def train_model(
     if config.threads is not None:
         torch.set_num_threads(config.threads)
 
+    device = resolve_device(config.device)
     seed_everything(config.seed)
-    model = build()
+    model = build().to(device)
     model.train()
-    x_train = torch.as_tensor(np.asarray(X, dtype=np.float32))
-    y_train = torch.as_tensor(np.asarray(Y, dtype=np.float32))
+    x_train = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+    y_train = torch.as_tensor(np.asarray(Y, dtype=np.float32), device=device)
     if validating:
-        x_val = torch.as_tensor(np.asarray(X_val, dtype=np.float32))
-        y_val = torch.as_tensor(np.asarray(Y_val, dtype=np.float32))
+        x_val = torch.as_tensor(np.asarray(X_val, dtype=np.float32), device=device)
+        y_val = torch.as_tensor(np.asarray(Y_val, dtype=np.float32), device=device)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
     scheduler = torch.optim.lr_scheduler.LambdaLR(
@@ -226,7 +242,8 @@ def train_model(
         order = torch.randperm(len(x_train), generator=generator)
         running, seen = 0.0, 0
         for start in range(0, len(order), config.batch_size):
-            idx = order[start : start + config.batch_size]
+            # the batch order comes from a CPU generator whatever the device: same order as on CPU
+            idx = order[start : start + config.batch_size].to(device)
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(model(x_train[idx]), y_train[idx])
             loss.backward()
@@ -264,7 +281,7 @@ def train_model(
         model.load_state_dict(best_state)
     if not validating:
         best_epoch = len(history)
-    model.eval()
+    model.to("cpu").eval()
     return TrainResult(
         model=model,
         best_epoch=best_epoch,
