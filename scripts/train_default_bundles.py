@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 import torch
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from gait2hip.data import load_dataset
 from gait2hip.evaluate.metrics import subject_mean, subject_scores
 from gait2hip.evaluate.protocols import PROFILES, fit_unit
 from gait2hip.evaluate.splits import subject_holdout
-from gait2hip.models.bundle import INSTALLED_BUNDLES_DIR, data_card_from_dataset, load_bundle, save_bundle
+from gait2hip.models.bundle import INSTALLED_BUNDLES_DIR, data_card_from_dataset, load_bundle
+from gait2hip.progress import eta_progress
 from gait2hip.train.recipes import GAIT2HIP_RECIPE, per_kg
 
 DEFAULT_RECIPE = dataclasses.replace(
@@ -80,17 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     card["name"] = str(name) + (" (PRELIMINARY)" if dataset.attrs.get("preliminary") else "")
 
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} epochs"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        TextColumn("{task.fields[status]}"),
-    )
     for target in [t.strip() for t in args.targets.split(",") if t.strip()]:
         started = time.perf_counter()
-        with Progress(*columns, console=console) as progress:
+        with eta_progress(console=console, unit="epochs", status=True) as progress:
             fitted = fit_unit(
                 pool,
                 architecture=args.architecture,
@@ -120,22 +112,10 @@ def main(argv: list[str] | None = None) -> int:
         folder = args.out / f"{args.architecture}-{target}-default"
         if folder.exists():
             shutil.rmtree(folder)
-        save_bundle(
+        fitted.save_bundle(
             folder,
-            model=fitted.model,
-            input_columns=fitted.input_columns,
-            input_units=fitted.input_units,
-            target_columns=fitted.target_columns,
-            target_units=fitted.target_units,
-            input_mean=fitted.x_norm.mean,
-            input_std=fitted.x_norm.scale,
-            target_mean=fitted.y_norm.mean if DEFAULT_RECIPE.standardize_targets else None,
-            target_std=fitted.y_norm.scale if DEFAULT_RECIPE.standardize_targets else None,
-            architecture=args.architecture,
             data_card=card,
             metrics=metrics,
-            train_inputs=fitted.train_inputs,
-            train_targets=fitted.train_targets,
             description=(
                 f"Default {target} model ({args.architecture}, gait2hip recipe) trained on the "
                 f"{'SIMULATED ' if dataset.attrs.get('simulated') else ''}embedded cohort '{name}'"

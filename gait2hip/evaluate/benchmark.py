@@ -347,7 +347,7 @@ def _json_default(value: object) -> object:
 def _save_unit(
     out: Path, unit: Unit, fitted: FittedUnit, predictions: dict[str, np.ndarray], splits: Splits
 ) -> None:
-    from gait2hip.models.bundle import data_card_from_dataset, save_bundle
+    from gait2hip.models.bundle import data_card_from_dataset
 
     folder = out / "units" / unit.key
     folder.mkdir(parents=True, exist_ok=True)
@@ -358,21 +358,9 @@ def _save_unit(
         f"{unit.architecture} trained by gait2hip benchmark, protocol {unit.protocol}, target {unit.target}, "
         f"seed {unit.seed}" + (" — on SIMULATED data" if splits.dataset.attrs.get("simulated") else "")
     )
-    save_bundle(
+    fitted.save_bundle(
         out / "models" / unit.key,
-        model=fitted.model,
-        input_columns=fitted.input_columns,
-        input_units=fitted.input_units,
-        target_columns=fitted.target_columns,
-        target_units=fitted.target_units,
-        input_mean=fitted.x_norm.mean,
-        input_std=fitted.x_norm.scale,
-        target_mean=fitted.y_norm.mean if fitted.recipe.standardize_targets else None,
-        target_std=fitted.y_norm.scale if fitted.recipe.standardize_targets else None,
-        architecture=unit.architecture,
         data_card=data_card_from_dataset(splits.pool),
-        train_inputs=fitted.train_inputs,
-        train_targets=fitted.train_targets,
         description=description,
         extra={
             "protocol": unit.protocol,

@@ -178,6 +178,34 @@ class FittedUnit:
         folds = sum(f["n_train_trials"] * f["epochs_run"] for f in self.folds)
         return int(folds + self.n_train_cycles * self.final_epochs)
 
+    def save_bundle(self, path, **details):
+        """Write this unit as a model bundle (:func:`gait2hip.models.bundle.save_bundle`).
+
+        Supplies what the unit knows — model, columns, units, the input normalisation, the target
+        normalisation when the recipe standardises targets, the architecture and the training
+        cycles (for the OOD reference) — and forwards ``details`` (data card, metrics,
+        description, extra, ...).
+        """
+        from gait2hip.models.bundle import save_bundle
+
+        standardized = self.recipe.standardize_targets
+        return save_bundle(
+            path,
+            model=self.model,
+            input_columns=self.input_columns,
+            input_units=self.input_units,
+            target_columns=self.target_columns,
+            target_units=self.target_units,
+            input_mean=self.x_norm.mean,
+            input_std=self.x_norm.scale,
+            target_mean=self.y_norm.mean if standardized else None,
+            target_std=self.y_norm.scale if standardized else None,
+            architecture=self.architecture,
+            train_inputs=self.train_inputs,
+            train_targets=self.train_targets,
+            **details,
+        )
+
     def info(self) -> dict:
         return {
             "architecture": self.architecture,
