@@ -370,21 +370,6 @@ def write_quality(
     return csv, path
 
 
-def label_manifest(
-    *,
-    manifest: str | Path,
-    out: str | Path,
-    jobs: int = 1,
-    config: LabelConfig | None = None,
-    console=None,
-    mass_kg: float | None = None,
-):
-    """Label every trial of a manifest (see :func:`gait2hip.sim.batch.label_manifest`)."""
-    from gait2hip.sim.batch import label_manifest as run
-
-    return run(manifest=manifest, out=out, jobs=jobs, config=config, console=console, mass_kg=mass_kg)
-
-
 def label_command(
     *,
     out: Path,
@@ -407,6 +392,9 @@ def label_command(
                 "give either --manifest or --model/--ik/--grf/--loads, not both.",
                 fix="put every trial in the manifest.",
             )
+        # batch imports this module, so import it here
+        from gait2hip.sim.batch import label_manifest
+
         label_manifest(manifest=manifest, out=out, jobs=jobs, config=config, console=console, mass_kg=mass_kg)
         return
     missing = [
