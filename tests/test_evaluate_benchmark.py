@@ -147,6 +147,51 @@ def test_resume_skips_finished_units(finished_run, tiny_data, monkeypatch):
     pd.testing.assert_frame_equal(before, after)  # deterministic retraining: identical metrics
 
 
+class _KillInFold2:
+    """Progress stand-in: the run dies in its second cross-validation fold, after one epoch."""
+
+    def add_task(self, description, total, **fields):
+        self.in_fold2 = "fold 2" in description
+        return 0
+
+    def update(self, task, advance=0, **kwargs):
+        if self.in_fold2 and advance:
+            raise KeyboardInterrupt
+
+
+def test_a_unit_killed_mid_fold_keeps_its_finished_folds_and_epochs(tiny_data, tmp_path, monkeypatch):
+    from gait2hip.evaluate import protocols
+
+    monkeypatch.setattr(protocols, "CHECKPOINT_SECONDS", 0.0)
+    settings = _settings(tiny_data)
+    splits = bench.prepare_data(settings, shared=None)
+    unit = {
+        "architecture": "lstm",
+        "recipe": protocols.PROTOCOLS["paper"],
+        "target": "moments",
+        "seed": 2025,
+        "profile": replace(settings.profile, max_epochs=3, patience=3),
+        "extra_overrides": TINY_MODELS["lstm"],
+    }
+    whole = protocols.fit_unit(splits.pool, **unit)
+    work = tmp_path / "unit.inprogress"
+    with pytest.raises(KeyboardInterrupt):
+        protocols.fit_unit(splits.pool, progress=_KillInFold2(), work_dir=work, **unit)
+    assert (work / "fold1.json").exists() and (work / "fold2.pt").exists()
+
+    trained = []
+    real_train = protocols.train_model
+    monkeypatch.setattr(
+        protocols, "train_model", lambda *a, **k: trained.append(k["label"]) or real_train(*a, **k)
+    )
+    resumed = protocols.fit_unit(splits.pool, work_dir=work, label="unit", **unit)
+    assert trained == ["unit fold 2/2", f"unit final ({whole.final_epochs} ep)"]  # fold 1 not retrained
+    drop = lambda folds: [{k: v for k, v in f.items() if k != "seconds"} for f in folds]  # noqa: E731
+    assert drop(resumed.folds) == drop(whole.folds)
+    for name, data in splits.eval_sets().items():
+        np.testing.assert_array_equal(resumed.predict(data), whole.predict(data), err_msg=name)
+
+
 def test_resume_refuses_other_data(finished_run, tmp_path):
     other = synthetic_dataset(n_subjects=12, trials_per_cadence=1, seed=5).save(tmp_path / "other.npz")
     settings = replace(_settings(other), targets=("moments",))

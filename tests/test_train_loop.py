@@ -109,3 +109,80 @@ def test_cuda_without_a_gpu_is_an_error_not_a_silent_cpu_run():
         train_model(_builder, X, Y, config=TrainConfig(device="cuda"), epochs=1)
     with pytest.raises(ValueError, match="device must be"):
         TrainConfig(device="tpu")
+
+
+def _assert_same_history(a: list[dict], b: list[dict]) -> None:
+    """Epoch records equal, NaN validation losses (no validation set) included."""
+    assert [h.keys() for h in a] == [h.keys() for h in b]
+    for key in a[0]:
+        np.testing.assert_array_equal([h[key] for h in a], [h[key] for h in b])
+
+
+class _KillAfter:
+    """A progress stand-in that kills the run (as Ctrl-C or a lost machine would) after N epochs."""
+
+    def __init__(self, epochs: int) -> None:
+        self.epochs, self.seen = epochs, 0
+
+    def add_task(self, description, total, **fields):
+        self.seen = fields.get("completed", 0)
+        return 0
+
+    def update(self, task, advance=0, **kwargs):
+        self.seen += advance
+        if advance and self.seen >= self.epochs:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("validating", [False, True])
+def test_a_killed_run_resumes_from_its_checkpoint_to_the_same_weights(tmp_path, validating):
+    X, Y = _data()
+    Xv, Yv = _data(seed=1, n=8)
+    config = TrainConfig(lr=5e-2, batch_size=8, max_epochs=12, patience=4, seed=3)
+    kwargs = {"X_val": Xv, "Y_val": Yv} if validating else {"epochs": 12}
+    # a Transformer has dropout, so the restored global random state matters too
+    build = lambda: build_model("transformer", d_in=10, d_out=2, seq_len=21, d_model=16, n_heads=2)  # noqa: E731
+    whole = train_model(build, X, Y, config=config, **kwargs)
+
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train_model(
+            build,
+            X,
+            Y,
+            config=config,
+            progress=_KillAfter(5),
+            checkpoint=checkpoint,
+            checkpoint_seconds=0,
+            **kwargs,
+        )
+    assert checkpoint.exists()
+    resumed = train_model(build, X, Y, config=config, checkpoint=checkpoint, **kwargs)
+    assert not checkpoint.exists()  # removed once the run has ended
+    _assert_same_history(resumed.history, whole.history)
+    assert resumed.best_epoch == whole.best_epoch
+    for name, value in whole.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, rtol=0, atol=0)
+
+
+def test_a_checkpoint_of_other_settings_or_data_is_ignored(tmp_path):
+    X, Y = _data()
+    config = TrainConfig(lr=1e-2, batch_size=8, max_epochs=4, seed=0)
+    checkpoint = tmp_path / "run.pt"
+    with pytest.raises(KeyboardInterrupt):
+        train_model(
+            _builder,
+            X,
+            Y,
+            config=config,
+            epochs=4,
+            progress=_KillAfter(2),
+            checkpoint=checkpoint,
+            checkpoint_seconds=0,
+        )
+    fresh = train_model(_builder, X * 2, Y, config=config, epochs=4)
+    other_data = train_model(_builder, X * 2, Y, config=config, epochs=4, checkpoint=checkpoint)
+    _assert_same_history(other_data.history, fresh.history)
+    checkpoint.write_bytes(b"not a checkpoint")  # e.g. truncated by a full disk
+    again = train_model(_builder, X * 2, Y, config=config, epochs=4, checkpoint=checkpoint)
+    _assert_same_history(again.history, fresh.history)

@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -418,6 +419,7 @@ def _train_one(
     out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, progress, label: str
 ) -> str:
     cpu_started = time.process_time()
+    work_dir = out / "units" / f"{unit.key}.inprogress"
     fitted = fit_unit(
         splits.pool,
         architecture=unit.architecture,
@@ -428,10 +430,12 @@ def _train_one(
         progress=progress,
         label=label,
         extra_overrides=settings.model_overrides.get(unit.architecture),
+        work_dir=work_dir,
     )
     fitted.cpu_seconds = time.process_time() - cpu_started
     predictions = {name: fitted.predict(data) for name, data in splits.eval_sets().items()}
     _save_unit(out, unit, fitted, predictions, splits)
+    shutil.rmtree(work_dir, ignore_errors=True)
     return (
         f"trained {label}: {fitted.final_epochs} final epochs"
         + (f" (fold best {[f['best_epoch'] for f in fitted.folds]})" if fitted.folds else "")

@@ -16,8 +16,10 @@ trains it; the benchmark saves it and its predictions so a killed run resumes.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 from rich.progress import Progress
@@ -38,6 +40,8 @@ from gait2hip.train.recipes import (
 
 PROTOCOLS: dict[str, Recipe] = {"paper": PAPER_RECIPE, "gait2hip": GAIT2HIP_RECIPE}
 PAPER_SEED = 2025
+#: Wall time between two checkpoints of a unit's training run (with ``fit_unit(work_dir=...)``).
+CHECKPOINT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -236,6 +240,7 @@ def fit_unit(
     progress: Progress | None = None,
     label: str = "",
     extra_overrides: dict | None = None,
+    work_dir: Path | None = None,
 ) -> FittedUnit:
     """Train one model on the training pool (targets per kg) following ``recipe``.
 
@@ -244,6 +249,10 @@ def fit_unit(
     fitted on its own training subjects; the median of the folds' best epochs (rounded) is
     the epoch count of the final model, retrained from scratch on the whole pool.
     ``epoch_selection='fixed'``: one run of ``profile.fixed_epochs`` epochs on the whole pool.
+
+    With a ``work_dir``, every training run checkpoints there and each finished fold leaves its
+    summary (``fold{k}.json``), so the same call after a kill loses at most a minute of training;
+    the caller removes the folder once the unit is saved.
     """
     from gait2hip.models import build_model
 
@@ -263,6 +272,11 @@ def fit_unit(
     if recipe.epoch_selection == "cv":
         subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
         for k, val_idx in enumerate(group_kfold(subjects, n_splits=profile.folds), start=1):
+            finished = work_dir / f"fold{k}.json" if work_dir is not None else None
+            if finished is not None and finished.exists():
+                folds.append(json.loads(finished.read_text()))
+                seconds += folds[-1]["seconds"]
+                continue
             train_mask = np.ones(len(X), dtype=bool)
             train_mask[val_idx] = False
             xn = Standardizer.fit(X[train_mask])
@@ -280,6 +294,8 @@ def fit_unit(
                 config=train_config(recipe, profile=profile, seed=seed),
                 progress=progress,
                 label=f"{label} fold {k}/{profile.folds}",
+                checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
+                checkpoint_seconds=CHECKPOINT_SECONDS,
             )
             seconds += result.seconds
             folds.append(
@@ -291,6 +307,11 @@ def fit_unit(
                     **result.summary(),
                 }
             )
+            if finished is not None:
+                finished.parent.mkdir(parents=True, exist_ok=True)
+                partial = finished.with_suffix(".partial")
+                partial.write_text(json.dumps(folds[-1]))
+                partial.replace(finished)
         final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
     else:
         final_epochs = profile.fixed_epochs
@@ -305,6 +326,8 @@ def fit_unit(
         config=train_config(recipe, profile=profile, seed=seed, epochs=final_epochs),
         progress=progress,
         label=f"{label} final ({final_epochs} ep)",
+        checkpoint=work_dir / "final.pt" if work_dir is not None else None,
+        checkpoint_seconds=CHECKPOINT_SECONDS,
     )
     seconds += result.seconds
     return FittedUnit(

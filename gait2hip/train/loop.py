@@ -8,16 +8,24 @@ so on CPU the same seed gives the same weights and the same metrics.
 
 Inputs and targets arrive already normalised (see :mod:`gait2hip.train.normalize`); the loop
 knows nothing about units.
+
+With a ``checkpoint`` path, a run saves its whole state (weights, optimiser, schedule, random
+generators, early-stopping state, history) at most every ``checkpoint_seconds``; the same call
+after a kill continues from it and ends with exactly the weights of an uninterrupted run.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -177,6 +185,8 @@ def train_model(
     epochs: int | None = None,
     progress: Progress | None = None,
     label: str = "training",
+    checkpoint: str | Path | None = None,
+    checkpoint_seconds: float = 60.0,
 ) -> TrainResult:
     """Train a freshly built model.
 
@@ -198,6 +208,12 @@ def train_model(
         A running ``rich.progress.Progress``; one task per call shows epochs, losses and ETA.
     label
         Text shown beside the progress bar.
+    checkpoint
+        File for the run's state, written at most every ``checkpoint_seconds`` (atomically) and
+        removed when the run ends. If it exists when the call starts and was written for the same
+        data and settings, training continues from it; one written for anything else is ignored.
+    checkpoint_seconds
+        Minimum wall time between two checkpoint writes (0: after every epoch).
 
     Returns
     -------
@@ -234,11 +250,37 @@ def train_model(
     generator = torch.Generator().manual_seed(config.seed)
     loss_fn = nn.MSELoss()
 
-    task = progress.add_task(label, total=n_epochs, status="") if progress is not None else None
     history: list[dict] = []
     best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
+    earlier_seconds = 0.0
+    checkpoint = Path(checkpoint) if checkpoint is not None else None
+    fingerprint = _run_fingerprint(config, n_epochs, X, Y, X_val, Y_val) if checkpoint else ""
+    saved = _load_checkpoint(checkpoint, fingerprint) if checkpoint else None
+    if saved is not None:
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        scheduler.load_state_dict(saved["scheduler"])
+        generator.set_state(saved["generator"])
+        torch.set_rng_state(saved["torch_rng"])
+        if device.type == "cuda" and "cuda_rng" in saved:
+            torch.cuda.set_rng_state(saved["cuda_rng"], device)
+        history = saved["history"]
+        best_loss, best_epoch, stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
+        best_state = saved["best_state"]
+        earlier_seconds = saved["seconds"]
+    done = len(history)
+    stopped = validating and stale >= config.patience
+
+    task = (
+        progress.add_task(label, total=n_epochs, completed=done, status="resumed" if done else "")
+        if progress is not None
+        else None
+    )
     started = time.perf_counter()
-    for epoch in range(1, n_epochs + 1):
+    last_save = started
+    for epoch in range(done + 1, n_epochs + 1):
+        if stopped:
+            break
         order = torch.randperm(len(x_train), generator=generator)
         running, seen = 0.0, 0
         for start in range(0, len(order), config.batch_size):
@@ -268,13 +310,26 @@ def train_model(
             else:
                 stale += 1
         history.append(record)
+        stopped = validating and stale >= config.patience
+        if checkpoint is not None and time.perf_counter() - last_save >= checkpoint_seconds:
+            _save_checkpoint(
+                checkpoint,
+                fingerprint=fingerprint,
+                model=model,
+                optimizer=optimizer,
+                scheduler=scheduler,
+                generator=generator,
+                device=device,
+                history=history,
+                best=(best_loss, best_epoch, best_state, stale),
+                seconds=earlier_seconds + time.perf_counter() - started,
+            )
+            last_save = time.perf_counter()
         if task is not None:
             status = f"train {record['train_loss']:.4g}"
             if validating:
                 status += f"  val {record['val_loss']:.4g} (best {best_loss:.4g} @ {best_epoch})"
             progress.update(task, advance=1, status=status)
-        if validating and stale >= config.patience:
-            break
     if task is not None:
         progress.update(task, completed=n_epochs, visible=False)
     if validating and best_state is not None:
@@ -282,14 +337,77 @@ def train_model(
     if not validating:
         best_epoch = len(history)
     model.to("cpu").eval()
-    return TrainResult(
+    result = TrainResult(
         model=model,
         best_epoch=best_epoch,
         best_val_loss=best_loss if validating else float("nan"),
         epochs_run=len(history),
         history=history,
-        seconds=time.perf_counter() - started,
+        seconds=earlier_seconds + time.perf_counter() - started,
     )
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    return result
+
+
+def _run_fingerprint(config: TrainConfig, n_epochs: int, *arrays: np.ndarray | None) -> str:
+    """What a checkpoint must have been written for: the settings, the epoch budget and the data."""
+    digest = hashlib.sha256(json.dumps({**config_dict(config), "epochs": n_epochs}, sort_keys=True).encode())
+    for array in arrays:
+        if array is not None:
+            array = np.ascontiguousarray(array, dtype=np.float32)
+            digest.update(str(array.shape).encode())
+            digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
+    if not path.exists():
+        return None
+    try:
+        # weights_only: tensors and plain containers only, never arbitrary pickled objects
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # a truncated or foreign file: start again rather than fail
+        return None
+    if not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint:
+        return None
+    return saved
+
+
+def _save_checkpoint(
+    path: Path,
+    *,
+    fingerprint: str,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    generator: torch.Generator,
+    device: torch.device,
+    history: list[dict],
+    best: tuple[float, int, dict | None, int],
+    seconds: float,
+) -> None:
+    best_loss, best_epoch, best_state, stale = best
+    state = {
+        "fingerprint": fingerprint,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "history": history,
+        "best_loss": best_loss,
+        "best_epoch": best_epoch,
+        "best_state": best_state,
+        "stale": stale,
+        "seconds": seconds,
+    }
+    if device.type == "cuda":
+        state["cuda_rng"] = torch.cuda.get_rng_state(device)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)
 
 
 def config_dict(config: TrainConfig) -> dict:
