@@ -58,6 +58,7 @@ from gait2hip.evaluate.stats import paired_wilcoxon
 from gait2hip.progress import eta_progress
 from gait2hip.train.loop import resolve_device
 from gait2hip.train.recipes import TARGETS, Recipe, left_targets_available, per_kg
+from gait2hip.workers import exit_with_parent
 
 EXTERNAL_COHORT = "patient"
 CADENCES = ("slow", "med", "fast")
@@ -507,7 +508,10 @@ def _run_parallel(
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
     context = mp.get_context("spawn")  # no fork of a process holding torch / OpenMP state
-    with context.Manager() as manager, ProcessPoolExecutor(workers, mp_context=context) as pool:
+    with (
+        context.Manager() as manager,
+        ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent) as pool,
+    ):
         messages = manager.Queue()
         tasks: dict = {}
         pending = {

@@ -62,6 +62,7 @@ from gait2hip.sim.label import (
     write_trial_outputs,
 )
 from gait2hip.sim.quality import quality_summary
+from gait2hip.workers import exit_with_parent
 
 REQUIRED = ("model", "ik", "loads")
 OPTIONAL = ("grf", "subject", "mass_kg", "height_m", "trial", "cohort", "cadence", "start", "end")
@@ -307,7 +308,9 @@ def label_manifest(
         else:
             # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=min(jobs, len(todo)), mp_context=context) as pool:
+            with ProcessPoolExecutor(
+                max_workers=min(jobs, len(todo)), mp_context=context, initializer=exit_with_parent
+            ) as pool:
                 futures = [pool.submit(label_one, spec, out, config) for spec in todo]
                 for future in as_completed(futures):
                     results.append(future.result())

@@ -48,6 +48,7 @@ from gait2hip.data.cycles import time_normalize
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
+from gait2hip.workers import exit_with_parent
 
 GENERATOR_VERSION = "1.1.0"
 QA_FIELDS = (
@@ -579,7 +580,7 @@ def simulate_cohort(
                 simulate_subject(plan, **kwargs)
                 bar.advance(task)
         else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
+            with ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent) as pool:
                 futures = {pool.submit(simulate_subject, plan, **kwargs): plan for plan in todo}
                 for future in as_completed(futures):
                     future.result()

@@ -33,6 +33,7 @@ import pandas as pd
 
 from gait2hip.data.columns import GAIT2392_GROUPS_R, MUSCLE_GROUPS_R, mirror_mapping
 from gait2hip.paths import shared_dir
+from gait2hip.workers import exit_with_parent
 
 CYCLE = (0.618, 1.853)
 EXAMPLE = "opensim-examples/gait2392-subject01"
@@ -99,7 +100,9 @@ def measure_throughput(*, shared: Path, jobs: int, repeats: dict[str, int] | Non
         }
         if jobs > 1:
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+            with ProcessPoolExecutor(
+                max_workers=jobs, mp_context=context, initializer=exit_with_parent
+            ) as pool:
                 results = list(pool.map(_time_method, [method] * jobs, [str(shared)] * jobs, [count] * jobs))
             total = sum(c for c, _, _ in results)
             row[f"cycles_per_s_{jobs}proc"] = total / max(s for _, s, _ in results)
