@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,6 +146,22 @@ def test_resume_skips_finished_units(finished_run, tiny_data, monkeypatch):
     assert calls == ["tcn"]
     after = pd.read_csv(finished_run / "metrics.csv")
     pd.testing.assert_frame_equal(before, after)  # deterministic retraining: identical metrics
+    calls = json.loads((finished_run / "run.json").read_text())["calls"]
+    trained = [c["models_trained"] for c in calls]
+    assert trained[0] > 1 and trained[1:] == [0, 1]  # all, then nothing (resume), then the one unit
+    assert "over 3 calls of the command" in (finished_run / "report.md").read_text()
+
+
+def test_a_killed_call_is_timed_by_its_last_heartbeat():
+    from gait2hip.report.report import _wall_text
+
+    calls = [
+        {"started": 0.0, "last_seen": 600.0},  # killed 10 min in; its last heartbeat
+        {"started": 3600.0, "ended": 4800.0, "wall_seconds": 1200.0, "models_trained": 4},
+    ]
+    text = _wall_text({"calls": calls, "wall_seconds_this_call": 1200.0})
+    assert "0.50 h over 2 calls" in text
+    assert "(10 min, killed)" in text and "(20 min, 4 model(s) finished)" in text
 
 
 class _KillInFold2:
@@ -186,7 +203,7 @@ def test_a_unit_killed_mid_fold_keeps_its_finished_folds_and_epochs(tiny_data, t
     )
     resumed = protocols.fit_unit(splits.pool, work_dir=work, label="unit", **unit)
     assert trained == ["unit fold 2/2", f"unit final ({whole.final_epochs} ep)"]  # fold 1 not retrained
-    drop = lambda folds: [{k: v for k, v in f.items() if k != "seconds"} for f in folds]  # noqa: E731
+    drop = lambda folds: [{k: v for k, v in f.items() if "seconds" not in k} for f in folds]  # noqa: E731
     assert drop(resumed.folds) == drop(whole.folds)
     for name, data in splits.eval_sets().items():
         np.testing.assert_array_equal(resumed.predict(data), whole.predict(data), err_msg=name)

@@ -25,12 +25,15 @@ Layout of DIR::
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
 import shutil
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -326,9 +329,38 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
                 file=path,
                 fix="use a new --out folder, or the same --profile to resume.",
             )
-    record["started"] = json.loads(path.read_text()).get("started") if path.exists() else time.time()
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    record["started"] = previous.get("started", time.time())
+    # One entry per call of the command: a run resumed after a kill is timed call by call.
+    record["calls"] = [*previous.get("calls", []), {"started": time.time()}]
     _write_json(path, record)
     return record
+
+
+@contextlib.contextmanager
+def _heartbeat(out: Path, run_record: dict, seconds: float = 60.0) -> Iterator[None]:
+    """Stamp this call's entry in run.json every minute, so a killed call still has a wall time."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(seconds):
+            run_record["calls"][-1]["last_seen"] = time.time()
+            _write_json(out / "run.json", run_record)
+
+    thread = threading.Thread(target=beat, name="gait2hip-run-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _finish_call(out: Path, run_record: dict, *, wall: float, trained: int) -> list[dict]:
+    """Close this call's entry in run.json (end time, wall time, models trained); all calls."""
+    run_record["calls"][-1].update(ended=time.time(), wall_seconds=wall, models_trained=trained)
+    _write_json(out / "run.json", run_record)
+    return run_record["calls"]
 
 
 def _write_json(path: Path, payload: dict) -> None:
@@ -419,7 +451,6 @@ class _QueueProgress:
 def _train_one(
     out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, progress, label: str
 ) -> str:
-    cpu_started = time.process_time()
     work_dir = out / "units" / f"{unit.key}.inprogress"
     fitted = fit_unit(
         splits.pool,
@@ -433,7 +464,6 @@ def _train_one(
         extra_overrides=settings.model_overrides.get(unit.architecture),
         work_dir=work_dir,
     )
-    fitted.cpu_seconds = time.process_time() - cpu_started
     predictions = {name: fitted.predict(data) for name, data in splits.eval_sets().items()}
     _save_unit(out, unit, fitted, predictions, splits)
     shutil.rmtree(work_dir, ignore_errors=True)
@@ -766,7 +796,9 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     units = plan_units(
         settings, joint_possible=joint_possible, mirror_possible=left_targets_available(splits.dataset)
     )
-    results = run_units(out, units, splits, settings, console)
+    already = sum(load_unit(out, unit) is not None for unit in units)
+    with _heartbeat(out, run_record):
+        results = run_units(out, units, splits, settings, console)
     metrics, subject_metrics, real_frame, predictions = compute_metrics(units, results, splits, settings)
     tests = paired_tests(subject_metrics, settings)
     metrics.to_csv(out / "metrics.csv", index=False, float_format="%.6g")
@@ -776,8 +808,10 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     train_seconds = sum(results[u.key][0].get("seconds", 0.0) for u in units)
     train_cpu = sum(results[u.key][0].get("cpu_seconds", 0.0) for u in units)
     wall = time.perf_counter() - started
+    calls = _finish_call(out, run_record, wall=wall, trained=len(units) - already)
     timing = {
         "wall_seconds_this_call": wall,
+        "calls": calls,
         "cpu_seconds_this_call": time.process_time() - cpu_started,
         "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "training_seconds_all_units": train_seconds,

@@ -267,7 +267,7 @@ def fit_unit(
             architecture, d_in=d_in, d_out=len(targets), seq_len=pool.n_timepoints, **overrides
         )
 
-    seconds = 0.0
+    seconds = cpu_seconds = 0.0
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
         subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
@@ -276,6 +276,7 @@ def fit_unit(
             if finished is not None and finished.exists():
                 folds.append(json.loads(finished.read_text()))
                 seconds += folds[-1]["seconds"]
+                cpu_seconds += folds[-1].get("cpu_seconds", 0.0)
                 continue
             train_mask = np.ones(len(X), dtype=bool)
             train_mask[val_idx] = False
@@ -298,6 +299,7 @@ def fit_unit(
                 checkpoint_seconds=CHECKPOINT_SECONDS,
             )
             seconds += result.seconds
+            cpu_seconds += result.cpu_seconds
             folds.append(
                 {
                     "fold": k,
@@ -330,6 +332,7 @@ def fit_unit(
         checkpoint_seconds=CHECKPOINT_SECONDS,
     )
     seconds += result.seconds
+    cpu_seconds += result.cpu_seconds
     return FittedUnit(
         architecture=architecture,
         recipe=recipe,
@@ -345,6 +348,7 @@ def fit_unit(
         final_epochs=final_epochs,
         folds=folds,
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         n_train_cycles=len(X),
         train_inputs=X,
         train_targets=Y,

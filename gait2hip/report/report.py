@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import time
 from pathlib import Path
 
 import numpy as np
@@ -413,15 +414,45 @@ def _load_text(timing: dict) -> str:
     return "n/a" if not load else " / ".join(f"{v:.1f}" for v in load)
 
 
+def _wall_text(timing: dict) -> str:
+    """Wall time of the run: one call, or each call of a run resumed after a kill."""
+    calls = timing.get("calls", [])
+    if len(calls) <= 1:
+        return f"Wall time: {timing['wall_seconds_this_call'] / 60:.1f} min"
+
+    def span(call: dict) -> tuple[float, str]:
+        start = time.strftime("%Y-%m-%d %H:%M", time.gmtime(call["started"]))
+        if "wall_seconds" in call:
+            end, wall = call["ended"], call["wall_seconds"]
+            what = f"{call['models_trained']} model(s) finished"
+        else:  # killed: its last heartbeat (a minute apart) is when it was last seen running
+            end = call.get("last_seen", call["started"])
+            wall, what = end - call["started"], "killed"
+        return wall, f"{start}–{time.strftime('%H:%M', time.gmtime(end))} UTC ({wall / 60:.0f} min, {what})"
+
+    timed = [span(call) for call in calls]
+    spans = "; ".join(text for _, text in timed)
+    total = sum(wall for wall, _ in timed) / 3600
+    return (
+        f"Wall time: {total:.2f} h over {len(calls)} calls of the command (resumed after a kill; "
+        f"killed calls keep their finished models, folds and checkpoints): {spans}"
+    )
+
+
 def _estimate_text(timing: dict, settings) -> str:
+    cpu = timing.get("training_cpu_seconds_all_units", 0.0)
+    workers = timing.get("workers", 1)
+    if settings.profile.name == "full":
+        return (
+            f"Training CPU time of all models: {cpu / 3600:.2f} CPU-hours (single-threaded processes), "
+            f"≈ {cpu / max(1, workers) / 3600:.2f} h of {workers} worker(s)."
+        )
     estimate = timing.get("full_profile_estimate_s") or {}
     if not estimate.get("total"):
         return "Full-profile time: not estimated (no training measured in this call)."
     parts = ", ".join(
         f"{k} {v / 3600:.1f} h" for k, v in estimate.items() if k in ("paper", "gait2hip", "ablation") and v
     )
-    cpu = timing.get("training_cpu_seconds_all_units", 0.0)
-    workers = timing.get("workers", 1)
     return (
         f"Training CPU time of this run: {cpu / 60:.1f} min (single-threaded processes), i.e. about "
         f"{cpu / max(1, workers) / 60:.1f} min of training on an idle machine with {workers} worker(s). "
@@ -482,8 +513,7 @@ def write_report(
             "External cohort (zero-shot, never trained on): "
             f"{len(run_record['external_subjects'])} patient(s)"
             + (f" ({len(splits.external)} cycles)." if splits.external is not None else "."),
-            f"Machine: {timing['machine']}. Wall time of this call: "
-            f"{timing['wall_seconds_this_call'] / 60:.1f} min (load average at the end "
+            f"Machine: {timing['machine']}. {_wall_text(timing)} (load average at the end "
             f"{_load_text(timing)}: a busy machine stretches wall times, CPU times below do not depend "
             "on it); "
             f"training time summed over all {len(units)} "

@@ -115,6 +115,8 @@ class TrainResult:
         One dict per epoch: ``epoch``, ``train_loss``, ``val_loss``, ``lr``.
     seconds
         Wall time of the run.
+    cpu_seconds
+        CPU time of the process spent in the run (across resumes from a checkpoint).
     """
 
     model: nn.Module
@@ -123,6 +125,7 @@ class TrainResult:
     epochs_run: int
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
     def summary(self) -> dict:
         return {
@@ -130,6 +133,7 @@ class TrainResult:
             "best_val_loss": self.best_val_loss,
             "epochs_run": self.epochs_run,
             "seconds": self.seconds,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 
@@ -252,7 +256,7 @@ def train_model(
 
     history: list[dict] = []
     best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
-    earlier_seconds = 0.0
+    earlier_seconds = earlier_cpu = 0.0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     fingerprint = _run_fingerprint(config, n_epochs, X, Y, X_val, Y_val) if checkpoint else ""
     saved = _load_checkpoint(checkpoint, fingerprint) if checkpoint else None
@@ -268,6 +272,7 @@ def train_model(
         best_loss, best_epoch, stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
         best_state = saved["best_state"]
         earlier_seconds = saved["seconds"]
+        earlier_cpu = saved.get("cpu_seconds", 0.0)
     done = len(history)
     stopped = validating and stale >= config.patience
 
@@ -276,7 +281,7 @@ def train_model(
         if progress is not None
         else None
     )
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     last_save = started
     for epoch in range(done + 1, n_epochs + 1):
         if stopped:
@@ -323,6 +328,7 @@ def train_model(
                 history=history,
                 best=(best_loss, best_epoch, best_state, stale),
                 seconds=earlier_seconds + time.perf_counter() - started,
+                cpu_seconds=earlier_cpu + time.process_time() - cpu_started,
             )
             last_save = time.perf_counter()
         if task is not None:
@@ -344,6 +350,7 @@ def train_model(
         epochs_run=len(history),
         history=history,
         seconds=earlier_seconds + time.perf_counter() - started,
+        cpu_seconds=earlier_cpu + time.process_time() - cpu_started,
     )
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
@@ -386,6 +393,7 @@ def _save_checkpoint(
     history: list[dict],
     best: tuple[float, int, dict | None, int],
     seconds: float,
+    cpu_seconds: float,
 ) -> None:
     best_loss, best_epoch, best_state, stale = best
     state = {
@@ -401,6 +409,7 @@ def _save_checkpoint(
         "best_state": best_state,
         "stale": stale,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
     }
     if device.type == "cuda":
         state["cuda_rng"] = torch.cuda.get_rng_state(device)
