@@ -514,7 +514,7 @@ def run_units(
                 message = _train_one(out, unit, splits, settings, progress, label)
                 results[unit.key] = load_unit(out, unit)
                 progress.advance(overall)
-                progress.console.print(message)
+                progress.console.print(_with_count(message, progress, overall))
             return results
         _run_parallel(
             out, sorted(todo, key=_unit_cost, reverse=True), splits, settings, progress, overall, workers
@@ -522,6 +522,17 @@ def run_units(
         for unit in todo:
             results[unit.key] = load_unit(out, unit)
     return results
+
+
+def _with_count(message: str, progress: Progress, overall) -> str:
+    """Prefix a finished unit's line with the overall count, elapsed time and ETA: the only progress a
+    run writing to a log file (no terminal, so no live bars) shows."""
+    task = progress.tasks[overall]
+    elapsed = task.elapsed or 0.0
+    # units start most expensive first, so the mean so far over-estimates what is left
+    left = elapsed / task.completed * (task.total - task.completed) if task.completed else float("nan")
+    count = f"{task.completed:.0f}/{task.total:.0f} models"
+    return f"[{count}, {elapsed / 3600:.2f} h, ≤ {left / 3600:.2f} h left] {message}"
 
 
 def _run_parallel(
@@ -562,8 +573,9 @@ def _run_parallel(
                     progress.update(tasks[message[1]], **message[2])
             for future in finished:
                 pending.pop(future)
-                progress.console.print(future.result())  # re-raises a worker's error here
+                message = future.result()  # re-raises a worker's error here
                 progress.advance(overall)
+                progress.console.print(_with_count(message, progress, overall))
 
 
 # ---------------------------------------------------------------------------- metrics
