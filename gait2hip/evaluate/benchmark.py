@@ -435,12 +435,13 @@ def _unit_cost(unit: Unit) -> float:
 class _QueueProgress:
     """The slice of ``rich.progress.Progress`` the training loop uses, forwarded through a queue."""
 
-    def __init__(self, queue, worker: int) -> None:
-        self.queue, self.worker, self.count = queue, worker, 0
+    def __init__(self, queue, job: int) -> None:
+        # task keys are (job, n): unique per unit, whichever process happens to run it
+        self.queue, self.job, self.count = queue, job, 0
 
     def add_task(self, description: str, total: int, **fields) -> tuple[int, int]:
         self.count += 1
-        task = (self.worker, self.count)
+        task = (self.job, self.count)
         self.queue.put(("add", task, description, total, fields))
         return task
 
@@ -474,12 +475,12 @@ def _train_one(
     )
 
 
-def _worker(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, queue, worker: int) -> str:
+def _worker(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, queue, job: int) -> str:
     import torch
 
     torch.set_num_threads(settings.profile.threads)
     label = f"{unit.protocol} {unit.architecture} {unit.target} s{unit.seed}"
-    return _train_one(out, unit, splits, settings, _QueueProgress(queue, worker), label)
+    return _train_one(out, unit, splits, settings, _QueueProgress(queue, job), label)
 
 
 def run_units(
@@ -556,7 +557,7 @@ def _run_parallel(
         messages = manager.Queue()
         tasks: dict = {}
         pending = {
-            pool.submit(_worker, out, unit, splits, settings, messages, i % workers): unit
+            pool.submit(_worker, out, unit, splits, settings, messages, i): unit
             for i, unit in enumerate(todo)
         }
         while pending:
