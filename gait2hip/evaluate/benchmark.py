@@ -309,8 +309,8 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
         else [],
     }
     path = out / "run.json"
-    if path.exists():
-        previous = json.loads(path.read_text())
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    if previous:
         if previous.get("data_fingerprint") != record["data_fingerprint"]:
             raise Gait2HipInputError(
                 "this output folder holds a benchmark of different data; resuming would mix them.",
@@ -329,7 +329,6 @@ def _check_run_file(out: Path, settings: BenchmarkSettings, splits: Splits) -> d
                 file=path,
                 fix="use a new --out folder, or the same --profile to resume.",
             )
-    previous = json.loads(path.read_text()) if path.exists() else {}
     record["started"] = previous.get("started", time.time())
     # One entry per call of the command: a run resumed after a kill is timed call by call.
     record["calls"] = [*previous.get("calls", []), {"started": time.time()}]
@@ -485,8 +484,10 @@ def _worker(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, 
 
 def run_units(
     out: Path, units: list[Unit], splits: Splits, settings: BenchmarkSettings, console: Console
-) -> dict[str, tuple[dict, dict[str, np.ndarray]]]:
+) -> tuple[dict[str, tuple[dict, dict[str, np.ndarray]]], int]:
     """Train every unit not already in ``out`` (resume), with progress and ETA.
+
+    Returns every unit's info and predictions by key, and how many units this call trained.
 
     With ``profile.workers > 1`` the units run in that many processes of ``profile.threads``
     torch threads each (independent units parallelise far better on a small CPU than torch's
@@ -504,7 +505,7 @@ def run_units(
     if results:
         console.print(f"Resuming: {len(results)} of {len(units)} trained models found in {out}/units.")
     if not todo:
-        return results
+        return results, 0
     workers = min(settings.profile.workers, len(todo))
     with eta_progress(console=console, status=True) as progress:
         overall = progress.add_task("models trained", total=len(todo), status="")
@@ -516,13 +517,13 @@ def run_units(
                 results[unit.key] = load_unit(out, unit)
                 progress.advance(overall)
                 progress.console.print(_with_count(message, progress, overall))
-            return results
+            return results, len(todo)
         _run_parallel(
             out, sorted(todo, key=_unit_cost, reverse=True), splits, settings, progress, overall, workers
         )
         for unit in todo:
             results[unit.key] = load_unit(out, unit)
-    return results
+    return results, len(todo)
 
 
 def _with_count(message: str, progress: Progress, overall) -> str:
@@ -809,9 +810,8 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     units = plan_units(
         settings, joint_possible=joint_possible, mirror_possible=left_targets_available(splits.dataset)
     )
-    already = sum(load_unit(out, unit) is not None for unit in units)
     with _heartbeat(out, run_record):
-        results = run_units(out, units, splits, settings, console)
+        results, trained = run_units(out, units, splits, settings, console)
     metrics, subject_metrics, real_frame, predictions = compute_metrics(units, results, splits, settings)
     tests = paired_tests(subject_metrics, settings)
     metrics.to_csv(out / "metrics.csv", index=False, float_format="%.6g")
@@ -821,7 +821,7 @@ def run_benchmark(*, out: Path, settings: BenchmarkSettings, shared: Path | None
     train_seconds = sum(results[u.key][0].get("seconds", 0.0) for u in units)
     train_cpu = sum(results[u.key][0].get("cpu_seconds", 0.0) for u in units)
     wall = time.perf_counter() - started
-    calls = _finish_call(out, run_record, wall=wall, trained=len(units) - already)
+    calls = _finish_call(out, run_record, wall=wall, trained=trained)
     timing = {
         "wall_seconds_this_call": wall,
         "calls": calls,
