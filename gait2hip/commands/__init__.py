@@ -1,0 +1,1 @@
+"""Command layer: option checks, environment, printing; each command calls one library function."""
