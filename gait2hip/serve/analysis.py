@@ -155,6 +155,9 @@ def toe_off(
     The lab's ``Foot Off`` event when a C3D gave one inside the cycle; otherwise, after Zeni et
     al. (2008), the instant the foot is furthest BEHIND the pelvis, using the same two-segment
     foot position as the heel strikes (:func:`gait2hip.data.cycles.foot_forward_position`).
+    On the OpenSim gait2392 example this comes ~40 ms (≈3.5 % of the cycle) BEFORE the force
+    plates' toe-off in all 4 cycles (tests/test_serve_app.py), so stance % reads a few points
+    low; not corrected (one trial is no basis for a correction).
     """
     offs = np.asarray((events or {}).get(side, {}).get("toe_off", []), dtype=float)
     inside = offs[(offs > start) & (offs < end)]
