@@ -401,7 +401,11 @@ def analyse(
             "flag": bool(n_ood),
             "cycles_out_of_distribution": n_ood,
             "cycles": len(cycles),
-            "message": (f"{n_ood} of {len(cycles)} strides: {OOD_IN_WORDS}" if n_ood else OK_IN_WORDS),
+            "message": (
+                f"{n_ood} of {len(cycles)} strides lie outside the training range. {OOD_IN_WORDS}"
+                if n_ood
+                else OK_IN_WORDS
+            ),
             "method": "Mahalanobis distance of the stride's joint-angle curves from the training strides "
             "(PCA space + residual), flagged above the 99th percentile of training strides, or when more "
             "than 5 % of samples lie beyond ±4 SD of the training mean.",

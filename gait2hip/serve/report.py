@@ -29,7 +29,7 @@ def _path(xs: list[float], ys: list[float | None], sx, sy) -> str:
 
 
 def chart_svg(
-    target: dict[str, Any], cycles: list[dict[str, Any]], percent: list[float], *, width=170, height=112
+    target: dict[str, Any], cycles: list[dict[str, Any]], percent: list[float], *, width=138, height=92
 ) -> str:
     """One output's per-kg curves (right red, left blue) over the training band (grey), as SVG."""
     key, band = target["key"], target["normative"]
@@ -42,13 +42,13 @@ def chart_svg(
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     if hi - lo < 1e-9:
         hi = lo + 1.0
-    left, right, top, bottom = 30, 4, 14, 16
+    left, right, top, bottom = 27, 3, 12, 14
     sx = lambda x: left + (width - left - right) * x / 100.0  # noqa: E731
     sy = lambda y: top + (height - top - bottom) * (hi - y) / (hi - lo)  # noqa: E731
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(target["label"])}">',
-        f'<text x="{width / 2:.0f}" y="10" font-size="9" text-anchor="middle" font-weight="bold">'
+        f'<text x="{width / 2:.0f}" y="9" font-size="8" text-anchor="middle" font-weight="bold">'
         f"{escape(target['label'])}</text>",
     ]
     if band:
@@ -72,12 +72,12 @@ def chart_svg(
     axis = (
         f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
         'fill="none" stroke="#666" stroke-width="0.6"/>'
-        f'<text x="{left - 2}" y="{top + 7}" font-size="7" text-anchor="end">{hi:.3g}</text>'
-        f'<text x="{left - 2}" y="{height - bottom}" font-size="7" text-anchor="end">{lo:.3g}</text>'
-        f'<text x="{left - 2}" y="{height - 3}" font-size="7" text-anchor="end">'
+        f'<text x="{left - 2}" y="{top + 7}" font-size="6.5" text-anchor="end">{hi:.3g}</text>'
+        f'<text x="{left - 2}" y="{height - bottom}" font-size="6.5" text-anchor="end">{lo:.3g}</text>'
+        f'<text x="{left - 2}" y="{height - 3}" font-size="6.5" text-anchor="end">'
         f"{escape(target['unit_per_kg'])}</text>"
-        f'<text x="{left}" y="{height - 5}" font-size="7">0</text>'
-        f'<text x="{width - right}" y="{height - 5}" font-size="7" text-anchor="end">100 % cycle</text>'
+        f'<text x="{left}" y="{height - 5}" font-size="6.5">0</text>'
+        f'<text x="{width - right}" y="{height - 5}" font-size="6.5" text-anchor="end">100 % cycle</text>'
     )
     out.append(axis)
     out.append("</svg>")
@@ -91,18 +91,20 @@ def _side_means(cycles: list[dict[str, Any]], side: str, field: str) -> str:
 
 _STYLE = """
 @page { size: A4; margin: 12mm; }
-body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 10.5px; color: #222;
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; font-size: 10px; color: #222;
        max-width: 190mm; margin: 0 auto; }
-h1 { font-size: 16px; margin: 0 0 4px; } h2 { font-size: 12px; margin: 10px 0 4px; }
+h1 { font-size: 15px; margin: 0 0 4px; } h2 { font-size: 11px; margin: 6px 0 3px; }
 table { border-collapse: collapse; }
-td, th { padding: 1px 6px; border-bottom: 1px solid #ddd; text-align: left; }
-.warn { border: 2px solid #b9770e; background: #fdf2e0; padding: 6px 8px; margin: 6px 0; }
-.ok { border: 1px solid #1e8449; background: #eafaf1; padding: 6px 8px; margin: 6px 0; }
+td, th { padding: 0 6px; border-bottom: 1px solid #ddd; text-align: left; font-size: 9px; }
+.cols { display: flex; gap: 18px; align-items: flex-start; }
+.warn { border: 2px solid #b9770e; background: #fdf2e0; padding: 4px 8px; margin: 4px 0; }
+.ok { border: 1px solid #1e8449; background: #eafaf1; padding: 4px 8px; margin: 4px 0; }
+.sim, .warn, .ok { break-inside: avoid; }
 .sim { color: #7b241c; font-weight: bold; }
 .charts { display: flex; flex-wrap: wrap; gap: 2px; }
 .legend span { display: inline-block; width: 14px; height: 3px;
                 vertical-align: middle; margin: 0 3px 0 10px; }
-.small { color: #555; font-size: 9px; }
+.small { color: #555; font-size: 8px; margin: 2px 0; }
 @media print { .noprint { display: none; } }
 """
 
@@ -120,7 +122,10 @@ def render_report(result: dict[str, Any], *, created: dt.datetime | None = None)
         ("Model", escape(", ".join(result["model"]["bundles"]))),
         ("Report made", created.strftime("%Y-%m-%d %H:%M UTC")),
     ]
-    info = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    info = "".join(
+        f"<tr><th>{a}</th><td>{x}</td><th>{b}</th><td>{y}</td></tr>"
+        for (a, x), (b, y) in zip(rows[:3], rows[3:], strict=True)
+    )
     verdict_class = "warn" if ood["flag"] else "ok"
     heading = "Caution" if ood["flag"] else "In range"
     verdict = f'<div class="{verdict_class}"><b>{heading}:</b> {escape(ood["message"])}</div>'
@@ -163,12 +168,15 @@ def render_report(result: dict[str, Any], *, created: dt.datetime | None = None)
 <span style="background:{LEFT_COLOUR}"></span>left hip
 <span style="background:{BAND_COLOUR};height:8px"></span>training cohort mean ± 1 SD</p>
 <div class="charts">{charts}</div>
+<div class="cols"><div>
 <h2>Stance and swing (mean per side)</h2>
 <table><tr><th>Side</th><th>Strides</th><th>Stance %</th><th>Swing %</th><th>Stride (s)</th></tr>
 {timing}</table>
 <p class="small">Toe-off: {escape(cycles[0]["timing"]["toe_off_method"]) if cycles else "–"}.</p>
+</div><div>
 <h2>Left / right symmetry of peak values</h2>
 {symmetry}
+</div></div>
 {f"<h2>Notes</h2><ul class='small'>{notes}</ul>" if notes else ""}
 <p class="small">Out-of-distribution check: {escape(ood["method"])} Generated by gait2hip on this computer;
 no data left it.</p>
