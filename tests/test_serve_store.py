@@ -39,3 +39,18 @@ def test_directory_store_round_trip(tmp_path: Path) -> None:
     assert store.get(key, "../" + key) is None and store.get("../d", "result.json") is None
     (tmp_path / "d" / "not-an-analysis").mkdir()
     assert len(store) == 1 and store.purge() == 0
+
+
+def test_blobs_made_on_first_download() -> None:
+    calls = []
+
+    def make() -> bytes:
+        calls.append(1)
+        return b"zip"
+
+    store = MemoryStore()
+    key = new_id()
+    store.put(key, {"cycles.zip": make})
+    assert calls == []
+    assert store.get(key, "cycles.zip") == b"zip" and store.get(key, "cycles.zip") == b"zip"
+    assert calls == [1]

@@ -59,7 +59,7 @@ class Analysis:
     """The result of one upload: the JSON answer and the files offered for download."""
 
     result: dict[str, Any]
-    blobs: dict[str, bytes] = field(default_factory=dict)
+    blobs: dict[str, Any] = field(default_factory=dict)  # bytes, or callables making them
 
 
 def scratch_root() -> Path:
@@ -498,10 +498,10 @@ def _merge(parts: list[Any]) -> Any:
     )
 
 
-def _downloads(prediction: Any, predictor: Predictor, filename: str) -> dict[str, bytes]:
+def _downloads(prediction: Any, predictor: Predictor, filename: str) -> dict[str, Any]:
     from gait2hip.serve.downloads import curves_csv, cycle_files_zip
 
-    return {
-        "curves.csv": curves_csv(prediction),
-        "cycles.zip": cycle_files_zip(prediction, predictor, filename),
+    return {  # made on first download (see gait2hip.serve.store)
+        "curves.csv": lambda: curves_csv(prediction),
+        "cycles.zip": lambda: cycle_files_zip(prediction, predictor, filename),
     }

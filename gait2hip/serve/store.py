@@ -9,6 +9,10 @@ Two stores with one interface (``put``, ``get``, ``purge``):
   0600), deleted ``retention_s`` seconds after it was made (checked on every request and at
   start-up), so a clinic can keep uploads and results for a set time.
 
+Blobs may be given as zero-argument callables that make the bytes: the memory store calls one
+on its first download (and keeps the bytes), the directory store at once. Slow files that few
+users download (the zip of ``.sto`` files) then cost nothing at upload time.
+
 Analysis ids are random (:func:`new_id`, 128 bits) and checked against :data:`ID_PATTERN`
 before any use, so an id can never name a path outside the store.
 """
@@ -22,10 +26,12 @@ import shutil
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{22}$")
 _NAME_PATTERN = re.compile(r"^[a-z0-9_.-]{1,40}$")
+Blob = bytes | Callable[[], bytes]
 
 
 def new_id() -> str:
@@ -45,10 +51,10 @@ class MemoryStore:
             raise ValueError("retention_s must be > 0 and max_entries ≥ 1")
         self.retention_s = float(retention_s)
         self.max_entries = int(max_entries)
-        self._items: OrderedDict[str, tuple[float, dict[str, bytes]]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, dict[str, Blob]]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def put(self, analysis_id: str, blobs: dict[str, bytes], *, upload: bytes | None = None) -> None:
+    def put(self, analysis_id: str, blobs: dict[str, Blob], *, upload: bytes | None = None) -> None:
         """Keep the named blobs of one analysis (the upload itself is not kept in memory)."""
         if not valid_id(analysis_id) or not all(_NAME_PATTERN.match(n) for n in blobs):
             raise ValueError("bad analysis id or blob name")
@@ -64,7 +70,13 @@ class MemoryStore:
             return None
         with self._lock:
             item = self._items.get(analysis_id)
-        return None if item is None else item[1].get(name)
+        blob = None if item is None else item[1].get(name)
+        if callable(blob):
+            blob = blob()
+            with self._lock:
+                if analysis_id in self._items:
+                    self._items[analysis_id][1][name] = blob
+        return blob
 
     def purge(self) -> int:
         """Forget analyses older than the retention; returns how many."""
@@ -96,14 +108,14 @@ class DirectoryStore:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
 
-    def put(self, analysis_id: str, blobs: dict[str, bytes], *, upload: bytes | None = None) -> None:
+    def put(self, analysis_id: str, blobs: dict[str, Blob], *, upload: bytes | None = None) -> None:
         """Write the blobs (and the upload, as ``upload.bin``) into the analysis's folder."""
         if not valid_id(analysis_id) or not all(_NAME_PATTERN.match(n) for n in blobs):
             raise ValueError("bad analysis id or blob name")
         folder = self.directory / analysis_id
         folder.mkdir(mode=0o700)
         for name, data in blobs.items():
-            self._write(folder / name, data)
+            self._write(folder / name, data() if callable(data) else data)
         if upload is not None:
             self._write(folder / "upload.bin", upload)
 
