@@ -114,6 +114,15 @@ def test_upload_curves_report_and_screenshot(browser, examples: Path, tmp_path: 
 
         browser.execute_script("window.scrollTo(0, 0);")
         png = browser.get_screenshot_as_png()
+
+        # a Vicon C3D with Plug-in Gait outputs, from the same page
+        c3d = Path(__file__).parent / "data" / "pig_walk.c3d"
+        browser.find_element(By.ID, "file").send_keys(str(c3d))
+        browser.find_element(By.ID, "analyse").click()
+        _wait(lambda: "pig_walk.c3d" in browser.find_element(By.ID, "result-title").text, what="the C3D")
+        assert "5 stride(s)" in browser.find_element(By.ID, "result-title").text
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 17 * 3
+        assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
     image = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
     assert image.shape[0] > 500 and image.shape[1] > 800
     assert image.var() > 200.0  # not a blank page
