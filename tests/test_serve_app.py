@@ -414,3 +414,23 @@ def test_data_dir_keeps_files_private_and_purges(predictor: Predictor, ik_path: 
     os.utime(stored, (old, old))
     assert disk.get(body["links"]["report"], headers=AUTH).status_code == 404
     assert not stored.exists()
+
+
+def test_report_as_pdf(client: TestClient, analysis: dict, monkeypatch) -> None:
+    from gait2hip.serve import report
+
+    if not report.pdf_available():
+        pytest.skip("WeasyPrint is not installed (pip install 'gait2hip[pdf]')")
+    response = client.get(analysis["links"]["report_pdf"], headers=AUTH)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF-")
+    assert response.headers["content-type"] == "application/pdf"
+    import weasyprint
+
+    html = client.get(analysis["links"]["report"], headers=AUTH).text
+    assert len(weasyprint.HTML(string=html).render().pages) == 1  # the report fits one A4 page
+    monkeypatch.setattr(report, "pdf_available", lambda: False)
+    import gait2hip.serve.app as app_module
+
+    monkeypatch.setattr(app_module, "pdf_available", lambda: False)
+    missing = client.get(analysis["links"]["report_pdf"], headers=AUTH)
+    assert missing.status_code == 501 and "print report.html" in missing.json()["error"]["fix"]

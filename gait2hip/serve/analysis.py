@@ -418,10 +418,13 @@ def analyse(
         },
         "symmetry": symmetry(cycles, targets),
     }
-    from gait2hip.serve.report import render_report
+    from gait2hip.serve.report import pdf_available, render_report, report_pdf
 
     blobs = _downloads(prediction, predictor, filename)
-    blobs["report.html"] = render_report(result).encode("utf-8")
+    html = render_report(result)
+    blobs["report.html"] = html.encode("utf-8")
+    if pdf_available():
+        blobs["report.pdf"] = lambda: report_pdf(html)  # made on first download (0.8 s)
     return Analysis(result=result, blobs=blobs)
 
 

@@ -11,6 +11,7 @@ uvicorn. Endpoints (all but ``/healthz`` and the static page shell need the toke
 ``POST /api/analyses``                      upload a trial (multipart) → the analysis (201, JSON)
 ``GET  /api/analyses/{id}``                 the analysis again (JSON)
 ``GET  /api/analyses/{id}/report.html``     the one-page patient report
+``GET  /api/analyses/{id}/report.pdf``      the same as PDF (needs WeasyPrint: ``gait2hip[pdf]``)
 ``GET  /api/analyses/{id}/curves.csv``      every cycle's curves (N, N/kg, Nm, Nm/kg)
 ``GET  /api/analyses/{id}/cycles.zip``      the ``gait2hip predict`` files: per-cycle .sto + .csv
 =========================================  ===========================================================
@@ -36,6 +37,7 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict import Predictor
 from gait2hip.serve.analysis import UploadError, analyse, target_table
+from gait2hip.serve.report import pdf_available
 from gait2hip.serve.security import SECURITY_HEADERS, presented_token, safe_filename, token_matches
 from gait2hip.serve.store import DirectoryStore, MemoryStore, new_id, valid_id
 
@@ -51,8 +53,15 @@ _STATIC = {
 }
 _DOWNLOADS = {
     "report.html": "text/html; charset=utf-8",
+    "report.pdf": "application/pdf",
     "curves.csv": "text/csv; charset=utf-8",
     "cycles.zip": "application/zip",
+}
+_LINK_NAMES = {
+    "report.html": "report",
+    "report.pdf": "report_pdf",
+    "curves.csv": "curves",
+    "cycles.zip": "cycles",
 }
 _REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'"
 
@@ -360,7 +369,11 @@ def register_analysis_routes(app: FastAPI, *, auth: list, limiter: anyio.Capacit
         analysis_id = new_id()
         links = {
             "self": f"/api/analyses/{analysis_id}",
-            **{name.split(".")[0]: f"/api/analyses/{analysis_id}/{name}" for name in _DOWNLOADS},
+            **{
+                _LINK_NAMES[name]: f"/api/analyses/{analysis_id}/{name}"
+                for name in _DOWNLOADS
+                if name != "report.pdf" or pdf_available()
+            },
         }
         answer = {"id": analysis_id, "links": links, **analysis.result}
         blobs = dict(analysis.blobs, **{"result.json": json.dumps(answer).encode("utf-8")})
@@ -390,11 +403,17 @@ def register_analysis_routes(app: FastAPI, *, auth: list, limiter: anyio.Capacit
     @app.get(
         "/api/analyses/{analysis_id}/{name}",
         dependencies=auth,
-        summary="Download: report.html, curves.csv or cycles.zip",
+        summary="Download: report.html, report.pdf (with WeasyPrint), curves.csv or cycles.zip",
     )
     def download(analysis_id: str, name: str) -> Response:
         if name not in _DOWNLOADS:
             raise _http_error(404, f"no download '{name[:40]}'.", f"use one of {', '.join(_DOWNLOADS)}.")
+        if name == "report.pdf" and not pdf_available():
+            raise _http_error(
+                501,
+                "this server makes no PDF files (WeasyPrint is not installed).",
+                "print report.html to PDF from the browser, or pip install 'gait2hip[pdf]' on the server.",
+            )
         data = _blob(analysis_id, name)
         headers = {"Content-Disposition": f'attachment; filename="gait2hip-{analysis_id[:8]}-{name}"'}
         if name == "report.html":

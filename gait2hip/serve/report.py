@@ -1,4 +1,5 @@
-"""The one-page patient report: HTML with inline SVG figures, printable to PDF from any browser.
+"""The one-page patient report: HTML with inline SVG figures, printable to PDF from any browser
+(and as a PDF file with WeasyPrint when the optional extra ``gait2hip[pdf]`` is installed).
 
 Self-contained (no scripts, no external fonts or images) so that it can be saved, archived and
 printed as is. Built from the analysis's JSON answer only (:func:`gait2hip.serve.analysis.analyse`).
@@ -7,6 +8,7 @@ printed as is. Built from the analysis's JSON answer only (:func:`gait2hip.serve
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from html import escape
 from typing import Any
 
@@ -182,3 +184,22 @@ def render_report(result: dict[str, Any], *, created: dt.datetime | None = None)
 no data left it.</p>
 </body></html>
 """
+
+
+@functools.cache
+def pdf_available() -> bool:
+    """True when WeasyPrint (the optional extra ``gait2hip[pdf]``) and its system libraries load."""
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
+def report_pdf(html: str) -> bytes:
+    """The report as a PDF (WeasyPrint). Nothing outside the document may be fetched (only ``data:``)."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    fetcher = URLFetcher(allowed_protocols=("data",), allow_redirects=False)
+    return weasyprint.HTML(string=html, url_fetcher=fetcher).write_pdf()

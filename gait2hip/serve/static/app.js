@@ -146,6 +146,7 @@ function render() {
   verdict.append(head, document.createTextNode(r.ood_summary.message));
   $("simulated").textContent = r.model.simulated ? r.model.note : "";
   $("notes").replaceChildren(...r.notes.map((n) => { const li = document.createElement("li"); li.textContent = n; return li; }));
+  $("download-pdf").hidden = !r.links.report_pdf;
   const charts = $("charts");
   charts.replaceChildren(...r.targets.map((t) => chart(t, r.cycles, r.percent, unitMode(), r.mass_kg)));
   const cycles = $("cycles-table");
@@ -169,7 +170,8 @@ function render() {
 }
 
 async function fetchBlob(name) {
-  const response = await fetch(current.links[name.split(".")[0]], { headers: authHeaders() });
+  const links = { "report.html": "report", "report.pdf": "report_pdf", "curves.csv": "curves", "cycles.zip": "cycles" };
+  const response = await fetch(current.links[links[name]], { headers: authHeaders() });
   if (!response.ok) { showError(await response.json().catch(() => null), "download failed."); return null; }
   return response.blob();
 }
@@ -201,6 +203,7 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const radio of document.querySelectorAll('input[name="unit"]')) radio.addEventListener("change", () => current && render());
   $("show-report").addEventListener("click", showReport);
   $("download-report").addEventListener("click", () => download("report.html"));
+  $("download-pdf").addEventListener("click", () => download("report.pdf"));
   $("download-csv").addEventListener("click", () => download("curves.csv"));
   $("download-zip").addEventListener("click", () => download("cycles.zip"));
 });
