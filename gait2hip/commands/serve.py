@@ -57,7 +57,7 @@ def serve_command(
     try:
         import uvicorn
 
-        from gait2hip.serve.app import ServeSettings, create_app
+        from gait2hip.serve.app import ServeSettings, create_app, warm_up
         from gait2hip.serve.security import ensure_token_file
     except ModuleNotFoundError:
         raise _missing_extra() from None
@@ -85,6 +85,7 @@ def serve_command(
         retention_s=3600.0 * retention_hours,
     )
     app = create_app(settings)
+    warm_up(app.state.predictor)
     scheme = "https" if ssl_certfile else "http"
     console.print(
         f"gait2hip clinic service: {scheme}://{host}:{port}/  (API docs: /api/docs)\n"

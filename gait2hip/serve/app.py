@@ -419,3 +419,20 @@ def register_analysis_routes(app: FastAPI, *, auth: list, limiter: anyio.Capacit
         if name == "report.html":
             headers = {"Content-Security-Policy": _REPORT_CSP, "Content-Disposition": "inline"}
         return Response(data, media_type=_DOWNLOADS[name], headers=headers)
+
+
+def warm_up(predictor: Predictor) -> None:
+    """One prediction on a synthetic cycle, so the first patient does not wait for lazy imports."""
+    import numpy as np
+    import pandas as pd
+    import scipy.signal  # noqa: F401 (heel-strike detection imports it on first use)
+
+    from gait2hip.data.columns import INPUT_ANGLES
+
+    time = np.linspace(0.0, 1.2, 121)
+    wave = np.sin(2 * np.pi * time / 1.2)
+    table = pd.DataFrame(
+        {c: 10 * wave + (30 if c.startswith("knee") else 0) for c in INPUT_ANGLES},
+        index=pd.Index(time, name="time"),
+    )
+    predictor.predict_trial(table, mass_kg=70.0, cycles=[(0.0, 1.2)])
