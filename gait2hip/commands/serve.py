@@ -107,11 +107,16 @@ def serve_command(
             "cross the network unencrypted. Use --ssl-certfile/--ssl-keyfile or a TLS reverse proxy.",
             highlight=False,
         )
+    import copy
+
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)  # + the service's own (data-free) lines
+    log_config["loggers"]["gait2hip.serve"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
     uvicorn.run(
         app,
         host=host,
         port=port,
         log_level="info",
+        log_config=log_config,
         server_header=False,
         ssl_certfile=None if ssl_certfile is None else str(ssl_certfile),
         ssl_keyfile=None if ssl_keyfile is None else str(ssl_keyfile),
