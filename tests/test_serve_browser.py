@@ -123,6 +123,11 @@ def test_upload_curves_report_and_screenshot(browser, examples: Path, tmp_path: 
         assert "5 stride(s)" in browser.find_element(By.ID, "result-title").text
         assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 17 * 3
         assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
+
+        # the API docs page: local, and it reads the schema with the tab's token
+        browser.get(server.url + "/api/docs")
+        _wait(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#endpoints h3")) >= 4, 30, "the API docs")
+        assert "POST /api/analyses" in browser.find_element(By.ID, "endpoints").text
     image = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
     assert image.shape[0] > 500 and image.shape[1] > 800
     assert image.var() > 200.0  # not a blank page
