@@ -63,8 +63,9 @@ def data_inspect(
     trust_pickle: Annotated[
         bool,
         typer.Option(
+            "--trust-pickle",
             help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
-            "code hidden in the file: use only for files from a source you trust"
+            "code hidden in the file: use only for files from a source you trust",
         ),
     ] = False,
 ) -> None:
@@ -162,8 +163,9 @@ def benchmark(
     trust_pickle: Annotated[
         bool,
         typer.Option(
+            "--trust-pickle",
             help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
-            "code hidden in the file: use only for files from a source you trust"
+            "code hidden in the file: use only for files from a source you trust",
         ),
     ] = False,
 ) -> None:

@@ -64,30 +64,33 @@ def read_npz(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.nd
     if not path.is_file():
         raise Gait2HipInputError("file not found.", file=path, fix="check the path.")
     arrays: dict[str, np.ndarray] = {}
+    pickled: list[str] = []
     try:
         with np.load(path, allow_pickle=False) as npz:
             for key in npz.files:
                 try:
                     arrays[key] = npz[key]
                 except ValueError:
-                    if not trust_pickle:
-                        raise Gait2HipInputError(
-                            "the array is stored as pickled Python objects (dtype object); unpickling can "
-                            "run any code hidden in the file, so gait2hip does not load it by default.",
-                            file=path,
-                            column=key,
-                            fix="re-save its string arrays as unicode, without pickle: "
-                            f"{convert_command(path)} — or, only for a file from a source you trust, "
-                            "pass --trust-pickle (Python: trust_pickle=True).",
-                        ) from None
-                    warnings.warn(
-                        f"{path}: unpickling the object array '{key}' because trust_pickle is set; "
-                        "unpickling runs any code the file contains.",
-                        PickleRiskWarning,
-                        stacklevel=2,
-                    )
-                    with np.load(path, allow_pickle=True) as trusted:
-                        arrays[key] = trusted[key]
+                    pickled.append(key)
+        if pickled and not trust_pickle:
+            raise Gait2HipInputError(
+                "the array is stored as pickled Python objects (dtype object); unpickling can run any "
+                "code hidden in the file, so gait2hip does not load it by default.",
+                file=path,
+                column=pickled[0],
+                fix="re-save its string arrays as unicode, without pickle: "
+                f"{convert_command(path)} — or, only for a file from a source you trust, "
+                "pass --trust-pickle (Python: trust_pickle=True).",
+            )
+        if pickled:
+            warnings.warn(
+                f"{path}: unpickling the object array(s) {', '.join(pickled)} because trust_pickle is set; "
+                "unpickling runs any code the file contains.",
+                PickleRiskWarning,
+                stacklevel=2,
+            )
+            with np.load(path, allow_pickle=True) as trusted:
+                arrays.update({key: trusted[key] for key in pickled})
     except Gait2HipInputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
