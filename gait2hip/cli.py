@@ -60,11 +60,19 @@ def data_inspect(
     ],
     side: Annotated[str, typer.Option(help="Lab folders: cycles of the 'right' or 'left' leg")] = "right",
     hips: Annotated[str, typer.Option(help="Lab folders: targets of the 'own' hip or 'both' hips")] = "own",
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
+            "code hidden in the file: use only for files from a source you trust",
+        ),
+    ] = False,
 ) -> None:
     """Summarise a dataset: subjects, trials, cadences, cohorts, columns, units, ranges and warnings."""
     from gait2hip.data.inspect import inspect_dataset, print_inspection
 
-    print_inspection(inspect_dataset(path, side=side, hips=hips), console=console)
+    print_inspection(inspect_dataset(path, side=side, hips=hips, trust_pickle=trust_pickle), console=console)
 
 
 # ---------------------------------------------------------------- label (issue B1)
@@ -152,6 +160,14 @@ def benchmark(
         str | None, typer.Option(help="Training device: cpu | cuda | auto (default cpu, or GAIT2HIP_DEVICE)")
     ] = None,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
+            "code hidden in the file: use only for files from a source you trust",
+        ),
+    ] = False,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
     from gait2hip.evaluate.benchmark import benchmark_command
@@ -167,6 +183,7 @@ def benchmark(
         shared=shared,
         console=console,
         device=device,
+        trust_pickle=trust_pickle,
     )
 
 

@@ -49,7 +49,11 @@ def default_dataset_path(*, required: bool = True) -> Path:
 
 
 def load_dataset(
-    spec: str | Path, *, side: Literal["right", "left"] = "right", hips: Literal["own", "both"] = "own"
+    spec: str | Path,
+    *,
+    side: Literal["right", "left"] = "right",
+    hips: Literal["own", "both"] = "own",
+    trust_pickle: bool = False,
 ) -> GaitDataset:
     """Load any supported dataset.
 
@@ -64,6 +68,10 @@ def load_dataset(
     side, hips
         For lab folders only: which leg's cycles and which hips' targets
         (see :func:`gait2hip.data.lab.load_lab_folder`).
+    trust_pickle
+        For release files only: unpickle string arrays stored as numpy ``object`` arrays.
+        Unpickling can run any code hidden in the file, so only for files from a source you
+        trust; False (default) refuses such a file with an error naming it and the fixes.
 
     Returns
     -------
@@ -99,8 +107,8 @@ def load_dataset(
     if not is_release_file(path):
         return GaitDataset.load(path)
     twin = find_release_twin(path)
-    kind = release_kind(path)
-    if twin is not None and release_kind(twin) == kind:
+    kind = release_kind(path, trust_pickle=trust_pickle)
+    if twin is not None and release_kind(twin, trust_pickle=trust_pickle) == kind:
         twin = None
     files = {kind: path} if twin is None else {kind: path, ("JM" if kind == "MF" else "MF"): twin}
-    return load_release(mf_path=files.get("MF"), jm_path=files.get("JM"))
+    return load_release(mf_path=files.get("MF"), jm_path=files.get("JM"), trust_pickle=trust_pickle)

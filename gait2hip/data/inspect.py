@@ -165,15 +165,19 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
     )
 
 
-def inspect_dataset(path: str | Path, *, side: str = "right", hips: str = "own") -> Inspection:
+def inspect_dataset(
+    path: str | Path, *, side: str = "right", hips: str = "own", trust_pickle: bool = False
+) -> Inspection:
     """Load and summarise 'default', a gait2hip NPZ, a release NPZ (with its twin) or a lab folder.
 
-    ``side`` and ``hips`` apply to lab folders (see :func:`gait2hip.data.lab.load_lab_folder`).
+    ``side`` and ``hips`` apply to lab folders (see :func:`gait2hip.data.lab.load_lab_folder`);
+    ``trust_pickle`` to release files (see :func:`gait2hip.data.load_dataset`: unpickling can
+    run code, so only for files from a source you trust).
     """
     from gait2hip.data import load_dataset
 
     spec = str(path)
-    dataset = load_dataset(spec, side=side, hips=hips)
+    dataset = load_dataset(spec, side=side, hips=hips, trust_pickle=trust_pickle)
     return summarize(dataset, spec=spec, kind=_kind(spec))
 
 
