@@ -58,6 +58,8 @@ class Inspection:
 def _kind(spec: str) -> str:
     if spec == "default":
         return "default dataset (gait2hip NPZ)"
+    if spec == "fukuchi2018":
+        return "embedded real dataset (gait2hip NPZ)"
     path = Path(spec)
     if path.is_dir() or path.name.lower() == "manifest.csv":
         return "lab folder"
