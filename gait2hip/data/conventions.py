@@ -15,7 +15,7 @@ and side, the source component (0 = X, 1 = Y, 2 = Z) and a sign (+1 / −1).
   cycles against van der Zee 2022 OpenSim IK / ID at a matching speed, and the OpenSim
   example trials; the evidence table is printed by ``gait2hip data fukuchi2018`` and kept in
   ``resources/real/DATACARD.md``). Z is the sagittal axis there; both sides are already
-  expressed anatomically (the LEFT hip's X correlates +0.95…+0.98 with OpenSim adduction, so
+  expressed anatomically (the LEFT hip's X correlates +0.96…+0.98 with OpenSim adduction, so
   no left-side sign flip applies; a flip would be wrong).
 * :data:`PLUGIN_GAIT` is the documented Vicon Plug-in Gait angle output (X flexion, Y
   adduction, Z internal rotation; knee X flexion; ankle X dorsiflexion; left side made

@@ -93,19 +93,25 @@ def matched_speeds(shared: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def convention_evidence(shared: str | Path) -> pd.DataFrame:
-    """The evidence table (see the module docstring): one row per reference, condition, side, channel."""
+def convention_evidence(shared: str | Path, *, all_speeds: bool = False) -> pd.DataFrame:
+    """The evidence table (see the module docstring): one row per reference, condition, side, channel.
+
+    With ``all_speeds`` every condition is also compared with every van der Zee speed (column
+    ``matched`` tells the stance-matched one), to show the mapping does not hinge on the match.
+    """
     shared = Path(shared)
     speeds = matched_speeds(shared).set_index("condition")["vanderzee_speed"]
     vz_folder = shared / "reference" / "vanderzee2022"
-    references: list[tuple[str, str, dict[str, np.ndarray]]] = [
-        (c, f"van der Zee {speeds[c]:.1f} m/s", vanderzee_curves(vz_folder, speed=float(speeds[c])))
+    vz = {s: vanderzee_curves(vz_folder, speed=s) for s in VANDERZEE_SPEEDS}
+    references: list[tuple[str, str, dict[str, np.ndarray], bool]] = [
+        (c, f"van der Zee {s:.1f} m/s", vz[s], s == float(speeds[c]))
         for c in CONDITIONS
+        for s in (VANDERZEE_SPEEDS if all_speeds else (float(speeds[c]),))
     ]
-    references += [("C", name, curves) for name, curves in example_trial_curves(shared).items()]
+    references += [("C", name, curves, True) for name, curves in example_trial_curves(shared).items()]
     rows = []
     means = {c: group_means(shared / "real" / "fukuchi2018", condition=c) for c in CONDITIONS}
-    for condition, reference, curves in references:
+    for condition, reference, curves, matched in references:
         for side in ("right", "left"):
             data = means[condition][side]
             for kind, names, xyz in (
@@ -120,7 +126,28 @@ def convention_evidence(shared: str | Path) -> pd.DataFrame:
                     kind=kind,
                 )
                 for row in found:
-                    rows.append(dict(reference=reference, condition=condition, kind=kind, **row))
+                    rows.append(
+                        dict(reference=reference, condition=condition, matched=matched, kind=kind, **row)
+                    )
+    return pd.DataFrame(rows)
+
+
+def evidence_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per channel and side: r of the mapped channel vs van der Zee at the matched speed
+    (S / C / F), its minimum over every speed × condition pair present, and r vs each example trial."""
+    vz = table["reference"].str.startswith("van der Zee")
+    rows = []
+    for (kind, channel, side), group in table.groupby(["kind", "channel", "side"], sort=False):
+        row = {"kind": kind, "channel": channel, "side": side, "mapped": group["mapped"].iloc[0]}
+        ref = group[vz.loc[group.index]]
+        for condition in CONDITIONS:
+            hit = ref[(ref["condition"] == condition) & ref["matched"]]
+            row[f"r_vdZ_{condition}"] = float(hit["r"].iloc[0]) if len(hit) else float("nan")
+        row["r_vdZ_min_all"] = float(ref["r"].min())
+        row["best_is_mapped_vdZ"] = f"{int((ref['best'] == ref['mapped']).sum())}/{len(ref)}"
+        for name, trial in group[~vz.loc[group.index]].groupby("reference"):
+            row[f"r_{name}"] = float(trial["r"].iloc[0])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -181,3 +208,28 @@ def shift_table(dataset: GaitDataset) -> pd.DataFrame:
             other_heel_strike_percent=[float(shifts.get(t, np.nan)) for t in meta["trial_id"]],
         )
     )
+
+
+def subject_spread(datasets: dict[str, GaitDataset]) -> pd.DataFrame:
+    """Between-subject SD (deg) of the cycle-mean angle and of the ROM, per channel and dataset.
+
+    Each subject's value is the mean over its cycles (all speeds and legs present); the SD is
+    taken over subjects. It sizes the within-lab offsets a model must tolerate.
+    """
+    rows = []
+    for label, dataset in datasets.items():
+        subjects = dataset.meta["subject_id"].to_numpy(dtype=str)
+        for name in LEG_ANGLES:
+            curves = dataset.X[:, :, dataset.input_columns.index(name + "_r")].astype(float)
+            frame = pd.DataFrame({"s": subjects, "mean": curves.mean(axis=1), "rom": np.ptp(curves, axis=1)})
+            per_subject = frame.groupby("s")[["mean", "rom"]].mean()
+            rows.append(
+                dict(
+                    dataset=label,
+                    channel=name,
+                    n_subjects=len(per_subject),
+                    sd_of_subject_mean=float(per_subject["mean"].std(ddof=1)),
+                    sd_of_subject_rom=float(per_subject["rom"].std(ddof=1)),
+                )
+            )
+    return pd.DataFrame(rows)
