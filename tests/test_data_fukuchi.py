@@ -161,3 +161,22 @@ def test_embedded_path_is_in_the_package() -> None:
     assert EMBEDDED_PATH.is_file() and EMBEDDED_PATH.stat().st_size < 2_000_000
     with np.load(EMBEDDED_PATH, allow_pickle=False) as npz:  # no pickled objects
         assert all(npz[k].dtype.kind != "O" for k in npz.files)
+
+
+def test_cli_inspect_and_regenerate(shared: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from gait2hip.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["data", "inspect", "fukuchi2018"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "embedded real dataset" in result.output and "hip_rotation_r_moment" in result.output
+    assert "addbrev_r" not in result.output and "body mass unknown" in result.output
+    out = tmp_path / "fukuchi2018.npz"
+    args = ["data", "fukuchi2018", "--shared", str(shared), "--out", str(out), "--no-evidence"]
+    result = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    np.testing.assert_array_equal(GaitDataset.load(out).X, load_dataset("fukuchi2018").X)
+    result = runner.invoke(app, ["data", "fukuchi2018", "--shared", str(tmp_path), "--out", str(out)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
