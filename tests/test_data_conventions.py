@@ -32,7 +32,9 @@ from gait2hip.data.conventions import (
     hip_moments,
     leg_angles,
     shift_cycle,
+    trial_angles,
     xyz_from_columns,
+    xyz_from_points,
 )
 from gait2hip.errors import Gait2HipInputError
 
@@ -163,3 +165,28 @@ def test_cycle_inputs_put_the_own_leg_in_the_right_slots() -> None:
     assert X[0, INPUT_ANGLES.index("knee_angle_r")] == 3.0
     # the other leg's knee at this cycle's 0 % is its own 50 %
     assert X[0, INPUT_ANGLES.index("knee_angle_l")] == pytest.approx(400 + 50)
+
+
+def test_plug_in_gait_points_to_the_ten_inputs() -> None:
+    """C3D model outputs (ezc3d layout [3, T]) of both legs → the 10 inputs on the trial's time base."""
+    T = 7
+    points = {}
+    for letter in "RL":
+        for k, joint in enumerate(("Hip", "Knee", "Ankle")):
+            points[f"{letter}{joint}Angles"] = np.stack(
+                [np.full(T, 10.0 * k + a + (letter == "L")) for a in (1, 2, 3)]
+            )
+    xyz = {
+        side: {
+            j: xyz_from_points(points, side=side, joint=j, convention=PLUGIN_GAIT)
+            for j in ("hip", "knee", "ankle")
+        }
+        for side in ("right", "left")
+    }
+    angles = trial_angles(xyz, convention=PLUGIN_GAIT)
+    assert list(angles) == list(INPUT_ANGLES)
+    assert angles["hip_flexion_r"][0] == 1.0 and angles["hip_rotation_l"][0] == 4.0
+    assert angles["knee_angle_r"][0] == 11.0 and angles["ankle_angle_l"][0] == 22.0
+    with pytest.raises(Gait2HipInputError) as info:
+        xyz_from_points({}, side="left", joint="knee", convention=PLUGIN_GAIT)
+    assert info.value.column == "LKneeAngles"

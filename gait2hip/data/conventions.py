@@ -23,6 +23,12 @@ and side, the source component (0 = X, 1 = Y, 2 = Z) and a sign (+1 / −1).
   check it with :func:`mapping_evidence` on the first C3D trials. Its moments are left
   undefined on purpose (Plug-in Gait moment signs depend on the export settings).
 
+API: :func:`xyz_from_columns` / :func:`xyz_from_points` read a joint's X/Y/Z from a table or
+from C3D model outputs; :func:`leg_angles` and :func:`hip_moments` apply a convention to one
+leg; :func:`trial_angles` gives the 10 inputs of a time series (C3D trial);
+:func:`cycle_inputs` those of a per-leg mean cycle; :func:`mapping_evidence` checks a
+convention against OpenSim-convention reference curves.
+
 The contralateral leg: each side's exported curves run on that side's own cycle (its heel
 strike at 0 %). gait2hip's 10 inputs of a cycle hold the OTHER leg on the SAME cycle, so the
 other leg's curves are shifted by its heel strike's position in this cycle
@@ -250,6 +256,51 @@ def xyz_from_columns(
             fix=f"the {convention.name} export has columns {', '.join(names)} for the {side} {joint} {kind}.",
         )
     return np.stack([np.asarray(table[n], dtype=float) for n in names], axis=1)
+
+
+def xyz_from_points(
+    points: Mapping[str, np.ndarray],
+    *,
+    side: str,
+    joint: str,
+    convention: Convention,
+    kind: str = "angle",
+    source: str | None = None,
+) -> np.ndarray:
+    """[T, 3] X/Y/Z components of one joint from 3-component points (C3D model outputs).
+
+    ``points`` maps a label following ``convention.labels[kind]`` (Plug-in Gait:
+    ``RHipAngles``, ``LKneeAngles``) to an array [T, 3] or [3, T] (ezc3d's layout).
+    """
+    label = _label(convention, kind, side, joint)
+    if label not in points:
+        raise Gait2HipInputError(
+            "model output missing.",
+            file=source,
+            column=label,
+            fix=f"export the {convention.name} {kind} outputs ({label} and its other-side twin) to the C3D.",
+        )
+    array = np.asarray(points[label], dtype=float)
+    if array.ndim == 2 and array.shape[0] == 3 and array.shape[1] != 3:
+        array = array.T
+    return _components(array, what=label, source=source)
+
+
+def trial_angles(
+    xyz: Mapping[str, Mapping[str, np.ndarray]], *, convention: Convention, source: str | None = None
+) -> dict[str, np.ndarray]:
+    """gait2hip's 10 input angles of a TIME SERIES (e.g. a C3D trial), in ``INPUT_ANGLES`` order.
+
+    Both legs share the trial's time base, so nothing is shifted: cut cycles afterwards
+    (:func:`gait2hip.data.cycles.find_cycles`). For per-leg MEAN cycles use :func:`cycle_inputs`.
+
+    Parameters
+    ----------
+    xyz
+        side ('right', 'left') → joint ('hip', 'knee', 'ankle') → [T, 3] X/Y/Z degrees.
+    """
+    legs = {side: leg_angles(xyz[side], side=side, convention=convention, source=source) for side in SIDES}
+    return {name: legs["right" if name.endswith("_r") else "left"][name[:-2]] for name in INPUT_ANGLES}
 
 
 def percent_grid(n_points: int) -> np.ndarray:
