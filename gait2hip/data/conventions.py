@@ -21,7 +21,7 @@ and side, the source component (0 = X, 1 = Y, 2 = Z) and a sign (+1 / −1).
   adduction, Z internal rotation; knee X flexion; ankle X dorsiflexion; left side made
   anatomical by Plug-in Gait itself). It has NOT been checked against data in gait2hip yet:
   check it with :func:`mapping_evidence` on the first C3D trials. Its moments are left
-  undefined on purpose (Plug-in Gait moment signs depend on the export settings).
+  undefined until they are established from data the same way.
 
 API: :func:`xyz_from_columns` / :func:`xyz_from_points` read a joint's X/Y/Z from a table or
 from C3D model outputs; :func:`leg_angles` and :func:`hip_moments` apply a convention to one
