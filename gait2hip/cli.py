@@ -75,6 +75,95 @@ def data_inspect(
     print_inspection(inspect_dataset(path, side=side, hips=hips, trust_pickle=trust_pickle), console=console)
 
 
+def _print_frame(frame, *, title: str, digits: int = 2, markdown: bool = False) -> None:
+    from rich.table import Table
+
+    def cell(value) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+    if markdown:
+        lines = [f"*{title}*", "", "| " + " | ".join(map(str, frame.columns)) + " |"]
+        lines.append("|" + "---|" * len(frame.columns))
+        lines += ["| " + " | ".join(cell(v) for v in row) + " |" for _, row in frame.iterrows()]
+        console.print("\n".join([*lines, ""]), highlight=False, soft_wrap=True, markup=False)
+        return
+
+    table = Table(title=title, title_justify="left")
+    for column in frame.columns:
+        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
+    for _, row in frame.iterrows():
+        table.add_row(*[cell(v) for v in row])
+    console.print(table)
+
+
+@data_app.command("fukuchi2018")
+@clear_errors
+def data_fukuchi2018(
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output NPZ (default: the embedded gait2hip/resources/real/fukuchi2018.npz)"),
+    ] = None,
+    evidence: Annotated[
+        bool, typer.Option(help="Also print the convention evidence, lab offsets and contralateral shifts")
+    ] = True,
+    markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for the data card)")] = False,
+) -> None:
+    """Regenerate the embedded REAL dataset fukuchi2018 from shared/real/fukuchi2018 (+ its evidence)."""
+    from gait2hip.data import load_dataset
+    from gait2hip.data.fukuchi import EMBEDDED_PATH, convert
+    from gait2hip.data.fukuchi_evidence import (
+        convention_evidence,
+        evidence_summary,
+        lab_offsets,
+        matched_speeds,
+        shift_table,
+        subject_spread,
+    )
+    from gait2hip.paths import shared_dir
+
+    root = shared_dir(path=shared, required=True)
+    dataset = convert(root / "real" / "fukuchi2018")
+    target = dataset.save(out or EMBEDDED_PATH)
+    console.print(f"wrote {target} ({dataset!r})", highlight=False)
+    for note in dataset.attrs["notes"]:
+        console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
+    if not evidence:
+        return
+    md = dict(markdown=markdown)
+    _print_frame(
+        matched_speeds(root),
+        title="speed match (stance % of the cycle, vertical GRF > 2 % BW)",
+        digits=1,
+        **md,
+    )
+    table = convention_evidence(root, all_speeds=True)
+    _print_frame(
+        table[table["matched"]].drop(columns="matched"),
+        title="convention evidence: r of each raw component and of the mapped channel (matched references)",
+        **md,
+    )
+    _print_frame(
+        evidence_summary(table), title="convention evidence, summary (r of the mapped channel)", **md
+    )
+    offsets = lab_offsets(root, fukuchi=dataset, default=load_dataset("default"))
+    _print_frame(offsets, title="between-lab offsets: cycle-mean angle and ROM (deg)", digits=1, **md)
+    default = load_dataset("default")
+    healthy = default.select(cohorts=["healthy"]) if (default.meta["cohort"] == "healthy").any() else default
+    _print_frame(
+        subject_spread({"fukuchi2018": dataset, "default (healthy, simulated)": healthy}),
+        title="between-subject SD of the cycle-mean angle and ROM (deg)",
+        **md,
+    )
+    shifts = shift_table(dataset)["other_heel_strike_percent"]
+    console.print(
+        f"contralateral heel strike (% of the cycle, per file and leg, from the two vertical GRFs): "
+        f"mean {shifts.mean():.2f}, SD {shifts.std():.2f}, range {shifts.min():.1f}–{shifts.max():.1f} "
+        f"(n = {len(shifts)})",
+        highlight=False,
+    )
+
+
 # ---------------------------------------------------------------- label (issue B1)
 @app.command("label")
 @clear_errors

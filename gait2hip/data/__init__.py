@@ -1,8 +1,9 @@
 """Datasets: one in-memory form (:class:`GaitDataset`) for every source.
 
 ``load_dataset(spec)`` is the one entry point: 'default' (the embedded simulated cohort),
-a gait2hip NPZ, a Gait2Hip-60 release file (its MF60 / JM60 twin beside it is merged in),
-or a lab folder with a ``manifest.csv``. This package never imports torch or opensim.
+'fukuchi2018' (the embedded REAL dataset, hip moments only), a gait2hip NPZ, a Gait2Hip-60
+release file (its MF60 / JM60 twin beside it is merged in), or a lab folder with a
+``manifest.csv``. This package never imports torch or opensim.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from gait2hip.paths import RESOURCES
 
 __all__ = [
     "CADENCE_SPM",
+    "EMBEDDED_DATASETS",
     "INPUT_ANGLES",
     "MOMENTS_R",
     "MUSCLE_GROUPS_R",
@@ -27,6 +29,8 @@ __all__ = [
 
 #: Where the embedded default dataset (a simulated cohort) is installed.
 DEFAULT_DATASET = RESOURCES / "cohort" / "default.npz"
+#: Embedded datasets by name (besides 'default'): name → installed NPZ.
+EMBEDDED_DATASETS: dict[str, Path] = {"fukuchi2018": RESOURCES / "real" / "fukuchi2018.npz"}
 
 
 def default_dataset_path(*, required: bool = True) -> Path:
@@ -61,6 +65,8 @@ def load_dataset(
     ----------
     spec
         * ``'default'``: the embedded simulated cohort (:func:`default_dataset_path`);
+        * ``'fukuchi2018'``: the embedded real dataset (:mod:`gait2hip.data.fukuchi`; hip
+          moments per kg only, both legs, body mass unknown);
         * a gait2hip NPZ (written by ``GaitDataset.save``);
         * a Gait2Hip-60 release file, ``Gait2Hip_MF60.npz`` or ``Gait2Hip_JM60.npz``: its twin
           beside it is found and merged in (17 targets) when present;
@@ -80,6 +86,10 @@ def load_dataset(
     """
     if str(spec) == "default":
         return GaitDataset.load(default_dataset_path())
+    if str(spec) in EMBEDDED_DATASETS:
+        from gait2hip.data.fukuchi import embedded_path
+
+        return GaitDataset.load(embedded_path())
     path = Path(spec)
     if path.is_dir():
         from gait2hip.data.lab import load_lab_folder
@@ -89,7 +99,7 @@ def load_dataset(
         raise Gait2HipInputError(
             "no such file or folder.",
             file=path,
-            fix="give 'default', a .npz dataset, a release MF60/JM60 file, or a lab folder "
+            fix="give 'default', 'fukuchi2018', a .npz dataset, a release MF60/JM60 file, or a lab folder "
             "with manifest.csv.",
         )
     if path.suffix.lower() == ".csv" and path.name.lower() == "manifest.csv":

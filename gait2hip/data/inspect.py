@@ -58,6 +58,8 @@ class Inspection:
 def _kind(spec: str) -> str:
     if spec == "default":
         return "default dataset (gait2hip NPZ)"
+    if spec == "fukuchi2018":
+        return "embedded real dataset (gait2hip NPZ)"
     path = Path(spec)
     if path.is_dir() or path.name.lower() == "manifest.csv":
         return "lab folder"
@@ -128,6 +130,11 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
         warnings.append(f"height outside {low:g}–{high:g} m for subject(s) {', '.join(odd)} (is it in cm?).")
     if np.isnan(height).all():
         warnings.append("no heights given.")
+    if np.isnan(mass).any():
+        warnings.append(
+            f"body mass unknown for {int(np.isnan(mass).sum())} sample(s): targets stay per kg "
+            "(N / N m and mass-based inputs cannot be derived)."
+        )
     single = [s for s, n in trials.items() if n == 1]
     if single:
         shown = ", ".join(single[:10]) + (" …" if len(single) > 10 else "")
