@@ -7,6 +7,7 @@ or a lab folder with a ``manifest.csv``. This package never imports torch or ope
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -49,7 +50,11 @@ def default_dataset_path(*, required: bool = True) -> Path:
 
 
 def load_dataset(
-    spec: str | Path, *, side: Literal["right", "left"] = "right", hips: Literal["own", "both"] = "own"
+    spec: str | Path,
+    *,
+    side: Literal["right", "left"] = "right",
+    hips: Literal["own", "both"] = "own",
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> GaitDataset:
     """Load any supported dataset.
 
@@ -64,6 +69,8 @@ def load_dataset(
     side, hips
         For lab folders only: which leg's cycles and which hips' targets
         (see :func:`gait2hip.data.lab.load_lab_folder`).
+    on_progress
+        Lab folders: called with (trials read, trials) as the folder is read.
 
     Returns
     -------
@@ -76,7 +83,7 @@ def load_dataset(
     if path.is_dir():
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path, side=side, hips=hips)
+        return load_lab_folder(path, side=side, hips=hips, on_progress=on_progress)
     if not path.exists():
         raise Gait2HipInputError(
             "no such file or folder.",
@@ -87,7 +94,7 @@ def load_dataset(
     if path.suffix.lower() == ".csv" and path.name.lower() == "manifest.csv":
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path.parent, side=side, hips=hips)
+        return load_lab_folder(path.parent, side=side, hips=hips, on_progress=on_progress)
     if path.suffix.lower() != ".npz":
         raise Gait2HipInputError(
             f"unsupported dataset file type '{path.suffix}'.",
