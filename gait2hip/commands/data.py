@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import enum
-
 import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from gait2hip.commands.options import Hips, Side
 from gait2hip.data.inspect import Inspection, inspect_dataset
 from gait2hip.progress import bar_callback, eta_progress
-
-
-class Side(enum.StrEnum):
-    """The leg whose cycles a lab folder gives."""
-
-    right = "right"
-    left = "left"
-
-
-class Hips(enum.StrEnum):
-    """The hips whose targets a lab folder gives."""
-
-    own = "own"
-    both = "both"
 
 
 def inspect_command(*, path: str, side: Side, hips: Hips, console: Console) -> Inspection:

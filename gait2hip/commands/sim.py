@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import enum
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from gait2hip.commands.options import Solver
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.progress import bar_callback, eta_progress
-
-
-class Solver(enum.StrEnum):
-    """Static-optimisation solver (see :mod:`gait2hip.sim.static_optimization`)."""
-
-    default = "default"
-    fast = "fast"
-    opensim = "opensim"
 
 
 def label_command(
