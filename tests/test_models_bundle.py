@@ -12,20 +12,11 @@ import torch
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models import build_model
-from gait2hip.models import bundle as bundle_module
-from gait2hip.models.bundle import (
-    MANIFEST_FILE,
-    REFERENCE_FILE,
-    WEIGHTS_FILE,
-    fit_reference,
-    installed_bundles,
-    load_bundle,
-    ood_distance,
-    ood_outside_fraction,
-    pack_bundle,
-    resolve_bundle_paths,
-    save_bundle,
-)
+from gait2hip.models import discovery as bundle_module
+from gait2hip.models.bundle import BundleSpec, load_bundle, save_bundle
+from gait2hip.models.discovery import installed_bundles, resolve_bundle_paths
+from gait2hip.models.manifest import MANIFEST_FILE, REFERENCE_FILE, WEIGHTS_FILE, pack_bundle
+from gait2hip.models.ood import fit_reference, ood_distance, ood_outside_fraction
 
 torch.set_num_threads(1)
 T = 21
@@ -51,22 +42,24 @@ def _save(tmp_path, *, target_norm: bool = True, name: str = "lstm-forces-test",
     Y = np.random.default_rng(1).normal(5.0, 2.0, size=(40, T, 14)).astype(np.float32)
     path = save_bundle(
         tmp_path / name,
-        model=model,
-        input_columns=INPUT_ANGLES,
-        input_units=["deg"] * 10,
-        target_columns=MUSCLE_GROUPS_R,
-        target_units=["N/kg"] * 14,
-        input_mean=X.mean(axis=(0, 1)),
-        input_std=X.std(axis=(0, 1)),
-        target_mean=Y.mean(axis=(0, 1)) if target_norm else None,
-        target_std=Y.std(axis=(0, 1)) if target_norm else None,
-        data_card={"sha256": "abc", "description": "unit-test cycles", "simulated": True},
-        metrics={"rmse": 1.5, "r2": 0.8, "units": "N/kg"},
-        train_inputs=X,
-        train_targets=Y,
-        description="test bundle",
-        default_for=default_for,
-        extra={"seed": 7},
+        BundleSpec(
+            model=model,
+            input_columns=INPUT_ANGLES,
+            input_units=["deg"] * 10,
+            target_columns=MUSCLE_GROUPS_R,
+            target_units=["N/kg"] * 14,
+            input_mean=X.mean(axis=(0, 1)),
+            input_std=X.std(axis=(0, 1)),
+            target_mean=Y.mean(axis=(0, 1)) if target_norm else None,
+            target_std=Y.std(axis=(0, 1)) if target_norm else None,
+            data_card={"sha256": "abc", "description": "unit-test cycles", "simulated": True},
+            metrics={"rmse": 1.5, "r2": 0.8, "units": "N/kg"},
+            train_inputs=X,
+            train_targets=Y,
+            description="test bundle",
+            default_for=default_for,
+            extra={"seed": 7},
+        ),
     )
     return path, model, X, Y
 
@@ -148,11 +141,15 @@ def test_bad_arguments_are_refused_early(tmp_path):
         input_std=np.ones(10),
     )
     with pytest.raises(ValueError, match="unknown target units"):
-        save_bundle(tmp_path / "a", target_units=["Nm/s"] * 3, **common)
+        save_bundle(tmp_path / "a", BundleSpec(target_units=["Nm/s"] * 3, **common))
     with pytest.raises(ValueError, match="one value per channel"):
-        save_bundle(tmp_path / "b", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
+        save_bundle(
+            tmp_path / "b", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
+        )
     with pytest.raises(ValueError, match="std must be > 0"):
-        save_bundle(tmp_path / "c", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
+        save_bundle(
+            tmp_path / "c", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
+        )
 
 
 def test_ood_distance_flags_far_cycles_and_passes_training_ones():
@@ -188,14 +185,16 @@ def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
     model = build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1)
     path = save_bundle(
         tmp_path / "b",
-        model=model,
-        input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
-        input_units=["deg"] * 10 + ["s", "kg", "m"],
-        target_columns=MOMENTS_R,
-        target_units=["Nm/kg"] * 3,
-        input_mean=X13.mean(axis=(0, 1)),
-        input_std=X13.std(axis=(0, 1)),
-        train_inputs=X13,
+        BundleSpec(
+            model=model,
+            input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
+            input_units=["deg"] * 10 + ["s", "kg", "m"],
+            target_columns=MOMENTS_R,
+            target_units=["Nm/kg"] * 3,
+            input_mean=X13.mean(axis=(0, 1)),
+            input_std=X13.std(axis=(0, 1)),
+            train_inputs=X13,
+        ),
     )
     bundle = load_bundle(path)
     assert bundle.reference["ood_channels"].tolist() == list(range(10))
