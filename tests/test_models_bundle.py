@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -217,3 +218,47 @@ def test_single_archive_loads_like_the_folder(tmp_path, monkeypatch):
     broken.write_bytes(archive.read_bytes()[:-200])
     with pytest.raises(Gait2HipInputError, match="not a gait2hip model bundle"):
         load_bundle(broken)
+
+
+def _point_manifest_at(path, filename: str, sha256: str) -> None:
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    manifest["files"][filename] = sha256
+    (path / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
+def test_manifest_files_outside_the_bundle_are_refused_unread(tmp_path, monkeypatch, kind):
+    import hashlib
+    from pathlib import Path
+
+    path, *_ = _save(tmp_path / "bundles")
+    secret = tmp_path / "secret.txt"  # outside the bundle, with its true hash in the manifest
+    secret.write_text("not for bundles\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    if kind == "dotdot":
+        filename = "../../secret.txt"
+    elif kind == "absolute":
+        filename = str(secret)
+    else:
+        (path / "extra.safetensors").symlink_to(secret)
+        filename = "extra.safetensors"
+    _point_manifest_at(path, filename, digest)
+    read: list[Path] = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(
+        Path, "read_bytes", lambda self: (read.append(self.resolve()), real_read_bytes(self))[1]
+    )
+    with pytest.raises(Gait2HipInputError, match=r"outside|absolute|climbs out") as raised:
+        load_bundle(path)
+    assert repr(filename) in str(raised.value) and "Refused" in str(raised.value)
+    assert secret.resolve() not in read
+    with pytest.raises(Gait2HipInputError, match=re.escape(repr(filename))):
+        pack_bundle(path, tmp_path / "packed.zip")  # nor packed into an archive
+    assert not (tmp_path / "packed.zip").exists()
+
+
+def test_the_etc_hostname_probe_is_refused(tmp_path):
+    path, *_ = _save(tmp_path)
+    _point_manifest_at(path, "../../../../etc/hostname", "0" * 64)
+    with pytest.raises(Gait2HipInputError, match=r"'\.\./\.\./\.\./\.\./etc/hostname'.*climbs out"):
+        load_bundle(path)
