@@ -243,3 +243,18 @@ def test_shipped_default_bundles(examples):
     assert len(curves) == T and np.isfinite(curves["glmed_r"]).all()
     # a plausible walking pattern, not noise: peak hip flexion moment (late stance) ≈ 0.5–1.5 Nm/kg
     assert 0.3 < curves["hip_flexion_r_moment_per_kg"].max() < 2.0
+
+
+def test_ood_reasons_follow_the_detector_constants(predictor, monkeypatch):
+    from gait2hip.models import ood
+
+    typical = _walking_cycles(1, seed=11)
+    crouch = typical.copy()
+    crouch[..., [6, 8]] += 40.0
+    trial = _trial(np.concatenate([crouch, typical]))
+    monkeypatch.setattr(ood, "OOD_PERCENTILE", 95.0)
+    monkeypatch.setattr(ood, "OOD_Z_LIMIT", 2.5)
+    monkeypatch.setattr(ood, "OOD_OUTSIDE_FRACTION_LIMIT", 0.01)
+    reason = predictor.predict_trial(trial, mass_kg=70, cycles=[(0, 1.1)]).cycles.iloc[0]["ood_reason"]
+    assert "95th percentile" in reason and "99th" not in reason
+    assert "beyond ±2.5 SD of the training mean" in reason and "±4 SD" not in reason
