@@ -49,6 +49,17 @@ def check_member_name(bundle: Path, filename: str) -> str:
 
     Refuses absolute paths (POSIX or Windows), drive letters, ``..`` components, and, for a
     bundle folder, any name whose resolved path (symlinks followed) leaves the folder.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> check_member_name(Path("my-bundle"), "weights.safetensors")
+    'weights.safetensors'
+    >>> check_member_name(Path("my-bundle"), "../../../../etc/hostname")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gait2hip.errors.Gait2HipInputError: file my-bundle/manifest.json: manifest.json lists the file \
+'../../../../etc/hostname', which climbs out of the bundle ('..'); ...
     """
     name = str(filename)
     parts = PurePosixPath(name.replace("\\", "/")).parts

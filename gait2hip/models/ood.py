@@ -20,6 +20,27 @@ and stored in the bundle's ``reference.safetensors``:
 A cycle is flagged when either exceeds its limit. Every user-facing sentence about these
 limits (:func:`ood_reasons`, :func:`ood_legend`, the manifest's rules) is built from the
 constants below, so changing one changes every message.
+
+Examples
+--------
+Fit the detector on 60 smooth synthetic cycles (21 points × 2 channels, degrees) and score a
+typical cycle and one shifted by 40°:
+
+>>> import numpy as np
+>>> from gait2hip.models.ood import fit_reference, ood_distance, ood_outside_fraction, ood_reasons
+>>> rng = np.random.default_rng(0)
+>>> phase = np.linspace(0, 2 * np.pi, 21)[None, :, None]
+>>> cycles = 30 * np.sin(phase + rng.normal(0, 0.1, (60, 1, 2))) + rng.normal(0, 2, (60, 1, 2))
+>>> reference = fit_reference(train_inputs=cycles)
+>>> typical, shifted = cycles[:1], cycles[:1] + 40.0
+>>> bool(ood_distance(typical, reference)[0] <= reference["ood_threshold"][0])
+True
+>>> distance = float(ood_distance(shifted, reference)[0])
+>>> outside = float(ood_outside_fraction(shifted, reference)[0])
+>>> [reason.split(" (")[0] for reason in ood_reasons(
+...     distance=distance, threshold=float(reference["ood_threshold"][0]), outside=outside)]
+... # doctest: +ELLIPSIS
+['distance ... > ...', '100% of samples beyond ±4 SD of the training mean']
 """
 
 from __future__ import annotations

@@ -271,11 +271,20 @@ class Predictor:
     Examples
     --------
     >>> from gait2hip.data.angles import read_angles
+    >>> from gait2hip.paths import shared_file
     >>> from gait2hip.predict import Predictor
     >>> predictor = Predictor.from_bundle("default")               # forces + moments
-    >>> curves = predictor.predict(read_angles("walk_ik.mot"), mass_kg=72.6)
-    >>> curves.attrs["units"]["glmed_r"], curves.attrs["units"]["glmed_r_per_kg"]
-    ('N', 'N/kg')
+    >>> ik = shared_file("opensim-examples/gait2392-subject01/subject01_walk1_ik.mot")
+    >>> prediction = predictor.predict_trial(read_angles(ik), mass_kg=72.6, side="both")
+    >>> print(prediction.cycles[["cycle", "side", "start_s", "end_s"]].round(3).to_string(index=False))
+     cycle  side  start_s  end_s
+         1 right    0.605  1.831
+         2  left    1.219  2.439
+         3 right    1.831  3.051
+         4  left    2.439  3.656
+    >>> units = prediction.curves.attrs["units"]
+    >>> units["glmed_r"], units["glmed_r_per_kg"], units["hip_flexion_l_moment_per_kg"]
+    ('N', 'N/kg', 'Nm/kg')
     """
 
     def __init__(self, bundles: Sequence[Bundle]) -> None:
