@@ -25,51 +25,31 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.angles import angles_from_table
 from gait2hip.data.columns import INPUT_ANGLES, to_left
-from gait2hip.data.cycles import find_cycles as find_gait_cycles
 from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle, load_bundle
 from gait2hip.models.discovery import resolve_bundle_paths
 from gait2hip.models.ood import ood_distance, ood_outside_fraction, ood_reasons
+from gait2hip.predict.cycles import (
+    SIDES,
+    CycleJob,
+    angle_table,
+    check_sides,
+    cycle_span,
+    mirror_angles,
+    pre_cut_jobs,
+    timed_jobs,
+)
 
-SIDES = ("right", "left")
 #: Body masses outside this range are refused as typing errors (kg).
 MASS_RANGE_KG = (20.0, 300.0)
 _PER_KG = {"N": "N/kg", "Nm": "Nm/kg"}
 
 
-def mirror_angles(columns: Sequence[str]) -> list[str]:
-    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
-    swapped = []
-    for name in columns:
-        if name.endswith("_r"):
-            swapped.append(name[:-2] + "_l")
-        elif name.endswith("_l"):
-            swapped.append(name[:-2] + "_r")
-        else:
-            swapped.append(name)
-    return swapped
-
-
 def output_name(target: str, side: str) -> str:
     """The output column of a right-hip target for the predicted ``side``."""
     return target if side == "right" else to_left(target)
-
-
-@dataclass(frozen=True)
-class CycleWindow:
-    """One gait cycle of a trial: the leg, start and end times (s), and how it was found."""
-
-    side: str
-    start_s: float
-    end_s: float
-    method: str
-
-    @property
-    def stride_s(self) -> float:
-        return self.end_s - self.start_s
 
 
 @dataclass
@@ -119,144 +99,6 @@ def _check_mass(mass_kg: float) -> float:
             fix="give the subject's body mass in kilograms (e.g. --mass 72.6).",
         )
     return mass
-
-
-def _time_index(angles: pd.DataFrame, *, file: str | Path | None) -> np.ndarray:
-    time = angles.index.to_numpy(dtype=float)
-    if len(time) < 2 or not np.all(np.diff(time) > 0):
-        raise Gait2HipInputError(
-            "times must increase strictly from row to row.",
-            file=file,
-            column="time",
-            fix="sort the rows by time and remove duplicated time stamps.",
-        )
-    return time
-
-
-def find_cycles(
-    angles: pd.DataFrame,
-    *,
-    side: str,
-    file: str | Path | None = None,
-) -> list[CycleWindow]:
-    """Heel-strike-to-heel-strike cycles of one leg, from the kinematics alone.
-
-    Uses :func:`gait2hip.data.cycles.find_cycles` (heel strike = the foot furthest in
-    front of the pelvis, after Zeni et al. 2008; see that module for the method and its
-    check against force-plate events).
-    """
-    _time_index(angles, file=file)
-    try:
-        found = find_gait_cycles(angles, sides=(side,), file=file)
-    except Gait2HipInputError as exc:
-        raise Gait2HipInputError(
-            exc.problem,
-            file=exc.file,
-            column=exc.column,
-            fix=(exc.fix + " " if exc.fix else "")
-            + "To predict anyway, give the window: --cycle START END (seconds) on the command line, "
-            "cycles=[(start, end)] in Python.",
-        ) from None
-    return [
-        CycleWindow(side=c.side, start_s=c.start, end_s=c.end, method=f"heel strikes from {c.method}")
-        for c in found
-    ]
-
-
-@dataclass(frozen=True)
-class _CycleJob:
-    """One cycle to predict: its window, the angle samples [n, 10] (release order) and their times."""
-
-    window: CycleWindow
-    samples: np.ndarray
-    stamps: np.ndarray
-
-
-def _sides(side: str) -> list[str]:
-    sides = list(SIDES) if side == "both" else [side]
-    if any(s not in SIDES for s in sides):
-        raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
-    return sides
-
-
-def _angle_table(angles: pd.DataFrame, *, in_degrees: bool | None, file: str | Path | None) -> pd.DataFrame:
-    """The 10 input angles in degrees, release order, same index; no ``attrs``."""
-    if not isinstance(angles, pd.DataFrame):
-        raise Gait2HipInputError(
-            f"angles must be a pandas DataFrame indexed by time (got {type(angles).__name__}).",
-            fix="read the file with gait2hip.data.angles.read_angles, or build a DataFrame with the "
-            "angle columns and the time in seconds as its index.",
-        )
-    # pandas deep-copies .attrs on every column access: drop them (they cost most of a 10 ms call)
-    source = angles.copy(deep=False)
-    source.attrs = {}
-    table = angles_from_table(source, in_degrees=in_degrees, file=file)
-    table.attrs = {}
-    return table
-
-
-def _pre_cut_jobs(table: pd.DataFrame, values: np.ndarray, sides: list[str]) -> list[_CycleJob]:
-    """Already-cut cycles (a ``(cycle, point)`` MultiIndex): each block taken whole."""
-    codes = table.index.get_level_values(0)
-    jobs = []
-    for side in sides:
-        for key in dict.fromkeys(codes):
-            block = values[np.asarray(codes == key)]
-            window = CycleWindow(side, float("nan"), float("nan"), "pre-cut cycle")
-            jobs.append(_CycleJob(window, block, np.linspace(0.0, 1.0, len(block))))
-    return jobs
-
-
-def _user_windows(
-    time: np.ndarray, cycles: Sequence[tuple[float, float]], side: str, file: str | Path | None
-) -> list[CycleWindow]:
-    windows = []
-    for start, end in cycles:
-        if not (time[0] - 1e-9 <= start < end <= time[-1] + 1e-9):
-            raise Gait2HipInputError(
-                f"cycle window {start:g}–{end:g} s is not inside the trial ({time[0]:.3f}–{time[-1]:.3f} s).",
-                file=file,
-                column="time",
-                fix="choose START < END within the trial's time range.",
-            )
-        windows.append(CycleWindow(side, float(start), float(end), "user window"))
-    return windows
-
-
-def _timed_jobs(
-    table: pd.DataFrame,
-    values: np.ndarray,
-    sides: list[str],
-    cycles: Sequence[tuple[float, float]] | None,
-    file: str | Path | None,
-) -> list[_CycleJob]:
-    """Cycles of a trial indexed by time: the user's windows, or heel strike to heel strike."""
-    time = _time_index(table, file=file)
-    jobs = []
-    for side in sides:
-        if cycles is not None:
-            windows = _user_windows(time, cycles, side, file)
-        else:
-            windows = find_cycles(table, side=side, file=file)
-        jobs.extend(_CycleJob(window, values, time) for window in windows)
-    jobs.sort(key=lambda job: (job.window.start_s, job.window.side))
-    return jobs
-
-
-def _cycle_span(job: _CycleJob, *, pre_cut: bool, file: str | Path | None) -> tuple[float, float, float]:
-    """(start, end, stride) of a job on its own time axis, with enough samples checked."""
-    if pre_cut:
-        return 0.0, 1.0, float("nan")
-    start, end = job.window.start_s, job.window.end_s
-    inside = (job.stamps >= start - 1e-9) & (job.stamps <= end + 1e-9)
-    if inside.sum() < 10:
-        raise Gait2HipInputError(
-            f"the cycle {start:.3f}–{end:.3f} s holds only {int(inside.sum())} samples.",
-            file=file,
-            column="time",
-            fix="give kinematics sampled at ≥ 10 samples per cycle (IK is usually 60–200 Hz).",
-        )
-    return start, end, job.window.stride_s
 
 
 class Predictor:
@@ -376,13 +218,13 @@ class Predictor:
         return distance, threshold, float(ood_outside_fraction(x[None], bundle.reference)[0])
 
     def _predict_cycle(
-        self, number: int, job: _CycleJob, *, mass: float, height_m: float | None, pre_cut: bool, file
+        self, number: int, job: CycleJob, *, mass: float, height_m: float | None, pre_cut: bool, file
     ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
         """One cycle through every bundle: its curves, its summary row and the angles the model saw."""
         window = job.window
         order = mirror_angles(INPUT_ANGLES) if window.side == "left" else list(INPUT_ANGLES)
         own = job.samples[:, [INPUT_ANGLES.index(c) for c in order]]  # the model's right = this leg
-        start, end, stride = _cycle_span(job, pre_cut=pre_cut, file=file)
+        start, end, stride = cycle_span(job, pre_cut=pre_cut, file=file)
         frame: dict[str, Any] = {}
         inputs = pd.DataFrame()
         worst = (np.nan, np.nan, -1.0)  # distance, threshold, distance / threshold
@@ -472,8 +314,8 @@ class Predictor:
             The source file, for messages.
         """
         mass = _check_mass(mass_kg)
-        sides = _sides(side)
-        table = _angle_table(angles, in_degrees=in_degrees, file=file)
+        sides = check_sides(side)
+        table = angle_table(angles, in_degrees=in_degrees, file=file)
         values = table[list(INPUT_ANGLES)].to_numpy(dtype=float)
         pre_cut = isinstance(angles.index, pd.MultiIndex)
         if pre_cut and cycles is not None:
@@ -481,9 +323,9 @@ class Predictor:
                 "the input holds already-cut cycles; --cycle windows do not apply.", file=file
             )
         if pre_cut:
-            jobs = _pre_cut_jobs(table, values, sides)
+            jobs = pre_cut_jobs(table, values, sides)
         else:
-            jobs = _timed_jobs(table, values, sides, cycles, file)
+            jobs = timed_jobs(table, values, sides, cycles, file)
         rows, summaries, inputs = [], [], {}
         for number, job in enumerate(jobs, start=1):
             curves, summary, inputs[number] = self._predict_cycle(
