@@ -36,3 +36,16 @@ def test_env_choice_is_case_insensitive_and_names_the_choices() -> None:
     assert env_choice("GAIT2HIP_DEVICE", ("cpu", "cuda"), default="cpu", environ={}) == "cpu"
     with pytest.raises(Gait2HipInputError, match="GAIT2HIP_DEVICE='gpu' is not one of cpu, cuda"):
         env_choice("GAIT2HIP_DEVICE", ("cpu", "cuda"), environ={"GAIT2HIP_DEVICE": "gpu"})
+
+
+def test_env_paths_splits_on_the_path_separator(tmp_path) -> None:
+    import os
+
+    from gait2hip.commands.env import env_paths
+
+    raw = os.pathsep.join([str(tmp_path / "a"), "", str(tmp_path / "b")])
+    assert env_paths("GAIT2HIP_BUNDLE_PATH", environ={"GAIT2HIP_BUNDLE_PATH": raw}) == [
+        tmp_path / "a",
+        tmp_path / "b",
+    ]
+    assert env_paths("GAIT2HIP_BUNDLE_PATH", environ={}) == []

@@ -170,13 +170,19 @@ def test_ood_distance_flags_far_cycles_and_passes_training_ones():
 
 def test_lookup_by_name_and_default(tmp_path, monkeypatch):
     _save(tmp_path, name="lstm-forces-mine", default_for="forces")
-    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path))
+    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path))  # the library does not read it
     monkeypatch.setattr(bundle_module, "INSTALLED_BUNDLES_DIR", tmp_path / "none-shipped")
-    assert installed_bundles()["lstm-forces-mine"] == tmp_path / "lstm-forces-mine"
-    assert load_bundle("lstm-forces-mine").name == "lstm-forces-mine"
-    assert resolve_bundle_paths("default", target="forces") == [tmp_path / "lstm-forces-mine"]
+    assert "lstm-forces-mine" not in installed_bundles()
+    dirs = bundle_module.bundle_search_dirs([tmp_path])
+    assert installed_bundles(dirs)["lstm-forces-mine"] == tmp_path / "lstm-forces-mine"
+    assert load_bundle("lstm-forces-mine", search_dirs=dirs).name == "lstm-forces-mine"
+    assert resolve_bundle_paths("default", target="forces", search_dirs=dirs) == [
+        tmp_path / "lstm-forces-mine"
+    ]
     with pytest.raises(Gait2HipInputError, match="no installed default"):
-        resolve_bundle_paths("default", target="moments")
+        resolve_bundle_paths("default", target="moments", search_dirs=dirs)
+    with pytest.raises(Gait2HipInputError, match="not found"):
+        load_bundle("lstm-forces-mine")  # shipped bundles only
 
 
 def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
@@ -212,8 +218,7 @@ def test_single_archive_loads_like_the_folder(tmp_path, monkeypatch):
     x = _cycles(2)
     np.testing.assert_array_equal(folder_bundle.predict_normalised(x), zip_bundle.predict_normalised(x))
     assert zip_bundle.name == "lstm-forces-zip" and zip_bundle.has_ood
-    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path / "shipped"))
-    assert installed_bundles()["lstm-forces-zip"] == archive
+    assert installed_bundles([tmp_path / "shipped"])["lstm-forces-zip"] == archive
     broken = tmp_path / "broken.zip"
     broken.write_bytes(archive.read_bytes()[:-200])
     with pytest.raises(Gait2HipInputError, match="not a gait2hip model bundle"):

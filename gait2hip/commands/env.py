@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from gait2hip.errors import Gait2HipInputError
 
@@ -67,3 +68,9 @@ def env_choice(
             fix=f"set {name} to one of {', '.join(options)} or unset it.",
         )
     return raw.lower()
+
+
+def env_paths(name: str, *, environ: Mapping[str, str] | None = None) -> list[Path]:
+    """Folders listed in an ``os.pathsep``-separated environment variable (e.g. ``GAIT2HIP_BUNDLE_PATH``)."""
+    raw = (os.environ if environ is None else environ).get(name, "")
+    return [Path(part).expanduser() for part in raw.split(os.pathsep) if part.strip()]

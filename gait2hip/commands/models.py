@@ -5,13 +5,20 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from gait2hip.commands.env import env_paths
 from gait2hip.models.discovery import BUNDLE_PATH_ENV, bundle_search_dirs, installed_bundles
 from gait2hip.models.manifest import read_manifest
+
+
+def search_dirs() -> list[Path]:
+    """Folders holding installed bundles: ``GAIT2HIP_BUNDLE_PATH``'s folders, then the shipped ones."""
+    return bundle_search_dirs(env_paths(BUNDLE_PATH_ENV))
 
 
 def describe_bundle(manifest: Mapping[str, Any]) -> dict[str, str]:
@@ -38,10 +45,11 @@ def describe_bundle(manifest: Mapping[str, Any]) -> dict[str, str]:
 
 def list_command(*, console: Console) -> None:
     """Print the installed bundles (``gait2hip models list``)."""
-    bundles = installed_bundles()
+    folders = search_dirs()
+    bundles = installed_bundles(folders)
     if not bundles:
         console.print(
-            f"No model bundles installed (looked in: {', '.join(str(d) for d in bundle_search_dirs())}).",
+            f"No model bundles installed (looked in: {', '.join(str(d) for d in folders)}).",
             highlight=False,
         )
         return

@@ -72,13 +72,14 @@ def predict_command(
     """
     import torch
 
+    from gait2hip.commands.models import search_dirs
     from gait2hip.models.ood import ood_legend
     from gait2hip.predict.predictor import Predictor
     from gait2hip.predict.write import input_files, read_kinematics, write_prediction, write_summary
 
     side = PredictSide(side)
     files = input_files(input)
-    predictor = Predictor.from_bundle(model)
+    predictor = Predictor.from_bundle(model, search_dirs=search_dirs())
     # One cycle at a time is too little work to share between threads, and a second OpenMP
     # thread waiting for a busy core can cost 100× (measured on a loaded 2-core machine).
     torch.set_num_threads(1)
@@ -136,10 +137,11 @@ def predict_command(
 
 def export_command(*, bundle: str, out: Path, format: ExportFormat, console: Console) -> Path:
     """Export ``bundle`` (name or folder) to ``out``: ONNX (verified against PyTorch) or one .zip."""
+    from gait2hip.commands.models import search_dirs
     from gait2hip.predict.export import PARITY_TOLERANCE, export_checked_onnx, export_zip
 
     if ExportFormat(format) is ExportFormat.zip:
-        path, loaded = export_zip(bundle, Path(out))
+        path, loaded = export_zip(bundle, Path(out), search_dirs=search_dirs())
         console.print(
             f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.2f} MB): {loaded.name}, one file; load it "
             "with --model PATH.zip or put it in a GAIT2HIP_BUNDLE_PATH folder.",
@@ -147,7 +149,7 @@ def export_command(*, bundle: str, out: Path, format: ExportFormat, console: Con
         )
         return path
     with console.status(f"exporting {bundle} to ONNX"):
-        path, loaded, error = export_checked_onnx(bundle, Path(out))
+        path, loaded, error = export_checked_onnx(bundle, Path(out), search_dirs=search_dirs())
     console.print(
         f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.2f} MB) — "
         f"{loaded.name} ({loaded.architecture})\n"

@@ -389,7 +389,9 @@ class Bundle:
         )
 
 
-def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
+def load_bundle(
+    path_or_name: str | Path, *, verify: bool = True, search_dirs: Sequence[Path] | None = None
+) -> Bundle:
     """Load a bundle (directory or installed name) — JSON and safetensors only, never pickle.
 
     Parameters
@@ -398,6 +400,8 @@ def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
         A bundle directory, or the name of an installed bundle.
     verify
         Check the tensor files against the SHA-256 recorded in the manifest.
+    search_dirs
+        Folders holding installed bundles, for a name (default: the shipped bundles).
 
     Returns
     -------
@@ -405,7 +409,7 @@ def load_bundle(path_or_name: str | Path, *, verify: bool = True) -> Bundle:
         With the model rebuilt by ``build_model(architecture, **config)``, weights loaded
         strictly, in eval mode.
     """
-    paths = resolve_bundle_paths(path_or_name)
+    paths = resolve_bundle_paths(path_or_name, search_dirs=search_dirs)
     if len(paths) != 1:
         raise Gait2HipInputError(
             f"'{path_or_name}' names {len(paths)} bundles; load_bundle loads one.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from gait2hip.errors import Gait2HipInputError
@@ -12,8 +13,12 @@ EXPORT_FORMATS = ("onnx", "zip")
 PARITY_TOLERANCE = 1e-4
 
 
-def export_zip(bundle: str | Path, out: Path) -> tuple[Path, Bundle]:
+def export_zip(
+    bundle: str | Path, out: Path, *, search_dirs: Sequence[Path] | None = None
+) -> tuple[Path, Bundle]:
     """Pack ``bundle`` (name or folder) into one ``.zip`` and load it back (hashes checked).
+
+    ``search_dirs``: folders holding installed bundles, for a name (default: the shipped ones).
 
     Returns
     -------
@@ -23,7 +28,7 @@ def export_zip(bundle: str | Path, out: Path) -> tuple[Path, Bundle]:
     from gait2hip.models.discovery import resolve_bundle_paths
     from gait2hip.models.manifest import pack_bundle
 
-    (source,) = resolve_bundle_paths(bundle)
+    (source,) = resolve_bundle_paths(bundle, search_dirs=search_dirs)
     if source.suffix.lower() == ".zip":
         raise Gait2HipInputError("the bundle is already an archive.", file=source)
     out = Path(out)
@@ -31,8 +36,11 @@ def export_zip(bundle: str | Path, out: Path) -> tuple[Path, Bundle]:
     return path, load_bundle(path)  # proves the archive loads and its hashes match
 
 
-def export_checked_onnx(bundle: str | Path, out: Path) -> tuple[Path, Bundle, float]:
-    """Export ``bundle`` to ONNX and check ONNX Runtime against PyTorch.
+def export_checked_onnx(
+    bundle: str | Path, out: Path, *, search_dirs: Sequence[Path] | None = None
+) -> tuple[Path, Bundle, float]:
+    """Export ``bundle`` (name or folder; names looked up in ``search_dirs``) to ONNX and check
+    ONNX Runtime against PyTorch.
 
     The normalisation is baked into the graph (input: raw angles in degrees in the
     bundle's column order; output: targets in the bundle's units), and the manifest is
@@ -53,7 +61,7 @@ def export_checked_onnx(bundle: str | Path, out: Path) -> tuple[Path, Bundle, fl
     out = Path(out)
     if out.suffix.lower() != ".onnx":
         out = out.with_suffix(".onnx") if out.suffix else out / f"{Path(bundle).name}.onnx"
-    loaded = load_bundle(bundle)
+    loaded = load_bundle(bundle, search_dirs=search_dirs)
     path = export_onnx(loaded, out)
     error = onnx_parity(loaded, path, batch=8)
     if not error <= PARITY_TOLERANCE:

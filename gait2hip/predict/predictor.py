@@ -150,12 +150,21 @@ class Predictor:
         self.bundles = list(bundles)
 
     @classmethod
-    def from_bundle(cls, path_or_name: str | Path | Sequence[str | Path] = "default") -> Predictor:
-        """Load bundles by folder, installed name, 'default' (forces + moments) or a comma list."""
+    def from_bundle(
+        cls,
+        path_or_name: str | Path | Sequence[str | Path] = "default",
+        *,
+        search_dirs: Sequence[Path] | None = None,
+    ) -> Predictor:
+        """Load bundles by folder, installed name, 'default' (forces + moments) or a comma list.
+
+        ``search_dirs``: folders holding installed bundles, searched before the shipped ones
+        (the command line passes ``GAIT2HIP_BUNDLE_PATH``'s folders).
+        """
         specs = [path_or_name] if isinstance(path_or_name, str | Path) else list(path_or_name)
         paths: list[Path] = []
         for spec in specs:
-            paths.extend(resolve_bundle_paths(spec))
+            paths.extend(resolve_bundle_paths(spec, search_dirs=search_dirs))
         return cls([load_bundle(p) for p in dict.fromkeys(paths)])
 
     # ------------------------------------------------------------------ description
