@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
 from gait2hip.errors import Gait2HipInputError
 
 app = typer.Typer(
@@ -58,8 +59,8 @@ def data_inspect(
     path: Annotated[
         str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")
     ],
-    side: Annotated[str, typer.Option(help="Lab folders: cycles of the 'right' or 'left' leg")] = "right",
-    hips: Annotated[str, typer.Option(help="Lab folders: targets of the 'own' hip or 'both' hips")] = "own",
+    side: Annotated[Side, typer.Option(help="Lab folders: cycles of this leg")] = Side.right,
+    hips: Annotated[Hips, typer.Option(help="Lab folders: the leg's own hip or both hips")] = Hips.own,
     trust_pickle: Annotated[
         bool,
         typer.Option(
@@ -70,30 +71,9 @@ def data_inspect(
     ] = False,
 ) -> None:
     """Summarise a dataset: subjects, trials, cadences, cohorts, columns, units, ranges and warnings."""
-    from gait2hip.data.inspect import inspect_dataset, print_inspection
+    from gait2hip.commands.data import inspect_command
 
-    print_inspection(inspect_dataset(path, side=side, hips=hips, trust_pickle=trust_pickle), console=console)
-
-
-def _print_frame(frame, *, title: str, digits: int = 2, markdown: bool = False) -> None:
-    from rich.table import Table
-
-    def cell(value) -> str:
-        return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-    if markdown:
-        lines = [f"*{title}*", "", "| " + " | ".join(map(str, frame.columns)) + " |"]
-        lines.append("|" + "---|" * len(frame.columns))
-        lines += ["| " + " | ".join(cell(v) for v in row) + " |" for _, row in frame.iterrows()]
-        console.print("\n".join([*lines, ""]), highlight=False, soft_wrap=True, markup=False)
-        return
-
-    table = Table(title=title, title_justify="left")
-    for column in frame.columns:
-        table.add_column(str(column), justify="right" if frame[column].dtype.kind in "fi" else "left")
-    for _, row in frame.iterrows():
-        table.add_row(*[cell(v) for v in row])
-    console.print(table)
+    inspect_command(path=path, side=side, hips=hips, trust_pickle=trust_pickle, console=console)
 
 
 @data_app.command("fukuchi2018")
@@ -110,58 +90,9 @@ def data_fukuchi2018(
     markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for the data card)")] = False,
 ) -> None:
     """Regenerate the embedded REAL dataset fukuchi2018 from shared/real/fukuchi2018 (+ its evidence)."""
-    from gait2hip.data import load_dataset
-    from gait2hip.data.fukuchi import EMBEDDED_PATH, convert
-    from gait2hip.data.fukuchi_evidence import (
-        convention_evidence,
-        evidence_summary,
-        lab_offsets,
-        matched_speeds,
-        shift_table,
-        subject_spread,
-    )
-    from gait2hip.paths import shared_dir
+    from gait2hip.commands.data import fukuchi_command
 
-    root = shared_dir(path=shared, required=True)
-    dataset = convert(root / "real" / "fukuchi2018")
-    target = dataset.save(out or EMBEDDED_PATH)
-    console.print(f"wrote {target} ({dataset!r})", highlight=False)
-    for note in dataset.attrs["notes"]:
-        console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
-    if not evidence:
-        return
-    md = dict(markdown=markdown)
-    _print_frame(
-        matched_speeds(root),
-        title="speed match (stance % of the cycle, vertical GRF > 2 % BW)",
-        digits=1,
-        **md,
-    )
-    table = convention_evidence(root, all_speeds=True)
-    _print_frame(
-        table[table["matched"]].drop(columns="matched"),
-        title="convention evidence: r of each raw component and of the mapped channel (matched references)",
-        **md,
-    )
-    _print_frame(
-        evidence_summary(table), title="convention evidence, summary (r of the mapped channel)", **md
-    )
-    offsets = lab_offsets(root, fukuchi=dataset, default=load_dataset("default"))
-    _print_frame(offsets, title="between-lab offsets: cycle-mean angle and ROM (deg)", digits=1, **md)
-    default = load_dataset("default")
-    healthy = default.select(cohorts=["healthy"]) if (default.meta["cohort"] == "healthy").any() else default
-    _print_frame(
-        subject_spread({"fukuchi2018": dataset, "default (healthy, simulated)": healthy}),
-        title="between-subject SD of the cycle-mean angle and ROM (deg)",
-        **md,
-    )
-    shifts = shift_table(dataset)["other_heel_strike_percent"]
-    console.print(
-        f"contralateral heel strike (% of the cycle, per file and leg, from the two vertical GRFs): "
-        f"mean {shifts.mean():.2f}, SD {shifts.std():.2f}, range {shifts.min():.1f}–{shifts.max():.1f} "
-        f"(n = {len(shifts)})",
-        highlight=False,
-    )
+    fukuchi_command(shared=shared, out=out, evidence=evidence, markdown=markdown, console=console)
 
 
 # ---------------------------------------------------------------- label (issue B1)
@@ -175,16 +106,14 @@ def label(
     loads: Annotated[Path | None, typer.Option(help="External loads (.xml)")] = None,
     manifest: Annotated[Path | None, typer.Option(help="Batch: CSV with one trial per row")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel processes in batch mode")] = 1,
-    solver: Annotated[
-        str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")
-    ] = "default",
+    solver: Annotated[Solver, typer.Option(help="Static optimisation solver")] = Solver.default,
     mass: Annotated[float | None, typer.Option(help="Body mass in kg (default: the model's mass)")] = None,
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
     ] = False,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
-    from gait2hip.sim.label import label_command
+    from gait2hip.commands.sim import label_command
 
     label_command(
         out=out,
@@ -217,7 +146,7 @@ def simulate_cohort(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Generate a virtual cohort labelled by gait2hip's OpenSim pipeline (always marked simulated)."""
-    from gait2hip.sim.cohort import simulate_cohort_command
+    from gait2hip.commands.sim import simulate_cohort_command
 
     simulate_cohort_command(
         out=out,
@@ -286,13 +215,13 @@ def predict(
     model: Annotated[
         str, typer.Option(help="'default', an installed bundle name, or a bundle path")
     ] = "default",
-    side: Annotated[str, typer.Option(help="right | left | both")] = "right",
+    side: Annotated[PredictSide, typer.Option(help="The leg(s) to predict")] = PredictSide.right,
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
     ] = None,
 ) -> None:
     """Predict hip muscle forces and moments per gait cycle from joint angles."""
-    from gait2hip.predict.command import predict_command
+    from gait2hip.commands.predict import predict_command
 
     predict_command(input=input, out=out, mass_kg=mass, model=model, side=side, cycle=cycle, console=console)
 
@@ -302,10 +231,10 @@ def predict(
 def export(
     bundle: Annotated[str, typer.Argument(help="Bundle name or path")],
     out: Annotated[Path, typer.Option(help="Output .onnx file")],
-    format: Annotated[str, typer.Option(help="Export format")] = "onnx",
+    format: Annotated[ExportFormat, typer.Option(help="Export format")] = ExportFormat.onnx,
 ) -> None:
-    """Export a model bundle for deployment (ONNX)."""
-    from gait2hip.predict.export import export_command
+    """Export a model bundle for deployment (ONNX, or one .zip)."""
+    from gait2hip.commands.predict import export_command
 
     export_command(bundle=bundle, out=out, format=format, console=console)
 
@@ -314,9 +243,9 @@ def export(
 @clear_errors
 def models_list() -> None:
     """List installed model bundles."""
-    from gait2hip.predict.bundle import print_installed_bundles
+    from gait2hip.commands.models import list_command
 
-    print_installed_bundles(console=console)
+    list_command(console=console)
 
 
 @bench_app.command("speed")

@@ -107,8 +107,10 @@ def test_cli_on_lab_folder(examples: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--hips", "both"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "glmax_l" in result.output and "glmax_r" in result.output
-    result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--side", "middle"])
-    assert result.exit_code == 2 and "unknown side 'middle'" in result.output
+    result = runner.invoke(
+        app, ["data", "inspect", str(tmp_path), "--side", "middle"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2 and "'middle' is not one of 'right', 'left'" in result.output
 
 
 def test_cli_bad_input_is_one_red_line(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ release file (its MF60 / JM60 twin beside it is merged in), or a lab folder with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +59,7 @@ def load_dataset(
     side: Literal["right", "left"] = "right",
     hips: Literal["own", "both"] = "own",
     trust_pickle: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> GaitDataset:
     """Load any supported dataset.
 
@@ -78,6 +80,8 @@ def load_dataset(
         For release files only: unpickle string arrays stored as numpy ``object`` arrays.
         Unpickling can run any code hidden in the file, so only for files from a source you
         trust; False (default) refuses such a file with an error naming it and the fixes.
+    on_progress
+        Lab folders: called with (trials read, trials) as the folder is read.
 
     Returns
     -------
@@ -94,7 +98,7 @@ def load_dataset(
     if path.is_dir():
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path, side=side, hips=hips)
+        return load_lab_folder(path, side=side, hips=hips, on_progress=on_progress)
     if not path.exists():
         raise Gait2HipInputError(
             "no such file or folder.",
@@ -105,7 +109,7 @@ def load_dataset(
     if path.suffix.lower() == ".csv" and path.name.lower() == "manifest.csv":
         from gait2hip.data.lab import load_lab_folder
 
-        return load_lab_folder(path.parent, side=side, hips=hips)
+        return load_lab_folder(path.parent, side=side, hips=hips, on_progress=on_progress)
     if path.suffix.lower() != ".npz":
         raise Gait2HipInputError(
             f"unsupported dataset file type '{path.suffix}'.",

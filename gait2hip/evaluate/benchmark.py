@@ -384,7 +384,7 @@ def _json_default(value: object) -> object:
 def _save_unit(
     out: Path, unit: Unit, fitted: FittedUnit, predictions: dict[str, np.ndarray], splits: Splits
 ) -> None:
-    from gait2hip.models.bundle import data_card_from_dataset
+    from gait2hip.models.datacard import data_card_from_dataset
 
     folder = out / "units" / unit.key
     folder.mkdir(parents=True, exist_ok=True)

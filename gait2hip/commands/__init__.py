@@ -1,0 +1,1 @@
+"""The command layer: console output, environment variables and option checks for ``gait2hip``."""
