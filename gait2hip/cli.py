@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
 from gait2hip.errors import Gait2HipInputError
 
 app = typer.Typer(
@@ -58,13 +59,40 @@ def data_inspect(
     path: Annotated[
         str, typer.Argument(help="'default', a gait2hip/release NPZ, or a lab folder with manifest.csv")
     ],
-    side: Annotated[str, typer.Option(help="Lab folders: cycles of the 'right' or 'left' leg")] = "right",
-    hips: Annotated[str, typer.Option(help="Lab folders: targets of the 'own' hip or 'both' hips")] = "own",
+    side: Annotated[Side, typer.Option(help="Lab folders: cycles of this leg")] = Side.right,
+    hips: Annotated[Hips, typer.Option(help="Lab folders: the leg's own hip or both hips")] = Hips.own,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
+            "code hidden in the file: use only for files from a source you trust",
+        ),
+    ] = False,
 ) -> None:
     """Summarise a dataset: subjects, trials, cadences, cohorts, columns, units, ranges and warnings."""
-    from gait2hip.data.inspect import inspect_dataset, print_inspection
+    from gait2hip.commands.data import inspect_command
 
-    print_inspection(inspect_dataset(path, side=side, hips=hips), console=console)
+    inspect_command(path=path, side=side, hips=hips, trust_pickle=trust_pickle, console=console)
+
+
+@data_app.command("fukuchi2018")
+@clear_errors
+def data_fukuchi2018(
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Output NPZ (default: the embedded gait2hip/resources/real/fukuchi2018.npz)"),
+    ] = None,
+    evidence: Annotated[
+        bool, typer.Option(help="Also print the convention evidence, lab offsets and contralateral shifts")
+    ] = True,
+    markdown: Annotated[bool, typer.Option(help="Print the tables as Markdown (for the data card)")] = False,
+) -> None:
+    """Regenerate the embedded REAL dataset fukuchi2018 from shared/real/fukuchi2018 (+ its evidence)."""
+    from gait2hip.commands.data import fukuchi_command
+
+    fukuchi_command(shared=shared, out=out, evidence=evidence, markdown=markdown, console=console)
 
 
 # ---------------------------------------------------------------- label (issue B1)
@@ -78,16 +106,14 @@ def label(
     loads: Annotated[Path | None, typer.Option(help="External loads (.xml)")] = None,
     manifest: Annotated[Path | None, typer.Option(help="Batch: CSV with one trial per row")] = None,
     jobs: Annotated[int, typer.Option(help="Parallel processes in batch mode")] = 1,
-    solver: Annotated[
-        str, typer.Option(help="Static optimisation: 'default', 'fast' or 'opensim'")
-    ] = "default",
+    solver: Annotated[Solver, typer.Option(help="Static optimisation solver")] = Solver.default,
     mass: Annotated[float | None, typer.Option(help="Body mass in kg (default: the model's mass)")] = None,
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
     ] = False,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
-    from gait2hip.sim.label import label_command
+    from gait2hip.commands.sim import label_command
 
     label_command(
         out=out,
@@ -120,7 +146,7 @@ def simulate_cohort(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Generate a virtual cohort labelled by gait2hip's OpenSim pipeline (always marked simulated)."""
-    from gait2hip.sim.cohort import simulate_cohort_command
+    from gait2hip.commands.sim import simulate_cohort_command
 
     simulate_cohort_command(
         out=out,
@@ -152,6 +178,14 @@ def benchmark(
         str | None, typer.Option(help="Training device: cpu | cuda | auto (default cpu, or GAIT2HIP_DEVICE)")
     ] = None,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    trust_pickle: Annotated[
+        bool,
+        typer.Option(
+            "--trust-pickle",
+            help="Release NPZ only: unpickle string arrays stored as Python objects. Unpickling runs any "
+            "code hidden in the file: use only for files from a source you trust",
+        ),
+    ] = False,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
     from gait2hip.evaluate.benchmark import benchmark_command
@@ -167,6 +201,7 @@ def benchmark(
         shared=shared,
         console=console,
         device=device,
+        trust_pickle=trust_pickle,
     )
 
 
@@ -180,13 +215,13 @@ def predict(
     model: Annotated[
         str, typer.Option(help="'default', an installed bundle name, or a bundle path")
     ] = "default",
-    side: Annotated[str, typer.Option(help="right | left | both")] = "right",
+    side: Annotated[PredictSide, typer.Option(help="The leg(s) to predict")] = PredictSide.right,
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
     ] = None,
 ) -> None:
     """Predict hip muscle forces and moments per gait cycle from joint angles."""
-    from gait2hip.predict.command import predict_command
+    from gait2hip.commands.predict import predict_command
 
     predict_command(input=input, out=out, mass_kg=mass, model=model, side=side, cycle=cycle, console=console)
 
@@ -196,10 +231,10 @@ def predict(
 def export(
     bundle: Annotated[str, typer.Argument(help="Bundle name or path")],
     out: Annotated[Path, typer.Option(help="Output .onnx file")],
-    format: Annotated[str, typer.Option(help="Export format")] = "onnx",
+    format: Annotated[ExportFormat, typer.Option(help="Export format")] = ExportFormat.onnx,
 ) -> None:
-    """Export a model bundle for deployment (ONNX)."""
-    from gait2hip.predict.export import export_command
+    """Export a model bundle for deployment (ONNX, or one .zip)."""
+    from gait2hip.commands.predict import export_command
 
     export_command(bundle=bundle, out=out, format=format, console=console)
 
@@ -208,9 +243,9 @@ def export(
 @clear_errors
 def models_list() -> None:
     """List installed model bundles."""
-    from gait2hip.predict.bundle import print_installed_bundles
+    from gait2hip.commands.models import list_command
 
-    print_installed_bundles(console=console)
+    list_command(console=console)
 
 
 @bench_app.command("speed")

@@ -22,13 +22,26 @@ def shared_dir(*, path: str | Path | None = None, required: bool = False) -> Pat
     Parameters
     ----------
     path
-        Explicit folder; wins over the environment.
+        Explicit folder; wins over the environment and must exist (an explicit path that is
+        not a folder is an error naming it, never a silent fall-back to another folder).
     required
-        Raise a clear error instead of returning None.
+        Raise a clear error instead of returning None when no folder is found.
+
+    Raises
+    ------
+    Gait2HipInputError
+        ``path`` is given but is not a folder; or ``required`` and no folder was found.
     """
-    candidates: list[Path] = []
     if path is not None:
-        candidates.append(Path(path))
+        explicit = Path(path).expanduser()
+        if not explicit.is_dir():
+            raise Gait2HipInputError(
+                "the shared inputs folder given does not exist (or is not a folder).",
+                file=explicit,
+                fix="pass the folder holding models/, opensim-examples/ and reference/ (--shared DIR).",
+            )
+        return explicit.resolve()
+    candidates: list[Path] = []
     if os.environ.get("GAIT2HIP_SHARED"):
         candidates.append(Path(os.environ["GAIT2HIP_SHARED"]))
     candidates.append(_REPO_ROOT.parent / "shared")

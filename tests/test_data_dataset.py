@@ -104,6 +104,25 @@ def test_bad_mass(ds: GaitDataset, mass: float) -> None:
     assert info.value.column == "mass_kg"
 
 
+def test_unknown_mass_only_with_per_kg_targets(ds: GaitDataset, tmp_path: Path) -> None:
+    per_kg = ds.normalized_by_mass()
+    meta = per_kg.meta.copy()
+    meta["mass_kg"] = np.nan  # published per-kg data without body masses
+    unknown = per_kg._replace(meta=meta)
+    back = GaitDataset.load(unknown.save(tmp_path / "per_kg.npz"))
+    assert back.meta["mass_kg"].isna().all()
+    with pytest.raises(Gait2HipInputError) as info:
+        unknown.denormalized_by_mass()
+    assert info.value.column == "mass_kg"
+    meta.loc[0, "mass_kg"] = np.inf
+    with pytest.raises(Gait2HipInputError):
+        per_kg._replace(meta=meta)
+    mixed = per_kg._replace(target_units=("N", *per_kg.target_units[1:]))  # one raw column needs the mass
+    meta.loc[0, "mass_kg"] = np.nan
+    with pytest.raises(Gait2HipInputError, match="missing or ≤ 0"):
+        mixed._replace(meta=meta)
+
+
 def test_bad_construction(ds: GaitDataset, tmp_path: Path) -> None:
     fields = dict(
         X=ds.X, Y=ds.Y, input_columns=ds.input_columns, target_columns=ds.target_columns,

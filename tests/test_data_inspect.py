@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from gait2hip.cli import app
@@ -14,8 +15,60 @@ from gait2hip.data import default_dataset_path
 from gait2hip.data.inspect import inspect_dataset, summarize
 from gait2hip.data.release import load_release
 from gait2hip.data.synthetic import synthetic_dataset, write_synthetic_release
+from gait2hip.io.npz import PickleRiskWarning
 
 runner = CliRunner()
+
+
+class _Payload:
+    """An object that calls ``call(*args)`` when unpickled (pickling it runs nothing)."""
+
+    def __init__(self, call, *args) -> None:
+        self.call, self.args = call, args
+
+    def __reduce__(self):
+        return (self.call, self.args)
+
+
+def _plant(marker: str, value: str) -> str:
+    """A harmless payload: leaves a marker file, then returns the string it stands for."""
+    Path(marker).write_text("unpickled")
+    return value
+
+
+def _with_payload(mf: Path, payload: _Payload) -> None:
+    """Replace ``mf``'s out_cols by an object array whose first name is ``payload``."""
+    with np.load(mf, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    arrays["out_cols"] = arrays["out_cols"].astype(object)
+    arrays["out_cols"][0] = payload
+    np.savez(mf, **arrays)
+
+
+def test_cli_refuses_pickled_release(tmp_path: Path) -> None:
+    mf, _ = write_synthetic_release(tmp_path, n_subjects=3, trials_per_cadence=1)
+    marker = tmp_path / "pwned"
+    _with_payload(mf, _Payload(os.system, f"touch '{marker}'"))
+    for args in (
+        ["data", "inspect", str(mf)],
+        ["benchmark", "--data", str(mf), "--out", str(tmp_path / "b")],
+    ):
+        result = runner.invoke(app, args, env={"COLUMNS": "400"})
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output and result.output.count("error:") == 1
+        assert str(mf) in result.output and "--trust-pickle" in result.output
+        assert "out_cols" in result.output and "pickled" in result.output
+    assert not marker.exists()
+
+
+def test_cli_trust_pickle(tmp_path: Path) -> None:
+    mf, _ = write_synthetic_release(tmp_path, n_subjects=3, trials_per_cadence=1)
+    marker = tmp_path / "unpickled"
+    _with_payload(mf, _Payload(_plant, str(marker), "addbrev_r"))
+    with pytest.warns(PickleRiskWarning, match="out_cols"):
+        result = runner.invoke(app, ["data", "inspect", str(mf), "--trust-pickle"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert marker.exists() and "addbrev_r" in result.output and "9 × 180 time points" in result.output
 
 
 def test_cli_on_release_pair(tmp_path: Path) -> None:
@@ -54,8 +107,10 @@ def test_cli_on_lab_folder(examples: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--hips", "both"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     assert "glmax_l" in result.output and "glmax_r" in result.output
-    result = runner.invoke(app, ["data", "inspect", str(tmp_path), "--side", "middle"])
-    assert result.exit_code == 2 and "unknown side 'middle'" in result.output
+    result = runner.invoke(
+        app, ["data", "inspect", str(tmp_path), "--side", "middle"], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2 and "'middle' is not one of 'right', 'left'" in result.output
 
 
 def test_cli_bad_input_is_one_red_line(tmp_path: Path) -> None:

@@ -276,7 +276,9 @@ def test_several_trials_and_subjects(examples: Path, tmp_path: Path) -> None:
         for c in ("slow", "120")
     ]
     pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
-    ds = load_lab_folder(folder, progress=True)
+    reports: list[tuple[int, int]] = []
+    ds = load_lab_folder(folder, on_progress=lambda done, total: reports.append((done, total)))
+    assert reports == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]  # one report per trial read
     assert len(ds) == 4 and ds.subjects == ["a", "b"]
     assert ds.meta["trial_id"].tolist() == ["a_slow_R1", "a_120_R1", "b_slow_R1", "b_120_R1"]
     assert ds.meta["cadence_label"].tolist() == ["slow", "", "slow", ""]

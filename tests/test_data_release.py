@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.release import find_release_twin, is_release_file, load_release
 from gait2hip.data.synthetic import write_synthetic_release
 from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.npz import PickleRiskWarning, resave_strings_as_unicode
 
 
 @pytest.fixture(scope="module")
@@ -69,10 +71,75 @@ def test_single_files_and_load_dataset(release: tuple[Path, Path], tmp_path: Pat
     assert back.target_columns == MUSCLE_GROUPS_R + MOMENTS_R and len(back) == 18
 
 
-def test_object_string_arrays_are_read(tmp_path: Path) -> None:
+def _plant(marker: str, value: str) -> str:
+    """A harmless payload: leaves a marker file, then returns the string it stands for."""
+    Path(marker).write_text("unpickled")
+    return value
+
+
+class _Payload:
+    """An object that runs ``call`` when unpickled (pickling it runs nothing)."""
+
+    def __init__(self, call, *args) -> None:
+        self.call, self.args = call, args
+
+    def __reduce__(self):
+        return (self.call, self.args)
+
+
+def _crafted(source: Path, target: Path, payload: _Payload) -> Path:
+    """``source`` with its first subject_id replaced by ``payload`` (an object array, as in the attack)."""
+    with np.load(source, allow_pickle=False) as npz:
+        subject_id = npz["subject_id"].astype(object)
+    subject_id[0] = payload
+    return _rewrite(source, target, subject_id=subject_id)
+
+
+def test_crafted_release_runs_nothing(release: tuple[Path, Path], tmp_path: Path) -> None:
+    mf, jm = release
+    marker = tmp_path / "pwned"
+    evil = _crafted(mf, tmp_path / "Gait2Hip_MF60.npz", _Payload(os.system, f"touch '{marker}'"))
+    _rewrite(jm, tmp_path / "Gait2Hip_JM60.npz")
+    assert is_release_file(evil)
+    for load in (lambda: load_dataset(evil), lambda: load_release(mf_path=evil, jm_path=jm)):
+        with pytest.raises(Gait2HipInputError) as info:
+            load()
+        assert (
+            info.value.file == str(evil)
+            and info.value.column == "subject_id"
+            and "pickled" in info.value.problem
+        )
+        assert "--trust-pickle" in info.value.fix and "resave_strings_as_unicode" in info.value.fix
+    assert not marker.exists()
+
+
+def test_trust_pickle_loads_and_warns(release: tuple[Path, Path], tmp_path: Path) -> None:
+    mf, _ = release
+    marker = tmp_path / "unpickled"
+    trusted = _crafted(mf, tmp_path / "Gait2Hip_MF60.npz", _Payload(_plant, str(marker), "H01"))
+    with pytest.warns(PickleRiskWarning, match="unpickling runs any code"):
+        ds = load_release(mf_path=trusted, trust_pickle=True)
+    assert marker.exists()  # the payload did run: trust_pickle really unpickles
+    plain = load_release(mf_path=mf)
+    assert ds.meta["trial_id"].tolist() == plain.meta["trial_id"].tolist()
+    np.testing.assert_array_equal(ds.Y, plain.Y)
+
+
+def test_object_string_release(tmp_path: Path) -> None:
     mf, jm = write_synthetic_release(tmp_path, n_subjects=2, trials_per_cadence=1, object_strings=True)
-    ds = load_release(mf_path=mf, jm_path=jm)
-    assert ds.subjects == ["H01", "H02"]
+    with pytest.raises(Gait2HipInputError, match="pickled") as info:
+        load_dataset(mf)
+    assert info.value.file == str(mf) and "--trust-pickle" in info.value.fix
+    with pytest.warns(PickleRiskWarning):
+        assert load_dataset(mf, trust_pickle=True).subjects == ["H01", "H02"]
+    # converted without pickle, the pair loads with pickling off and matches the trusted read
+    out = tmp_path / "unicode"
+    resave_strings_as_unicode(mf, out / mf.name)
+    resave_strings_as_unicode(jm, out / jm.name)
+    ds = load_dataset(out / mf.name)
+    assert ds.subjects == ["H01", "H02"] and ds.target_columns == MUSCLE_GROUPS_R + MOMENTS_R
+    with pytest.warns(PickleRiskWarning):
+        np.testing.assert_array_equal(ds.Y, load_release(mf_path=mf, jm_path=jm, trust_pickle=True).Y)
 
 
 def test_permuted_columns_are_reordered(release: tuple[Path, Path], tmp_path: Path) -> None:
@@ -155,7 +222,7 @@ def test_missing_key_nan_radians_per_kg(release: tuple[Path, Path], tmp_path: Pa
         load_release(mf_path=_rewrite(mf, tmp_path / "d" / "Gait2Hip_MF60.npz", Y=per_kg))
     assert info.value.column == "Y"
 
-    labels = arrays["speed_label"].astype(object)
+    labels = arrays["speed_label"].astype("<U8")  # wide enough for the new label
     labels[0] = "brisk"
     with pytest.raises(Gait2HipInputError, match="brisk") as info:
         load_release(mf_path=_rewrite(mf, tmp_path / "e" / "Gait2Hip_MF60.npz", speed_label=labels))

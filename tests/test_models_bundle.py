@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -12,20 +13,11 @@ import torch
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models import build_model
-from gait2hip.models import bundle as bundle_module
-from gait2hip.models.bundle import (
-    MANIFEST_FILE,
-    REFERENCE_FILE,
-    WEIGHTS_FILE,
-    fit_reference,
-    installed_bundles,
-    load_bundle,
-    ood_distance,
-    ood_outside_fraction,
-    pack_bundle,
-    resolve_bundle_paths,
-    save_bundle,
-)
+from gait2hip.models import discovery as bundle_module
+from gait2hip.models.bundle import BundleSpec, load_bundle, save_bundle
+from gait2hip.models.discovery import installed_bundles, resolve_bundle_paths
+from gait2hip.models.manifest import MANIFEST_FILE, REFERENCE_FILE, WEIGHTS_FILE, pack_bundle
+from gait2hip.models.ood import fit_reference, ood_distance, ood_outside_fraction
 
 torch.set_num_threads(1)
 T = 21
@@ -51,22 +43,24 @@ def _save(tmp_path, *, target_norm: bool = True, name: str = "lstm-forces-test",
     Y = np.random.default_rng(1).normal(5.0, 2.0, size=(40, T, 14)).astype(np.float32)
     path = save_bundle(
         tmp_path / name,
-        model=model,
-        input_columns=INPUT_ANGLES,
-        input_units=["deg"] * 10,
-        target_columns=MUSCLE_GROUPS_R,
-        target_units=["N/kg"] * 14,
-        input_mean=X.mean(axis=(0, 1)),
-        input_std=X.std(axis=(0, 1)),
-        target_mean=Y.mean(axis=(0, 1)) if target_norm else None,
-        target_std=Y.std(axis=(0, 1)) if target_norm else None,
-        data_card={"sha256": "abc", "description": "unit-test cycles", "simulated": True},
-        metrics={"rmse": 1.5, "r2": 0.8, "units": "N/kg"},
-        train_inputs=X,
-        train_targets=Y,
-        description="test bundle",
-        default_for=default_for,
-        extra={"seed": 7},
+        BundleSpec(
+            model=model,
+            input_columns=INPUT_ANGLES,
+            input_units=["deg"] * 10,
+            target_columns=MUSCLE_GROUPS_R,
+            target_units=["N/kg"] * 14,
+            input_mean=X.mean(axis=(0, 1)),
+            input_std=X.std(axis=(0, 1)),
+            target_mean=Y.mean(axis=(0, 1)) if target_norm else None,
+            target_std=Y.std(axis=(0, 1)) if target_norm else None,
+            data_card={"sha256": "abc", "description": "unit-test cycles", "simulated": True},
+            metrics={"rmse": 1.5, "r2": 0.8, "units": "N/kg"},
+            train_inputs=X,
+            train_targets=Y,
+            description="test bundle",
+            default_for=default_for,
+            extra={"seed": 7},
+        ),
     )
     return path, model, X, Y
 
@@ -148,11 +142,15 @@ def test_bad_arguments_are_refused_early(tmp_path):
         input_std=np.ones(10),
     )
     with pytest.raises(ValueError, match="unknown target units"):
-        save_bundle(tmp_path / "a", target_units=["Nm/s"] * 3, **common)
+        save_bundle(tmp_path / "a", BundleSpec(target_units=["Nm/s"] * 3, **common))
     with pytest.raises(ValueError, match="one value per channel"):
-        save_bundle(tmp_path / "b", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
+        save_bundle(
+            tmp_path / "b", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
+        )
     with pytest.raises(ValueError, match="std must be > 0"):
-        save_bundle(tmp_path / "c", target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
+        save_bundle(
+            tmp_path / "c", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
+        )
 
 
 def test_ood_distance_flags_far_cycles_and_passes_training_ones():
@@ -172,13 +170,19 @@ def test_ood_distance_flags_far_cycles_and_passes_training_ones():
 
 def test_lookup_by_name_and_default(tmp_path, monkeypatch):
     _save(tmp_path, name="lstm-forces-mine", default_for="forces")
-    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path))
+    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path))  # the library does not read it
     monkeypatch.setattr(bundle_module, "INSTALLED_BUNDLES_DIR", tmp_path / "none-shipped")
-    assert installed_bundles()["lstm-forces-mine"] == tmp_path / "lstm-forces-mine"
-    assert load_bundle("lstm-forces-mine").name == "lstm-forces-mine"
-    assert resolve_bundle_paths("default", target="forces") == [tmp_path / "lstm-forces-mine"]
+    assert "lstm-forces-mine" not in installed_bundles()
+    dirs = bundle_module.bundle_search_dirs([tmp_path])
+    assert installed_bundles(dirs)["lstm-forces-mine"] == tmp_path / "lstm-forces-mine"
+    assert load_bundle("lstm-forces-mine", search_dirs=dirs).name == "lstm-forces-mine"
+    assert resolve_bundle_paths("default", target="forces", search_dirs=dirs) == [
+        tmp_path / "lstm-forces-mine"
+    ]
     with pytest.raises(Gait2HipInputError, match="no installed default"):
-        resolve_bundle_paths("default", target="moments")
+        resolve_bundle_paths("default", target="moments", search_dirs=dirs)
+    with pytest.raises(Gait2HipInputError, match="not found"):
+        load_bundle("lstm-forces-mine")  # shipped bundles only
 
 
 def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
@@ -188,14 +192,16 @@ def test_subject_input_columns_are_left_out_of_the_ood_measure(tmp_path):
     model = build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1)
     path = save_bundle(
         tmp_path / "b",
-        model=model,
-        input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
-        input_units=["deg"] * 10 + ["s", "kg", "m"],
-        target_columns=MOMENTS_R,
-        target_units=["Nm/kg"] * 3,
-        input_mean=X13.mean(axis=(0, 1)),
-        input_std=X13.std(axis=(0, 1)),
-        train_inputs=X13,
+        BundleSpec(
+            model=model,
+            input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
+            input_units=["deg"] * 10 + ["s", "kg", "m"],
+            target_columns=MOMENTS_R,
+            target_units=["Nm/kg"] * 3,
+            input_mean=X13.mean(axis=(0, 1)),
+            input_std=X13.std(axis=(0, 1)),
+            train_inputs=X13,
+        ),
     )
     bundle = load_bundle(path)
     assert bundle.reference["ood_channels"].tolist() == list(range(10))
@@ -212,9 +218,52 @@ def test_single_archive_loads_like_the_folder(tmp_path, monkeypatch):
     x = _cycles(2)
     np.testing.assert_array_equal(folder_bundle.predict_normalised(x), zip_bundle.predict_normalised(x))
     assert zip_bundle.name == "lstm-forces-zip" and zip_bundle.has_ood
-    monkeypatch.setenv("GAIT2HIP_BUNDLE_PATH", str(tmp_path / "shipped"))
-    assert installed_bundles()["lstm-forces-zip"] == archive
+    assert installed_bundles([tmp_path / "shipped"])["lstm-forces-zip"] == archive
     broken = tmp_path / "broken.zip"
     broken.write_bytes(archive.read_bytes()[:-200])
     with pytest.raises(Gait2HipInputError, match="not a gait2hip model bundle"):
         load_bundle(broken)
+
+
+def _point_manifest_at(path, filename: str, sha256: str) -> None:
+    manifest = json.loads((path / MANIFEST_FILE).read_text())
+    manifest["files"][filename] = sha256
+    (path / MANIFEST_FILE).write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("kind", ["dotdot", "absolute", "symlink"])
+def test_manifest_files_outside_the_bundle_are_refused_unread(tmp_path, monkeypatch, kind):
+    import hashlib
+    from pathlib import Path
+
+    path, *_ = _save(tmp_path / "bundles")
+    secret = tmp_path / "secret.txt"  # outside the bundle, with its true hash in the manifest
+    secret.write_text("not for bundles\n")
+    digest = hashlib.sha256(secret.read_bytes()).hexdigest()
+    if kind == "dotdot":
+        filename = "../../secret.txt"
+    elif kind == "absolute":
+        filename = str(secret)
+    else:
+        (path / "extra.safetensors").symlink_to(secret)
+        filename = "extra.safetensors"
+    _point_manifest_at(path, filename, digest)
+    read: list[Path] = []
+    real_read_bytes = Path.read_bytes
+    monkeypatch.setattr(
+        Path, "read_bytes", lambda self: (read.append(self.resolve()), real_read_bytes(self))[1]
+    )
+    with pytest.raises(Gait2HipInputError, match=r"outside|absolute|climbs out") as raised:
+        load_bundle(path)
+    assert repr(filename) in str(raised.value) and "Refused" in str(raised.value)
+    assert secret.resolve() not in read
+    with pytest.raises(Gait2HipInputError, match=re.escape(repr(filename))):
+        pack_bundle(path, tmp_path / "packed.zip")  # nor packed into an archive
+    assert not (tmp_path / "packed.zip").exists()
+
+
+def test_the_etc_hostname_probe_is_refused(tmp_path):
+    path, *_ = _save(tmp_path)
+    _point_manifest_at(path, "../../../../etc/hostname", "0" * 64)
+    with pytest.raises(Gait2HipInputError, match=r"'\.\./\.\./\.\./\.\./etc/hostname'.*climbs out"):
+        load_bundle(path)

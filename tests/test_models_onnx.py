@@ -10,7 +10,7 @@ import torch
 
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R
 from gait2hip.models import available_models, build_model
-from gait2hip.models.bundle import load_bundle, save_bundle
+from gait2hip.models.bundle import BundleSpec, load_bundle, save_bundle
 from gait2hip.models.onnx import export_onnx, onnx_metadata, onnx_parity, onnx_session
 
 torch.set_num_threads(1)
@@ -32,17 +32,19 @@ def _bundle(tmp_path, name: str, *, paper_size: bool = False):
     )
     return save_bundle(
         tmp_path / f"{name}-moments",
-        model=model,
-        input_columns=INPUT_ANGLES,
-        input_units=["deg"] * 10,
-        target_columns=MOMENTS_R,
-        target_units=["Nm/kg"] * 3,
-        input_mean=X.mean(axis=(0, 1)),
-        input_std=X.std(axis=(0, 1)),
-        target_mean=[0.1, -0.2, 0.05],
-        target_std=[0.4, 0.3, 0.1],
-        train_inputs=X,
-        data_card={"simulated": True, "description": "test"},
+        BundleSpec(
+            model=model,
+            input_columns=INPUT_ANGLES,
+            input_units=["deg"] * 10,
+            target_columns=MOMENTS_R,
+            target_units=["Nm/kg"] * 3,
+            input_mean=X.mean(axis=(0, 1)),
+            input_std=X.std(axis=(0, 1)),
+            target_mean=[0.1, -0.2, 0.05],
+            target_std=[0.4, 0.3, 0.1],
+            train_inputs=X,
+            data_card={"simulated": True, "description": "test"},
+        ),
     )
 
 

@@ -13,8 +13,8 @@ from gait2hip.cli import app
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.io.opensim import read_storage
 from gait2hip.models import build_model
-from gait2hip.models import bundle as bundle_module
-from gait2hip.models.bundle import save_bundle
+from gait2hip.models import discovery as bundle_module
+from gait2hip.models.bundle import BundleSpec, save_bundle
 from gait2hip.models.onnx import onnx_metadata
 
 torch.set_num_threads(1)
@@ -42,19 +42,23 @@ def bundle_dir(tmp_path_factory):
         torch.manual_seed(0)
         save_bundle(
             root / name,
-            model=build_model("lstm", d_in=10, d_out=len(targets), seq_len=T, hidden_size=8, num_layers=1),
-            input_columns=INPUT_ANGLES,
-            input_units=["deg"] * 10,
-            target_columns=targets,
-            target_units=[unit] * len(targets),
-            input_mean=X.mean(axis=(0, 1)),
-            input_std=X.std(axis=(0, 1)),
-            train_inputs=X,
-            train_targets=np.ones((60, T, len(targets))),
-            data_card={"simulated": True, "name": "unit-test cohort"},
-            metrics={"rmse": 0.5, "r2": 0.9, "units": unit},
-            default_for=kind,
-            description=f"test {kind}",
+            BundleSpec(
+                model=build_model(
+                    "lstm", d_in=10, d_out=len(targets), seq_len=T, hidden_size=8, num_layers=1
+                ),
+                input_columns=INPUT_ANGLES,
+                input_units=["deg"] * 10,
+                target_columns=targets,
+                target_units=[unit] * len(targets),
+                input_mean=X.mean(axis=(0, 1)),
+                input_std=X.std(axis=(0, 1)),
+                train_inputs=X,
+                train_targets=np.ones((60, T, len(targets))),
+                data_card={"simulated": True, "name": "unit-test cohort"},
+                metrics={"rmse": 0.5, "r2": 0.9, "units": unit},
+                default_for=kind,
+                description=f"test {kind}",
+            ),
         )
     return root
 
@@ -118,7 +122,7 @@ def test_predict_window_and_batch_folder(installed, examples, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--side", "middle"], "unknown side"),
+        (["--side", "middle"], "'middle' is not one of 'right', 'left', 'both'"),
         (["--mass", "0"], "body mass"),
         (["--model", "no-such-bundle"], "not found"),
     ],
@@ -127,7 +131,7 @@ def test_predict_bad_options_give_one_clear_line(installed, examples, tmp_path, 
     base = ["predict", str(examples / GAIT2392_IK), "--out", str(tmp_path)]
     if "--mass" not in args:
         base += ["--mass", "70"]
-    result = CliRunner().invoke(app, base + args)
+    result = CliRunner().invoke(app, base + args, env={"COLUMNS": "200"})
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
 
@@ -146,8 +150,10 @@ def test_export_onnx(installed, tmp_path):
     assert result.exit_code == 0, result.output
     assert "ONNX Runtime vs PyTorch" in result.output
     assert onnx_metadata(out)["target_units"].split(",") == ["N/kg"] * 14
-    result = CliRunner().invoke(app, ["export", "lstm-forces-test", "--format", "tflite", "--out", str(out)])
-    assert result.exit_code == 2 and "unknown export format" in result.output
+    result = CliRunner().invoke(
+        app, ["export", "lstm-forces-test", "--format", "tflite", "--out", str(out)], env={"COLUMNS": "200"}
+    )
+    assert result.exit_code == 2 and "'tflite' is not one of 'onnx', 'zip'" in result.output
 
 
 def test_predict_npz_of_cut_cycles(installed, tmp_path):

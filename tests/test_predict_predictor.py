@@ -16,7 +16,7 @@ from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models import build_model
-from gait2hip.models.bundle import load_bundle, save_bundle
+from gait2hip.models.bundle import BundleSpec, load_bundle, save_bundle
 from gait2hip.predict import Predictor, mirror_angles
 
 torch.set_num_threads(1)
@@ -52,17 +52,19 @@ def _bundle(folder, *, targets, units, d_out_seed=0, default_for=None):
     X = _walking_cycles(80)
     return save_bundle(
         folder,
-        model=model,
-        input_columns=INPUT_ANGLES,
-        input_units=["deg"] * 10,
-        target_columns=targets,
-        target_units=units,
-        input_mean=X.mean(axis=(0, 1)),
-        input_std=X.std(axis=(0, 1)),
-        train_inputs=X,
-        train_targets=np.abs(np.random.default_rng(1).normal(1, 0.3, (80, T, len(targets)))),
-        data_card={"simulated": True, "description": "unit-test cycles"},
-        default_for=default_for,
+        BundleSpec(
+            model=model,
+            input_columns=INPUT_ANGLES,
+            input_units=["deg"] * 10,
+            target_columns=targets,
+            target_units=units,
+            input_mean=X.mean(axis=(0, 1)),
+            input_std=X.std(axis=(0, 1)),
+            train_inputs=X,
+            train_targets=np.abs(np.random.default_rng(1).normal(1, 0.3, (80, T, len(targets)))),
+            data_card={"simulated": True, "description": "unit-test cycles"},
+            default_for=default_for,
+        ),
     )
 
 
@@ -184,7 +186,8 @@ def test_moco_trial_without_a_full_cycle_needs_a_window(predictor, examples):
 
 def test_importing_predict_loads_neither_opensim_nor_sim_nor_train():
     code = (
-        "import sys, gait2hip.predict, gait2hip.predict.command, gait2hip.predict.export; "
+        "import sys, gait2hip.predict, gait2hip.predict.write, gait2hip.predict.export; "
+        "import gait2hip.commands.predict; "
         "bad = [m for m in sys.modules "
         "if m == 'opensim' or m.startswith(('gait2hip.sim', 'gait2hip.train'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
@@ -200,14 +203,16 @@ def test_bundle_with_subject_inputs_gets_stride_mass_and_height(tmp_path):
     torch.manual_seed(0)
     path = save_bundle(
         tmp_path / "subject-inputs",
-        model=build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1),
-        input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
-        input_units=["deg"] * 10 + ["s", "kg", "m"],
-        target_columns=MOMENTS_R,
-        target_units=["Nm/kg"] * 3,
-        input_mean=X13.mean(axis=(0, 1)),
-        input_std=X13.std(axis=(0, 1)) + 0.1,
-        train_inputs=X13,
+        BundleSpec(
+            model=build_model("lstm", d_in=13, d_out=3, seq_len=T, hidden_size=4, num_layers=1),
+            input_columns=(*INPUT_ANGLES, "stride_time_s", "mass_kg", "height_m"),
+            input_units=["deg"] * 10 + ["s", "kg", "m"],
+            target_columns=MOMENTS_R,
+            target_units=["Nm/kg"] * 3,
+            input_mean=X13.mean(axis=(0, 1)),
+            input_std=X13.std(axis=(0, 1)) + 0.1,
+            train_inputs=X13,
+        ),
     )
     predictor = Predictor.from_bundle(path)
     trial = _trial(_walking_cycles(2, seed=3))
@@ -221,7 +226,7 @@ def test_bundle_with_subject_inputs_gets_stride_mass_and_height(tmp_path):
 
 
 def test_shipped_default_bundles(examples):
-    from gait2hip.models.bundle import INSTALLED_BUNDLES_DIR, default_bundle_names
+    from gait2hip.models.discovery import INSTALLED_BUNDLES_DIR, default_bundle_names
 
     defaults = default_bundle_names()
     if set(defaults) != {"forces", "moments"}:
@@ -238,3 +243,18 @@ def test_shipped_default_bundles(examples):
     assert len(curves) == T and np.isfinite(curves["glmed_r"]).all()
     # a plausible walking pattern, not noise: peak hip flexion moment (late stance) ≈ 0.5–1.5 Nm/kg
     assert 0.3 < curves["hip_flexion_r_moment_per_kg"].max() < 2.0
+
+
+def test_ood_reasons_follow_the_detector_constants(predictor, monkeypatch):
+    from gait2hip.models import ood
+
+    typical = _walking_cycles(1, seed=11)
+    crouch = typical.copy()
+    crouch[..., [6, 8]] += 40.0
+    trial = _trial(np.concatenate([crouch, typical]))
+    monkeypatch.setattr(ood, "OOD_PERCENTILE", 95.0)
+    monkeypatch.setattr(ood, "OOD_Z_LIMIT", 2.5)
+    monkeypatch.setattr(ood, "OOD_OUTSIDE_FRACTION_LIMIT", 0.01)
+    reason = predictor.predict_trial(trial, mass_kg=70, cycles=[(0, 1.1)]).cycles.iloc[0]["ood_reason"]
+    assert "95th percentile" in reason and "99th" not in reason
+    assert "beyond ±2.5 SD of the training mean" in reason and "±4 SD" not in reason

@@ -51,9 +51,9 @@ def _config():
 def test_interrupted_run_resumes_to_the_same_output(manifest, tmp_path, monkeypatch):
     import gait2hip.sim.batch as batch
 
-    reference_dataset, _ = batch.label_manifest(
+    reference_dataset = batch.label_manifest(
         manifest=manifest, out=tmp_path / "uninterrupted", config=_config()
-    )
+    ).dataset
     assert len(reference_dataset) == 2 and list(reference_dataset.meta["trial_id"]) == [
         "walk_right_R1", "walk_left_L1",
     ]  # fmt: skip
@@ -78,7 +78,7 @@ def test_interrupted_run_resumes_to_the_same_output(manifest, tmp_path, monkeypa
 
     calls.clear()
     monkeypatch.setattr(batch, "label_trial", lambda **kw: (calls.append(kw["trial_id"]), real(**kw))[1])
-    dataset, _ = batch.label_manifest(manifest=manifest, out=tmp_path / "resumed", config=_config())
+    dataset = batch.label_manifest(manifest=manifest, out=tmp_path / "resumed", config=_config()).dataset
     assert calls == ["walk_left"]  # the finished trial is not recomputed
     assert not list((tmp_path / "resumed" / "trials").glob(".*tmp*"))
     np.testing.assert_array_equal(dataset.X, reference_dataset.X)
@@ -121,7 +121,9 @@ def test_a_failing_trial_is_reported_and_the_rest_labelled(manifest, tmp_path):
     table = pd.read_csv(manifest)
     table.loc[1, "start"], table.loc[1, "end"] = 2.6, 4.0  # after the force-plate data: no cycle
     table.to_csv(manifest, index=False)
-    dataset, _ = label_manifest(manifest=manifest, out=tmp_path / "out", config=_config())
+    run = label_manifest(manifest=manifest, out=tmp_path / "out", config=_config())
+    dataset = run.dataset
+    assert [f["trial"] for f in run.failures] == ["walk_left"] and run.labelled_now == 1
     assert list(dataset.meta["trial_id"]) == ["walk_right_R1"]
     failures = pd.read_csv(tmp_path / "out" / "failures.csv")
     assert list(failures["trial"]) == ["walk_left"] and "heel strike" in failures["error"].iloc[0]

@@ -47,7 +47,7 @@ def _arrays(path):
 @requires_opensim
 @pytest.mark.slow
 def test_killed_run_resumes_to_the_same_dataset(tmp_path, shared):
-    args = dict(n_subjects=1, n_patients=1, n_trials=1, seed=11, jobs=1, progress=False)
+    args = dict(n_subjects=1, n_patients=1, n_trials=1, seed=11, jobs=1)
     reference = simulate_cohort(out=tmp_path / "a.npz", **args)
     assert reference.attrs["simulated"] is True
     assert reference.input_columns == INPUT_ANGLES and set(reference.input_units) == {"deg"}

@@ -110,7 +110,7 @@ def test_cli_single_trial_writes_sto_qa_and_npz(example, tmp_path):
     # The output folder is a lab folder: gait2hip.data.lab reads the labels back.
     from gait2hip.data.lab import load_lab_folder
 
-    reread = load_lab_folder(out, hips="both", progress=False)
+    reread = load_lab_folder(out, hips="both")
     assert len(reread) == 1 and reread.target_columns[-3:] == MOMENTS_L  # right-leg cycles only
 
 

@@ -1,1 +1,1 @@
-"""Command layer: option checks, environment, printing; each command calls one library function."""
+"""The command layer: console output, environment variables and option checks for ``gait2hip``."""

@@ -108,7 +108,9 @@ class GaitDataset:
         One unit per column: inputs 'deg' or 'rad'; targets 'N', 'N/kg', 'Nm' or 'Nm/kg'.
     meta
         One row per sample with (at least) ``subject_id`` and ``mass_kg``; the other
-        ``META_COLUMNS`` are filled with blanks when absent.
+        ``META_COLUMNS`` are filled with blanks when absent. ``mass_kg`` must be > 0; it may
+        be NaN (unknown) only when every target is already per kg (e.g. published per-kg
+        moments), and then :meth:`denormalized_by_mass` refuses.
     attrs
         Dataset-level attributes (name, description, ``simulated`` flag, generator, ...).
     """
@@ -168,14 +170,20 @@ class GaitDataset:
                     fix=f"use one of {', '.join(TARGET_UNITS)}.",
                 )
         self.meta = _meta_frame(self.meta, len(self.X), file=origin)
-        bad_mass = ~(self.meta["mass_kg"] > 0)
+        mass = self.meta["mass_kg"].to_numpy(dtype=float)
+        # a dataset whose targets are all per kg may leave body mass unknown (NaN), never ≤ 0 or inf
+        unknown_ok = self.mass_normalized and len(self.target_columns) > 0
+        bad_mass = ~(mass > 0) | np.isinf(mass)
+        if unknown_ok:
+            bad_mass &= ~np.isnan(mass)
         if bad_mass.any():
             first = self.meta.loc[bad_mass, "subject_id"].iloc[0]
             raise Gait2HipInputError(
                 f"body mass is missing or ≤ 0 for {int(bad_mass.sum())} sample(s) (first: subject {first}).",
                 file=origin,
                 column="mass_kg",
-                fix="give every subject a body mass in kg (> 0).",
+                fix="give every subject a body mass in kg (> 0)"
+                + ("; NaN marks an unknown mass (targets are per kg)." if unknown_ok else "."),
             )
 
     # ------------------------------------------------------------------ basics
@@ -228,6 +236,14 @@ class GaitDataset:
         scale = np.array([u in raw for u in self.target_units], dtype=bool)
         if not scale.any():
             raise Gait2HipInputError("targets are not normalised by body mass.", file=self.attrs.get("path"))
+        if self.meta["mass_kg"].isna().any():
+            raise Gait2HipInputError(
+                f"body mass is unknown (NaN) for {int(self.meta['mass_kg'].isna().sum())} sample(s): per-kg "
+                "targets cannot be turned into N / N m.",
+                file=self.attrs.get("path"),
+                column="mass_kg",
+                fix="keep the targets per kg, or give the body masses.",
+            )
         mass = self.meta["mass_kg"].to_numpy(dtype=np.float32)[:, None, None]
         Y = np.where(scale[None, None, :], self.Y * mass, self.Y)
         return self._replace(Y=Y, target_units=tuple(raw.get(u, u) for u in self.target_units))

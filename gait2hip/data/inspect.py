@@ -1,14 +1,13 @@
-"""``gait2hip data inspect``: what is in a dataset, and what looks wrong with it."""
+"""What is in a dataset, and what looks wrong with it (``gait2hip data inspect`` prints it)."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from gait2hip.data.angles import guess_angle_unit
 from gait2hip.data.dataset import GaitDataset
@@ -58,6 +57,8 @@ class Inspection:
 def _kind(spec: str) -> str:
     if spec == "default":
         return "default dataset (gait2hip NPZ)"
+    if spec == "fukuchi2018":
+        return "embedded real dataset (gait2hip NPZ)"
     path = Path(spec)
     if path.is_dir() or path.name.lower() == "manifest.csv":
         return "lab folder"
@@ -128,6 +129,11 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
         warnings.append(f"height outside {low:g}–{high:g} m for subject(s) {', '.join(odd)} (is it in cm?).")
     if np.isnan(height).all():
         warnings.append("no heights given.")
+    if np.isnan(mass).any():
+        warnings.append(
+            f"body mass unknown for {int(np.isnan(mass).sum())} sample(s): targets stay per kg "
+            "(N / N m and mass-based inputs cannot be derived)."
+        )
     single = [s for s, n in trials.items() if n == 1]
     if single:
         shown = ", ".join(single[:10]) + (" …" if len(single) > 10 else "")
@@ -165,63 +171,23 @@ def summarize(dataset: GaitDataset, *, spec: str = "", kind: str = "dataset") ->
     )
 
 
-def inspect_dataset(path: str | Path, *, side: str = "right", hips: str = "own") -> Inspection:
+def inspect_dataset(
+    path: str | Path,
+    *,
+    side: str = "right",
+    hips: str = "own",
+    trust_pickle: bool = False,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Inspection:
     """Load and summarise 'default', a gait2hip NPZ, a release NPZ (with its twin) or a lab folder.
 
-    ``side`` and ``hips`` apply to lab folders (see :func:`gait2hip.data.lab.load_lab_folder`).
+    ``side``, ``hips`` and ``on_progress`` apply to lab folders (see
+    :func:`gait2hip.data.lab.load_lab_folder`); ``trust_pickle`` to release files (see
+    :func:`gait2hip.data.load_dataset`: unpickling can run code, so only for files from a
+    source you trust).
     """
     from gait2hip.data import load_dataset
 
     spec = str(path)
-    dataset = load_dataset(spec, side=side, hips=hips)
+    dataset = load_dataset(spec, side=side, hips=hips, trust_pickle=trust_pickle, on_progress=on_progress)
     return summarize(dataset, spec=spec, kind=_kind(spec))
-
-
-def _fmt(value: float) -> str:
-    return "nan" if not np.isfinite(value) else f"{value:.4g}"
-
-
-def print_inspection(ins: Inspection, *, console: Console) -> None:
-    """Print an :class:`Inspection` as rich tables."""
-    overview = Table(title=f"{ins.name or ins.spec} — {ins.kind}", show_header=False, title_justify="left")
-    overview.add_column(style="bold")
-    overview.add_column()
-    overview.add_row("source", ins.spec)
-    overview.add_row("samples (gait cycles)", f"{ins.n_samples} × {ins.n_timepoints} time points")
-    overview.add_row(
-        "subjects",
-        f"{len(ins.subjects)}: {', '.join(ins.subjects[:12])}{' …' if len(ins.subjects) > 12 else ''}",
-    )
-    per_subject = list(ins.trials_per_subject.values())
-    overview.add_row(
-        "trials",
-        f"{ins.n_trials} ({min(per_subject)}–{max(per_subject)} per subject)" if per_subject else "0",
-    )
-    for label, counts in (("cadences", ins.cadences), ("cohorts", ins.cohorts), ("sides", ins.sides)):
-        overview.add_row(label, ", ".join(f"{k}: {v}" for k, v in counts.items()))
-    overview.add_row("cadence", f"{_fmt(ins.cadence_spm[0])}–{_fmt(ins.cadence_spm[1])} steps/min")
-    overview.add_row("body mass", f"{_fmt(ins.mass_kg[0])}–{_fmt(ins.mass_kg[1])} kg")
-    overview.add_row("height", f"{_fmt(ins.height_m[0])}–{_fmt(ins.height_m[1])} m")
-    overview.add_row("targets per kg", "yes" if ins.mass_normalized else "no (raw N / N m)")
-    overview.add_row("simulated", "yes" if ins.simulated else "no")
-    console.print(overview)
-    columns = Table(title="columns", title_justify="left")
-    for header in ("", "column", "unit", "min", "max", "NaN/inf"):
-        columns.add_column(header, justify="right" if header in ("min", "max", "NaN/inf") else "left")
-    for role, group in (("input", ins.inputs), ("target", ins.targets)):
-        for column in group:
-            columns.add_row(
-                role,
-                column.name,
-                column.unit,
-                _fmt(column.minimum),
-                _fmt(column.maximum),
-                str(column.n_nonfinite) if column.n_nonfinite else "",
-            )
-    console.print(columns)
-    for note in ins.notes:
-        console.print(f"[dim]note:[/] {note}", highlight=False, soft_wrap=True)
-    for warning in ins.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
-    if not ins.warnings:
-        console.print("[green]no warnings[/]")

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import difflib
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Literal
 
@@ -448,7 +448,7 @@ def load_lab_folder(
     hips: Literal["own", "both"] = "own",
     n_points: int = 101,
     mapping_csv: str | Path | None = None,
-    progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> GaitDataset:
     """Every gait cycle of ``side`` in a lab folder (see the module docstring for the layout).
 
@@ -466,8 +466,9 @@ def load_lab_folder(
     mapping_csv
         ``group,muscle`` table overriding the built-in muscle groups (default:
         ``muscle_groups.csv`` in the folder when present).
-    progress
-        Show a progress bar (on stderr, with ETA) for folders of more than 3 trials.
+    on_progress
+        Called with (trials read, trials in the manifest) at the start and after each trial
+        (the command line draws a progress bar from it).
 
     Returns
     -------
@@ -490,14 +491,8 @@ def load_lab_folder(
     columns, units = target_layout(side=side, hips=hips, forces=has_forces, moments=has_moments)
     X, Y, rows, notes = [], [], [], []
     trials = enumerate(manifest.itertuples(index=False), start=2)
-    if progress and len(manifest) > 3:
-        from rich.console import Console
-        from rich.progress import track
-
-        trials = track(
-            trials, total=len(manifest), description=f"reading {folder.name}", console=Console(stderr=True),
-            transient=True,
-        )  # fmt: skip
+    report = on_progress or (lambda done, total: None)
+    report(0, len(manifest))
     for number, row in trials:
 
         def path_of(column: str, row=row) -> Path | None:
@@ -543,6 +538,7 @@ def load_lab_folder(
             )
         X.append(x)
         Y.append(y)
+        report(len(X), len(manifest))
     return GaitDataset(
         X=np.concatenate(X),
         Y=np.concatenate(Y),

@@ -38,18 +38,19 @@ def _text(value) -> str:
     return str(value).strip()
 
 
-def read_release_arrays(path: str | Path) -> dict[str, np.ndarray]:
+def read_release_arrays(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.ndarray]:
     """All arrays of one release NPZ, validated for presence and shape.
 
-    The published release may store its string arrays (``subject_id``, ``speed_label``,
-    ``in_cols``, ``out_cols``) as numpy ``object`` arrays, which numpy can only read with
-    ``allow_pickle=True``. Unpickling can run code, so this function allows it ONLY for
-    these release files, and only after a plain read failed; load release files you
-    downloaded from the published record (Zenodo doi:10.5281/zenodo.20175768), never from
-    an untrusted source. gait2hip's own NPZ files never need pickle.
+    String arrays (``subject_id``, ``speed_label``, ``in_cols``, ``out_cols``) stored as
+    unicode or bytes are read without pickle. Stored as numpy ``object`` arrays they are
+    pickles, and unpickling can run any code hidden in the file: they are refused with an
+    error naming the file and both fixes (re-save them as unicode with
+    :func:`gait2hip.io.npz.resave_strings_as_unicode`, which runs no code, or pass
+    ``trust_pickle=True`` / ``--trust-pickle`` for a file from a source you trust, e.g. the
+    published record, Zenodo doi:10.5281/zenodo.20175768).
     """
     path = Path(path)
-    arrays = read_npz(path, allow_object_arrays=True)  # trusted release files only: see above
+    arrays = read_npz(path, trust_pickle=trust_pickle)
     for key in RELEASE_KEYS:
         if key not in arrays:
             raise Gait2HipInputError(
@@ -94,8 +95,10 @@ def _release_kind(arrays: dict[str, np.ndarray], *, path: Path) -> str:
     )
 
 
-def _one_release(path: Path, *, expect: str | None) -> tuple[str, dict[str, np.ndarray]]:
-    arrays = read_release_arrays(path)
+def _one_release(
+    path: Path, *, expect: str | None, trust_pickle: bool = False
+) -> tuple[str, dict[str, np.ndarray]]:
+    arrays = read_release_arrays(path, trust_pickle=trust_pickle)
     kind = _release_kind(arrays, path=path)
     if expect is not None and kind != expect:
         given = "mf_path" if expect == "MF" else "jm_path"
@@ -256,7 +259,9 @@ def _dataset(
     )
 
 
-def load_release(*, mf_path: str | Path | None = None, jm_path: str | Path | None = None) -> GaitDataset:
+def load_release(
+    *, mf_path: str | Path | None = None, jm_path: str | Path | None = None, trust_pickle: bool = False
+) -> GaitDataset:
     """Load the Gait2Hip-60 release (MF60, JM60, or both merged into 17 targets).
 
     Parameters
@@ -265,6 +270,10 @@ def load_release(*, mf_path: str | Path | None = None, jm_path: str | Path | Non
         ``Gait2Hip_MF60.npz`` (14 muscle-group forces, N).
     jm_path
         ``Gait2Hip_JM60.npz`` (3 right-hip moments, N m).
+    trust_pickle
+        Unpickle string arrays stored as numpy ``object`` (unpickling can run code; only for
+        files from a source you trust). False: such a file is refused with a clear error;
+        see :func:`read_release_arrays`.
 
     Returns
     -------
@@ -279,20 +288,17 @@ def load_release(*, mf_path: str | Path | None = None, jm_path: str | Path | Non
     Gait2HipInputError
         A missing key, NaN / inf, mass ≤ 0 or missing, angles in radians, per-kg targets,
         an unknown cadence label, swapped files, or MF / JM files whose trials do not line
-        up (count, subject, cadence, mass, height or angles).
-
-    Notes
-    -----
-    String arrays stored as numpy ``object`` are read with ``allow_pickle=True`` only for
-    these release files; see :func:`read_release_arrays`.
+        up (count, subject, cadence, mass, height or angles); an ``object`` array (a pickle)
+        unless ``trust_pickle``.
     """
     if mf_path is None and jm_path is None:
         raise Gait2HipInputError(
             "no release file given.",
             fix="pass mf_path= (Gait2Hip_MF60.npz) and/or jm_path= (Gait2Hip_JM60.npz).",
         )
-    mf = _one_release(Path(mf_path), expect="MF")[1] if mf_path is not None else None
-    jm = _one_release(Path(jm_path), expect="JM")[1] if jm_path is not None else None
+    trust = dict(trust_pickle=trust_pickle)
+    mf = _one_release(Path(mf_path), expect="MF", **trust)[1] if mf_path is not None else None
+    jm = _one_release(Path(jm_path), expect="JM", **trust)[1] if jm_path is not None else None
     if mf is not None and jm is not None:
         _check_aligned(mf, jm, mf_path=Path(mf_path), jm_path=Path(jm_path))
         return _dataset(
@@ -307,10 +313,10 @@ def load_release(*, mf_path: str | Path | None = None, jm_path: str | Path | Non
     return _dataset(jm, jm["Y"], MOMENTS_R, ("Nm",) * len(MOMENTS_R), [Path(jm_path)])
 
 
-def release_kind(path: str | Path) -> str:
-    """'MF' or 'JM' for a release file (from its ``out_cols``)."""
+def release_kind(path: str | Path, *, trust_pickle: bool = False) -> str:
+    """'MF' or 'JM' for a release file (from its ``out_cols``; ``trust_pickle``: see :func:`load_release`)."""
     path = Path(path)
-    return _release_kind(read_release_arrays(path), path=path)
+    return _release_kind(read_release_arrays(path, trust_pickle=trust_pickle), path=path)
 
 
 def find_release_twin(path: str | Path) -> Path | None:

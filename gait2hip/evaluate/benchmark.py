@@ -82,6 +82,8 @@ class BenchmarkSettings:
     seeds: int
     paper_seeds: int
     model_overrides: dict = field(default_factory=dict)
+    #: Unpickle object arrays of a release file (how it is read, not what is computed: not in run.json).
+    trust_pickle: bool = False
 
     def to_dict(self) -> dict:
         return {
@@ -144,6 +146,7 @@ def resolve_settings(
     profile: str,
     seeds: int | None,
     device: str | None = None,
+    trust_pickle: bool = False,
 ) -> BenchmarkSettings:
     """Validate the command's options into settings (one clear error per bad option)."""
     from gait2hip.models import available_models
@@ -196,6 +199,7 @@ def resolve_settings(
         profile=chosen,
         seeds=seeds if seeds is not None else chosen.seeds,
         paper_seeds=seeds if seeds is not None else chosen.paper_seeds,
+        trust_pickle=trust_pickle,
     )
 
 
@@ -253,7 +257,7 @@ def prepare_data(settings: BenchmarkSettings, *, shared: Path | None) -> Splits:
     """Load, check, normalise per kg and split the data; build the real trials."""
     from gait2hip.data import load_dataset
 
-    dataset = load_dataset(settings.data)
+    dataset = load_dataset(settings.data, trust_pickle=settings.trust_pickle)
     origin = dataset.attrs.get("path", settings.data)
     missing = [c for c in INPUT_ANGLES if c not in dataset.input_columns]
     if missing:
@@ -380,7 +384,7 @@ def _json_default(value: object) -> object:
 def _save_unit(
     out: Path, unit: Unit, fitted: FittedUnit, predictions: dict[str, np.ndarray], splits: Splits
 ) -> None:
-    from gait2hip.models.bundle import data_card_from_dataset
+    from gait2hip.models.datacard import data_card_from_dataset
 
     folder = out / "units" / unit.key
     folder.mkdir(parents=True, exist_ok=True)
@@ -871,6 +875,7 @@ def benchmark_command(
     shared: Path | None,
     console: Console,
     device: str | None = None,
+    trust_pickle: bool = False,
 ) -> Path:
     """``gait2hip benchmark``: see the module docstring. Prints where the report is."""
     from gait2hip.paths import shared_dir
@@ -883,6 +888,7 @@ def benchmark_command(
         profile=profile,
         seeds=seeds,
         device=device,
+        trust_pickle=trust_pickle,
     )
     shared_root = shared_dir(path=shared) if shared is not None else shared_dir()
     if shared is not None and shared_root is None:

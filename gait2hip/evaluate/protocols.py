@@ -190,11 +190,10 @@ class FittedUnit:
         cycles (for the OOD reference) — and forwards ``details`` (data card, metrics,
         description, extra, ...).
         """
-        from gait2hip.models.bundle import save_bundle
+        from gait2hip.models.bundle import BundleSpec, save_bundle
 
         standardized = self.recipe.standardize_targets
-        return save_bundle(
-            path,
+        spec = BundleSpec(
             model=self.model,
             input_columns=self.input_columns,
             input_units=self.input_units,
@@ -209,6 +208,7 @@ class FittedUnit:
             train_targets=self.train_targets,
             **details,
         )
+        return save_bundle(path, spec)
 
     def info(self) -> dict:
         return {

@@ -362,7 +362,7 @@ def pipeline_latency(*, shared: Path | None = None, max_seconds: float = 2.0) ->
     """
     from gait2hip.data.angles import read_angles
     from gait2hip.errors import Gait2HipInputError
-    from gait2hip.models.bundle import default_bundle_names
+    from gait2hip.models.discovery import default_bundle_names
     from gait2hip.paths import shared_dir
     from gait2hip.predict import Predictor
 

@@ -1,61 +1,69 @@
-"""``gait2hip export``: a model bundle as a self-contained ONNX file, checked against PyTorch."""
+"""Exporting a bundle for deployment: one ONNX file checked against PyTorch, or one .zip."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from gait2hip.errors import Gait2HipInputError
+from gait2hip.models.bundle import Bundle, load_bundle
 
 EXPORT_FORMATS = ("onnx", "zip")
 #: ONNX Runtime must reproduce PyTorch to this (target units: N/kg, Nm/kg).
 PARITY_TOLERANCE = 1e-4
 
 
-def export_command(*, bundle: str, out: Path, format: str = "onnx", console: Any = None) -> Path:
-    """Export ``bundle`` (name or folder) to ``out``: ONNX (verified against PyTorch) or one .zip.
+def export_zip(
+    bundle: str | Path, out: Path, *, search_dirs: Sequence[Path] | None = None
+) -> tuple[Path, Bundle]:
+    """Pack ``bundle`` (name or folder) into one ``.zip`` and load it back (hashes checked).
+
+    ``search_dirs``: folders holding installed bundles, for a name (default: the shipped ones).
+
+    Returns
+    -------
+    (path, loaded)
+        The archive and the bundle loaded from it.
+    """
+    from gait2hip.models.discovery import resolve_bundle_paths
+    from gait2hip.models.manifest import pack_bundle
+
+    (source,) = resolve_bundle_paths(bundle, search_dirs=search_dirs)
+    if source.suffix.lower() == ".zip":
+        raise Gait2HipInputError("the bundle is already an archive.", file=source)
+    out = Path(out)
+    path = pack_bundle(source, out if out.suffix.lower() == ".zip" else out.with_suffix(".zip"))
+    return path, load_bundle(path)  # proves the archive loads and its hashes match
+
+
+def export_checked_onnx(
+    bundle: str | Path, out: Path, *, search_dirs: Sequence[Path] | None = None
+) -> tuple[Path, Bundle, float]:
+    """Export ``bundle`` (name or folder; names looked up in ``search_dirs``) to ONNX and check
+    ONNX Runtime against PyTorch.
 
     The normalisation is baked into the graph (input: raw angles in degrees in the
     bundle's column order; output: targets in the bundle's units), and the manifest is
     stored in the file's metadata (see :mod:`gait2hip.models.onnx`).
 
+    Returns
+    -------
+    (path, loaded, error)
+        The .onnx file, the bundle, and the largest |ONNX − PyTorch| difference.
+
     Raises
     ------
     Gait2HipInputError
-        Unknown format or bundle, or an export that does not reproduce PyTorch within
-        ``PARITY_TOLERANCE``.
+        The export does not reproduce PyTorch within ``PARITY_TOLERANCE`` (the file is removed).
     """
-    from rich.console import Console
-
-    from gait2hip.models.bundle import load_bundle
     from gait2hip.models.onnx import export_onnx, onnx_parity
 
-    console = console or Console()
-    if format.lower() not in EXPORT_FORMATS:
-        raise Gait2HipInputError(
-            f"unknown export format '{format}'.", column="format", fix=f"use {', '.join(EXPORT_FORMATS)}."
-        )
     out = Path(out)
-    if format.lower() == "zip":
-        from gait2hip.models.bundle import pack_bundle, resolve_bundle_paths
-
-        (source,) = resolve_bundle_paths(bundle)
-        if source.suffix.lower() == ".zip":
-            raise Gait2HipInputError("the bundle is already an archive.", file=source)
-        path = pack_bundle(source, out if out.suffix.lower() == ".zip" else out.with_suffix(".zip"))
-        loaded = load_bundle(path)  # proves the archive loads and its hashes match
-        console.print(
-            f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.2f} MB): {loaded.name}, one file; load it "
-            "with --model PATH.zip or put it in a GAIT2HIP_BUNDLE_PATH folder.",
-            highlight=False,
-        )
-        return path
     if out.suffix.lower() != ".onnx":
         out = out.with_suffix(".onnx") if out.suffix else out / f"{Path(bundle).name}.onnx"
-    loaded = load_bundle(bundle)
-    with console.status(f"exporting {loaded.name} to ONNX"):
-        path = export_onnx(loaded, out)
-        error = onnx_parity(loaded, path, batch=8)
+    loaded = load_bundle(bundle, search_dirs=search_dirs)
+    path = export_onnx(loaded, out)
+    error = onnx_parity(loaded, path, batch=8)
     if not error <= PARITY_TOLERANCE:
         path.unlink(missing_ok=True)
         raise Gait2HipInputError(
@@ -64,15 +72,4 @@ def export_command(*, bundle: str, out: Path, format: str = "onnx", console: Any
             file=out,
             fix="report this with the bundle's manifest.json; use the PyTorch bundle meanwhile.",
         )
-    console.print(
-        f"[green]wrote[/] {path} ({path.stat().st_size / 1e6:.2f} MB) — "
-        f"{loaded.name} ({loaded.architecture})\n"
-        f"  input  'angles' \\[batch, {loaded.seq_len}, {len(loaded.input_columns)}] float32: "
-        f"{', '.join(loaded.input_columns)} in {', '.join(sorted(set(loaded.input_units)))}\n"
-        f"  output 'targets' \\[batch, {loaded.seq_len}, {len(loaded.target_columns)}] float32 in "
-        f"{', '.join(sorted(set(loaded.target_units)))} (multiply per-kg outputs by body mass)\n"
-        f"  normalisation baked in; manifest in the file's metadata (gait2hip_manifest)\n"
-        f"  ONNX Runtime vs PyTorch: max |difference| {error:.1e} ≤ {PARITY_TOLERANCE:g}",
-        highlight=False,
-    )
-    return path
+    return path, loaded, error

@@ -26,52 +26,30 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import INPUT_ANGLES, to_left
+from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.models.bundle import (
-    OOD_OUTSIDE_FRACTION_LIMIT,
-    Bundle,
-    load_bundle,
-    ood_distance,
-    ood_outside_fraction,
-    resolve_bundle_paths,
+from gait2hip.models.bundle import Bundle, load_bundle
+from gait2hip.models.discovery import resolve_bundle_paths
+from gait2hip.models.ood import ood_distance, ood_outside_fraction, ood_reasons
+from gait2hip.predict.cycles import (
+    SIDES,
+    CycleJob,
+    angle_table,
+    check_sides,
+    cycle_span,
+    mirror_angles,
+    pre_cut_jobs,
+    timed_jobs,
 )
 
-SIDES = ("right", "left")
 #: Body masses outside this range are refused as typing errors (kg).
 MASS_RANGE_KG = (20.0, 300.0)
 _PER_KG = {"N": "N/kg", "Nm": "Nm/kg"}
 
 
-def mirror_angles(columns: Sequence[str]) -> list[str]:
-    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
-    swapped = []
-    for name in columns:
-        if name.endswith("_r"):
-            swapped.append(name[:-2] + "_l")
-        elif name.endswith("_l"):
-            swapped.append(name[:-2] + "_r")
-        else:
-            swapped.append(name)
-    return swapped
-
-
 def output_name(target: str, side: str) -> str:
     """The output column of a right-hip target for the predicted ``side``."""
     return target if side == "right" else to_left(target)
-
-
-@dataclass(frozen=True)
-class CycleWindow:
-    """One gait cycle of a trial: the leg, start and end times (s), and how it was found."""
-
-    side: str
-    start_s: float
-    end_s: float
-    method: str
-
-    @property
-    def stride_s(self) -> float:
-        return self.end_s - self.start_s
 
 
 @dataclass
@@ -123,63 +101,6 @@ def _check_mass(mass_kg: float) -> float:
     return mass
 
 
-def _time_index(angles: pd.DataFrame, *, file: str | Path | None) -> np.ndarray:
-    time = angles.index.to_numpy(dtype=float)
-    if len(time) < 2 or not np.all(np.diff(time) > 0):
-        raise Gait2HipInputError(
-            "times must increase strictly from row to row.",
-            file=file,
-            column="time",
-            fix="sort the rows by time and remove duplicated time stamps.",
-        )
-    return time
-
-
-def _resample(
-    time: np.ndarray, values: np.ndarray, start: float, end: float, n_points: int, *, file=None
-) -> np.ndarray:
-    """``values`` [len(time), D] on ``n_points`` evenly spaced times in [start, end].
-
-    The cubic spline of :func:`gait2hip.data.cycles.time_normalize`, the resampling the
-    training cycles went through.
-    """
-    from gait2hip.data.cycles import time_normalize
-
-    return time_normalize(time, values, start, end, n_points, file=file)
-
-
-def find_cycles(
-    angles: pd.DataFrame,
-    *,
-    side: str,
-    file: str | Path | None = None,
-) -> list[CycleWindow]:
-    """Heel-strike-to-heel-strike cycles of one leg, from the kinematics alone.
-
-    Uses :func:`gait2hip.data.cycles.find_cycles` (heel strike = the foot furthest in
-    front of the pelvis, after Zeni et al. 2008; see that module for the method and its
-    check against force-plate events).
-    """
-    from gait2hip.data.cycles import find_cycles as find_gait_cycles
-
-    _time_index(angles, file=file)
-    try:
-        found = find_gait_cycles(angles, sides=(side,), file=file)
-    except Gait2HipInputError as exc:
-        raise Gait2HipInputError(
-            exc.problem,
-            file=exc.file,
-            column=exc.column,
-            fix=(exc.fix + " " if exc.fix else "")
-            + "To predict anyway, give the window: --cycle START END (seconds) on the command line, "
-            "cycles=[(start, end)] in Python.",
-        ) from None
-    return [
-        CycleWindow(side=c.side, start_s=c.start, end_s=c.end, method=f"heel strikes from {c.method}")
-        for c in found
-    ]
-
-
 class Predictor:
     """Hip muscle forces and moments from joint angles, with one or more model bundles.
 
@@ -192,11 +113,20 @@ class Predictor:
     Examples
     --------
     >>> from gait2hip.data.angles import read_angles
+    >>> from gait2hip.paths import shared_file
     >>> from gait2hip.predict import Predictor
     >>> predictor = Predictor.from_bundle("default")               # forces + moments
-    >>> curves = predictor.predict(read_angles("walk_ik.mot"), mass_kg=72.6)
-    >>> curves.attrs["units"]["glmed_r"], curves.attrs["units"]["glmed_r_per_kg"]
-    ('N', 'N/kg')
+    >>> ik = shared_file("opensim-examples/gait2392-subject01/subject01_walk1_ik.mot")
+    >>> prediction = predictor.predict_trial(read_angles(ik), mass_kg=72.6, side="both")
+    >>> print(prediction.cycles[["cycle", "side", "start_s", "end_s"]].round(3).to_string(index=False))
+     cycle  side  start_s  end_s
+         1 right    0.605  1.831
+         2  left    1.219  2.439
+         3 right    1.831  3.051
+         4  left    2.439  3.656
+    >>> units = prediction.curves.attrs["units"]
+    >>> units["glmed_r"], units["glmed_r_per_kg"], units["hip_flexion_l_moment_per_kg"]
+    ('N', 'N/kg', 'Nm/kg')
     """
 
     def __init__(self, bundles: Sequence[Bundle]) -> None:
@@ -220,12 +150,21 @@ class Predictor:
         self.bundles = list(bundles)
 
     @classmethod
-    def from_bundle(cls, path_or_name: str | Path | Sequence[str | Path] = "default") -> Predictor:
-        """Load bundles by folder, installed name, 'default' (forces + moments) or a comma list."""
+    def from_bundle(
+        cls,
+        path_or_name: str | Path | Sequence[str | Path] = "default",
+        *,
+        search_dirs: Sequence[Path] | None = None,
+    ) -> Predictor:
+        """Load bundles by folder, installed name, 'default' (forces + moments) or a comma list.
+
+        ``search_dirs``: folders holding installed bundles, searched before the shipped ones
+        (the command line passes ``GAIT2HIP_BUNDLE_PATH``'s folders).
+        """
         specs = [path_or_name] if isinstance(path_or_name, str | Path) else list(path_or_name)
         paths: list[Path] = []
         for spec in specs:
-            paths.extend(resolve_bundle_paths(spec))
+            paths.extend(resolve_bundle_paths(spec, search_dirs=search_dirs))
         return cls([load_bundle(p) for p in dict.fromkeys(paths)])
 
     # ------------------------------------------------------------------ description
@@ -281,6 +220,75 @@ class Predictor:
             channels.append(np.full(len(angles), float(value)))
         return np.stack(channels, axis=1)
 
+    def _ood(self, bundle: Bundle, x: np.ndarray) -> tuple[float, float, float]:
+        """(distance, threshold, outside fraction) of one model input [T, D] against ``bundle``."""
+        distance = float(ood_distance(x[None], bundle.reference)[0])
+        threshold = float(bundle.manifest["ood"]["threshold"])
+        return distance, threshold, float(ood_outside_fraction(x[None], bundle.reference)[0])
+
+    def _predict_cycle(
+        self, number: int, job: CycleJob, *, mass: float, height_m: float | None, pre_cut: bool, file
+    ) -> tuple[pd.DataFrame, dict[str, Any], pd.DataFrame]:
+        """One cycle through every bundle: its curves, its summary row and the angles the model saw."""
+        window = job.window
+        order = mirror_angles(INPUT_ANGLES) if window.side == "left" else list(INPUT_ANGLES)
+        own = job.samples[:, [INPUT_ANGLES.index(c) for c in order]]  # the model's right = this leg
+        start, end, stride = cycle_span(job, pre_cut=pre_cut, file=file)
+        frame: dict[str, Any] = {}
+        inputs = pd.DataFrame()
+        worst = (np.nan, np.nan, -1.0)  # distance, threshold, distance / threshold
+        outside = 0.0
+        for bundle in self.bundles:
+            T = bundle.seq_len
+            cycle_angles = time_normalize(job.stamps, own, start, end, T)
+            if bundle is self.bundles[0]:
+                inputs = pd.DataFrame(cycle_angles, columns=order)
+                frame["percent"] = np.linspace(0.0, 100.0, T)
+                frame["time"] = np.linspace(start, end, T) if not pre_cut else np.full(T, np.nan)
+            x = self._bundle_inputs(bundle, cycle_angles, stride_s=stride, mass_kg=mass, height_m=height_m)
+            y = bundle.predict_normalised(x[None])[0]
+            if len(frame["percent"]) != T:  # bundles with different T: the first bundle's grid
+                y = time_normalize(np.linspace(0, 100, T), y, 0.0, 100.0, len(frame["percent"]))
+            for j, (target, unit) in enumerate(zip(bundle.target_columns, bundle.target_units, strict=True)):
+                name = output_name(target, window.side)
+                per_kg = unit.endswith("/kg")
+                frame[name] = y[:, j] * mass if per_kg else y[:, j]
+                frame[name + "_per_kg"] = y[:, j] if per_kg else y[:, j] / mass
+            if bundle.has_ood:
+                distance, threshold, fraction = self._ood(bundle, x)
+                if distance / threshold > worst[2]:
+                    worst = (distance, threshold, distance / threshold)
+                outside = max(outside, fraction)
+        curves = pd.DataFrame(frame)
+        curves.insert(0, "side", window.side)
+        curves.insert(0, "cycle", number)
+        reasons = ood_reasons(distance=worst[0], threshold=worst[1], outside=outside)
+        summary = {
+            "cycle": number,
+            "side": window.side,
+            "start_s": window.start_s,
+            "end_s": window.end_s,
+            "stride_s": stride,
+            "method": window.method,
+            "ood_distance": worst[0],
+            "ood_threshold": worst[1],
+            "ood_outside_fraction": outside if any(b.has_ood for b in self.bundles) else np.nan,
+            "ood": bool(reasons),
+            "ood_reason": "; ".join(reasons),
+        }
+        return curves, summary, inputs
+
+    def _units(self) -> dict[str, str]:
+        """Unit of every possible output column (both sides, raw and per kg)."""
+        units: dict[str, str] = {"cycle": "1", "side": "", "percent": "%", "time": "s"}
+        for bundle in self.bundles:
+            for target, unit in zip(bundle.target_columns, bundle.target_units, strict=True):
+                raw = unit.removesuffix("/kg")
+                for side in SIDES:
+                    units[output_name(target, side)] = raw
+                    units[output_name(target, side) + "_per_kg"] = _PER_KG[raw]
+        return units
+
     def predict_trial(
         self,
         angles: pd.DataFrame,
@@ -315,171 +323,47 @@ class Predictor:
             The source file, for messages.
         """
         mass = _check_mass(mass_kg)
-        sides = list(SIDES) if side == "both" else [side]
-        if any(s not in SIDES for s in sides):
-            raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
-        from gait2hip.data.angles import angles_from_table
-
-        pre_cut = isinstance(angles.index, pd.MultiIndex)
-        # pandas deep-copies .attrs on every column access: drop them (they cost most of a 10 ms call)
-        source = angles.copy(deep=False)
-        source.attrs = {}
-        table = angles_from_table(source, in_degrees=in_degrees, file=file)
-        table.attrs = {}
+        sides = check_sides(side)
+        table = angle_table(angles, in_degrees=in_degrees, file=file)
         values = table[list(INPUT_ANGLES)].to_numpy(dtype=float)
-
-        # (window, the window's angle samples [n, 10] in the leg's own frame, sample times)
-        jobs: list[tuple[CycleWindow, np.ndarray, np.ndarray]] = []
-        if pre_cut:
-            if cycles is not None:
-                raise Gait2HipInputError(
-                    "the input holds already-cut cycles; --cycle windows do not apply.", file=file
-                )
-            codes = table.index.get_level_values(0)
-            for s in sides:
-                for key in dict.fromkeys(codes):
-                    block = values[np.asarray(codes == key)]
-                    percent = np.linspace(0.0, 1.0, len(block))
-                    jobs.append((CycleWindow(s, float("nan"), float("nan"), "pre-cut cycle"), block, percent))
-        else:
-            time = _time_index(table, file=file)
-            for s in sides:
-                if cycles is not None:
-                    windows = []
-                    for start, end in cycles:
-                        if not (time[0] - 1e-9 <= start < end <= time[-1] + 1e-9):
-                            raise Gait2HipInputError(
-                                f"cycle window {start:g}–{end:g} s is not inside the trial "
-                                f"({time[0]:.3f}–{time[-1]:.3f} s).",
-                                file=file,
-                                column="time",
-                                fix="choose START < END within the trial's time range.",
-                            )
-                        windows.append(CycleWindow(s, float(start), float(end), "user window"))
-                else:
-                    windows = find_cycles(table, side=s, file=file)
-                for window in windows:
-                    jobs.append((window, values, time))
-            jobs.sort(key=lambda job: (job[0].start_s, job[0].side))
-
-        rows, summaries, inputs = [], [], {}
-        for number, (window, block, stamps) in enumerate(jobs, start=1):
-            order = mirror_angles(INPUT_ANGLES) if window.side == "left" else list(INPUT_ANGLES)
-            own = block[:, [INPUT_ANGLES.index(c) for c in order]]  # the model's right = this leg
-            if pre_cut:
-                start, end, stride = 0.0, 1.0, float("nan")
-            else:
-                start, end, stride = window.start_s, window.end_s, window.stride_s
-                inside = (stamps >= start - 1e-9) & (stamps <= end + 1e-9)
-                if inside.sum() < 10:
-                    raise Gait2HipInputError(
-                        f"the cycle {start:.3f}–{end:.3f} s holds only {int(inside.sum())} samples.",
-                        file=file,
-                        column="time",
-                        fix="give kinematics sampled at ≥ 10 samples per cycle (IK is usually 60–200 Hz).",
-                    )
-            frame: dict[str, Any] = {}
-            worst: dict[str, Any] = {"ood_distance": np.nan, "ood_threshold": np.nan, "ratio": -1.0}
-            outside = 0.0
-            for bundle in self.bundles:
-                T = bundle.seq_len
-                cycle_angles = _resample(stamps, own, start, end, T)
-                if bundle is self.bundles[0]:
-                    inputs[number] = pd.DataFrame(cycle_angles, columns=order)
-                    percent = np.linspace(0.0, 100.0, T)
-                    frame["percent"] = percent
-                    frame["time"] = np.linspace(start, end, T) if not pre_cut else np.full(T, np.nan)
-                x = self._bundle_inputs(
-                    bundle, cycle_angles, stride_s=stride, mass_kg=mass, height_m=height_m
-                )
-                y = bundle.predict_normalised(x[None])[0]
-                if len(frame["percent"]) != T:  # bundles with different T: the first bundle's grid
-                    y = _resample(np.linspace(0, 100, T), y, 0.0, 100.0, len(frame["percent"]))
-                for j, (target, unit) in enumerate(
-                    zip(bundle.target_columns, bundle.target_units, strict=True)
-                ):
-                    name = output_name(target, window.side)
-                    per_kg = unit.endswith("/kg")
-                    frame[name] = y[:, j] * mass if per_kg else y[:, j]
-                    frame[name + "_per_kg"] = y[:, j] if per_kg else y[:, j] / mass
-                if bundle.has_ood:
-                    ood_in = x[None]
-                    distance = float(ood_distance(ood_in, bundle.reference)[0])
-                    threshold = float(bundle.manifest["ood"]["threshold"])
-                    if distance / threshold > worst["ratio"]:
-                        worst = {
-                            "ood_distance": distance,
-                            "ood_threshold": threshold,
-                            "ratio": distance / threshold,
-                        }
-                    outside = max(outside, float(ood_outside_fraction(ood_in, bundle.reference)[0]))
-            frame_df = pd.DataFrame(frame)
-            frame_df.insert(0, "side", window.side)
-            frame_df.insert(0, "cycle", number)
-            rows.append(frame_df)
-            reasons = []
-            if np.isfinite(worst["ood_distance"]) and worst["ood_distance"] > worst["ood_threshold"]:
-                reasons.append(
-                    f"distance {worst['ood_distance']:.1f} > {worst['ood_threshold']:.1f} "
-                    "(99th percentile of training cycles, out of fold)"
-                )
-            if outside > OOD_OUTSIDE_FRACTION_LIMIT:
-                reasons.append(f"{outside:.0%} of samples beyond ±4 SD of the training mean")
-            summaries.append(
-                {
-                    "cycle": number,
-                    "side": window.side,
-                    "start_s": window.start_s,
-                    "end_s": window.end_s,
-                    "stride_s": stride,
-                    "method": window.method,
-                    "ood_distance": worst["ood_distance"],
-                    "ood_threshold": worst["ood_threshold"],
-                    "ood_outside_fraction": outside if any(b.has_ood for b in self.bundles) else np.nan,
-                    "ood": bool(reasons),
-                    "ood_reason": "; ".join(reasons),
-                }
+        pre_cut = isinstance(angles.index, pd.MultiIndex)
+        if pre_cut and cycles is not None:
+            raise Gait2HipInputError(
+                "the input holds already-cut cycles; --cycle windows do not apply.", file=file
             )
-
+        if pre_cut:
+            jobs = pre_cut_jobs(table, values, sides)
+        else:
+            jobs = timed_jobs(table, values, sides, cycles, file)
+        rows, summaries, inputs = [], [], {}
+        for number, job in enumerate(jobs, start=1):
+            curves, summary, inputs[number] = self._predict_cycle(
+                number, job, mass=mass, height_m=height_m, pre_cut=pre_cut, file=file
+            )
+            rows.append(curves)
+            summaries.append(summary)
         curves = pd.concat(rows, ignore_index=True)
-        units: dict[str, str] = {"cycle": "1", "side": "", "percent": "%", "time": "s"}
-        for bundle in self.bundles:
-            for target, unit in zip(bundle.target_columns, bundle.target_units, strict=True):
-                raw = unit.removesuffix("/kg")
-                for s in SIDES:
-                    units[output_name(target, s)] = raw
-                    units[output_name(target, s) + "_per_kg"] = _PER_KG[raw]
+        units = self._units()
         curves.attrs["units"] = {c: units[c] for c in curves.columns}
-        summary = pd.DataFrame(summaries)
         curves.attrs["cycles"] = [dict(record) for record in summaries]
         curves.attrs["mass_kg"] = mass
         curves.attrs["bundles"] = [b.name for b in self.bundles]
         curves.attrs["simulated"] = self.simulated
         return Prediction(
             curves=curves,
-            cycles=summary,
+            cycles=pd.DataFrame(summaries),
             inputs=inputs,
             mass_kg=mass,
             bundles=tuple(b.name for b in self.bundles),
             simulated=self.simulated,
         )
 
-    def predict(
-        self,
-        angles: pd.DataFrame,
-        *,
-        mass_kg: float,
-        side: str = "right",
-        cycles: Sequence[tuple[float, float]] | None = None,
-        height_m: float | None = None,
-        in_degrees: bool | None = True,
-    ) -> pd.DataFrame:
+    def predict(self, angles: pd.DataFrame, **options: Any) -> pd.DataFrame:
         """Predicted curves per cycle and per % of cycle (see :attr:`Prediction.curves`).
 
         ``attrs['units']`` gives every column's unit (N, N/kg, Nm, Nm/kg, s, %), and
         ``attrs['cycles']`` one record per cycle with its window and out-of-distribution check.
-        Parameters as in :meth:`predict_trial`.
+        Keyword options (``mass_kg``, ``side``, ``cycles``, ``height_m``, ``in_degrees``,
+        ``file``) as in :meth:`predict_trial`.
         """
-        return self.predict_trial(
-            angles, mass_kg=mass_kg, side=side, cycles=cycles, height_m=height_m, in_degrees=in_degrees
-        ).curves
+        return self.predict_trial(angles, **options).curves

@@ -3,7 +3,7 @@
 Everything here is the service's view of the public prediction API
 (:class:`gait2hip.predict.Predictor`): the same readers (:func:`gait2hip.data.angles.read_angles`),
 the same per-cycle predictions and out-of-distribution (OOD) check, and the same per-cycle
-``.sto`` / CSV files as ``gait2hip predict`` (:func:`gait2hip.predict.command.write_prediction`).
+``.sto`` / CSV files as ``gait2hip predict`` (:func:`gait2hip.predict.write.write_prediction`).
 What is added: stance / swing timing, left / right symmetry indices, the training cohort's
 normative band and plain-language wording of the OOD verdict for clinicians.
 

@@ -25,7 +25,7 @@ def curves_csv(prediction: Any) -> bytes:
 
 def cycle_files_zip(prediction: Any, predictor: Predictor, filename: str) -> bytes:
     """The ``gait2hip predict`` files (per-cycle .sto and .csv, cycles.csv) as one zip."""
-    from gait2hip.predict.command import write_prediction
+    from gait2hip.predict.write import write_prediction
 
     folder = Path(tempfile.mkdtemp(prefix="g2h-out-", dir=_scratch()))
     try:

@@ -42,8 +42,9 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +62,6 @@ from gait2hip.sim.label import (
     write_quality,
     write_trial_outputs,
 )
-from gait2hip.sim.quality import quality_summary
 from gait2hip.workers import exit_with_parent
 
 REQUIRED = ("model", "ik", "loads")
@@ -254,15 +254,46 @@ def merge_results(
     return dataset, quality
 
 
+@dataclass
+class BatchLabels:
+    """What :func:`label_manifest` did.
+
+    Attributes
+    ----------
+    dataset
+        The merged dataset (None when no cycle was kept).
+    quality
+        The QA record of every cycle of every finished trial.
+    n_trials
+        Trials in the manifest.
+    done_before
+        Trials already finished by an earlier run (skipped).
+    failures
+        One ``{"trial", "error"}`` record per trial that could not be labelled in this run
+        (also written to ``OUT/failures.csv``).
+    """
+
+    dataset: GaitDataset | None
+    quality: pd.DataFrame
+    n_trials: int
+    done_before: int
+    failures: list[dict] = field(default_factory=list)
+
+    @property
+    def labelled_now(self) -> int:
+        """Trials labelled in this run."""
+        return self.n_trials - self.done_before - len(self.failures)
+
+
 def label_manifest(
     *,
     manifest: str | Path,
     out: str | Path,
     jobs: int = 1,
     config: LabelConfig | None = None,
-    console=None,
     mass_kg: float | None = None,
-) -> tuple[GaitDataset | None, pd.DataFrame]:
+    on_progress: Callable[[int, int], None] | None = None,
+) -> BatchLabels:
     """Label every trial of a manifest into ``out``, resuming a previous run.
 
     Parameters
@@ -275,15 +306,15 @@ def label_manifest(
         Worker processes (1: in this process).
     config
         Labelling settings (default: :class:`LabelConfig`).
-    console
-        rich Console for progress (None: quiet).
     mass_kg
         Body mass for rows without ``mass_kg``.
+    on_progress
+        Called with (trials done, trials in the manifest) at the start and after each trial.
 
     Returns
     -------
-    (dataset, quality)
-        The merged dataset (None if no cycle was kept) and QA table.
+    BatchLabels
+        The merged dataset (None if no cycle was kept), the QA table and the run's counts.
     """
     config = LabelConfig() if config is None else config
     if jobs < 1:
@@ -295,26 +326,23 @@ def label_manifest(
         shutil.rmtree(stale, ignore_errors=True)  # a run killed mid-trial left it unfinished
     todo = [s for s in specs if not _trial_folder(out, s.trial).is_dir()]
     done_before = len(specs) - len(todo)
+    report = on_progress or (lambda done, total: None)
+    report(done_before, len(specs))
     results: list[dict] = []
-    from gait2hip.progress import eta_progress
-
-    progress = eta_progress(console=console, unit="trials", disable=console is None)
-    with progress:
-        task = progress.add_task("[bold]labelling", total=len(specs), completed=done_before)
-        if jobs == 1 or len(todo) <= 1:
-            for spec in todo:
-                results.append(label_one(spec, out, config))
-                progress.advance(task)
-        else:
-            # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
-            context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(
-                max_workers=min(jobs, len(todo)), mp_context=context, initializer=exit_with_parent
-            ) as pool:
-                futures = [pool.submit(label_one, spec, out, config) for spec in todo]
-                for future in as_completed(futures):
-                    results.append(future.result())
-                    progress.advance(task)
+    if jobs == 1 or len(todo) <= 1:
+        for spec in todo:
+            results.append(label_one(spec, out, config))
+            report(done_before + len(results), len(specs))
+    else:
+        # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(
+            max_workers=min(jobs, len(todo)), mp_context=context, initializer=exit_with_parent
+        ) as pool:
+            futures = [pool.submit(label_one, spec, out, config) for spec in todo]
+            for future in as_completed(futures):
+                results.append(future.result())
+                report(done_before + len(results), len(specs))
     failures = [r for r in results if "error" in r]
     failure_file = out / "failures.csv"
     if failures:
@@ -322,20 +350,10 @@ def label_manifest(
     elif failure_file.exists():
         failure_file.unlink()
     dataset, quality = merge_results(specs, out, config=config)
-    if console is not None:
-        summary = quality_summary(quality)
-        console.print(
-            f"[bold]{len(specs)}[/] trial(s): {done_before} already done, "
-            f"{len(todo) - len(failures)} labelled now, "
-            f"{len(failures)} failed. {summary['cycles']} cycle(s): {summary['kept']} passed QA, "
-            f"{summary['flagged']} flagged {summary['by_reason'] or ''}; dataset: "
-            f"{0 if dataset is None else len(dataset)} cycle(s) → {out / 'dataset.npz'}",
-            highlight=False,
-        )
-        for failure in failures:
-            console.print(f"[red]failed[/] {failure['trial']}: {failure['error']}", highlight=False)
     if failures and len(failures) == len(todo) and done_before == 0:
         raise Gait2HipInputError(
             f"every trial failed; first: {failures[0]['trial']}: {failures[0]['error']}", file=failure_file
         )
-    return dataset, quality
+    return BatchLabels(
+        dataset=dataset, quality=quality, n_trials=len(specs), done_before=done_before, failures=failures
+    )

@@ -27,6 +27,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -495,8 +496,7 @@ def simulate_cohort(
     jobs: int = 2,
     shared: str | Path | None = None,
     solver: str = "default",
-    console: Any = None,
-    progress: bool = True,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> GaitDataset:
     """Generate a virtual cohort and save it as a gait2hip NPZ (always ``attrs['simulated']``).
 
@@ -520,10 +520,8 @@ def simulate_cohort(
         Shared inputs folder (normative data, default model).
     solver
         Static-optimisation solver passed to the labelling pipeline.
-    console
-        rich Console for progress.
-    progress
-        Show a progress bar.
+    on_progress
+        Called with (subjects done, subjects planned) at the start and after each subject.
     """
     out = Path(out)
     if out.suffix != ".npz":
@@ -571,20 +569,21 @@ def simulate_cohort(
         solver=solver,
         shared=shared_root,
     )
-    from gait2hip.progress import eta_progress
-
-    with eta_progress(console=console, disable=not progress) as bar:
-        task = bar.add_task("simulating subjects", total=len(plans), completed=len(plans) - len(todo))
-        if jobs == 1 or len(todo) <= 1:
-            for plan in todo:
-                simulate_subject(plan, **kwargs)
-                bar.advance(task)
-        else:
-            with ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent) as pool:
-                futures = {pool.submit(simulate_subject, plan, **kwargs): plan for plan in todo}
-                for future in as_completed(futures):
-                    future.result()
-                    bar.advance(task)
+    report = on_progress or (lambda done, total: None)
+    done = len(plans) - len(todo)
+    report(done, len(plans))
+    if jobs == 1 or len(todo) <= 1:
+        for plan in todo:
+            simulate_subject(plan, **kwargs)
+            done += 1
+            report(done, len(plans))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent) as pool:
+            futures = {pool.submit(simulate_subject, plan, **kwargs): plan for plan in todo}
+            for future in as_completed(futures):
+                future.result()
+                done += 1
+                report(done, len(plans))
     wall = time.perf_counter() - started
     attrs = {
         "name": out.stem,
@@ -615,40 +614,3 @@ def simulate_cohort(
     timing = {"wall_s_this_run": wall, "subjects_this_run": len(todo), "cycles": len(dataset)}
     (work_dir / "timing.json").write_text(json.dumps(timing, indent=1))
     return dataset
-
-
-def simulate_cohort_command(
-    *,
-    out: Path,
-    model: Path | None,
-    n_subjects: int,
-    n_patients: int,
-    n_trials: int,
-    seed: int,
-    jobs: int,
-    shared: Path | None,
-    console: Any,
-) -> None:
-    """``gait2hip simulate cohort``: generate, save and summarise."""
-    started = time.perf_counter()
-    dataset = simulate_cohort(
-        out=out,
-        model=model,
-        n_subjects=n_subjects,
-        n_patients=n_patients,
-        n_trials=n_trials,
-        seed=seed,
-        jobs=jobs,
-        shared=shared,
-        console=console,
-    )
-    wall = time.perf_counter() - started
-    meta = dataset.meta
-    excluded = dataset.attrs.get("qa_exclusions", [])
-    n_healthy = meta.loc[meta.cohort == "healthy", "subject_id"].nunique()
-    n_patients = meta.loc[meta.cohort == "patient", "subject_id"].nunique()
-    rate = len(dataset) / max(wall, 1e-9)
-    console.print(
-        f"[bold]{out}[/]: {len(dataset)} cycles, {n_healthy} healthy + {n_patients} patients, "
-        f"{len(excluded)} cycle(s) excluded by QA, {wall:.0f} s ({rate:.3f} cycles/s)."
-    )

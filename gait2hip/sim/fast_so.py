@@ -46,7 +46,7 @@ from gait2hip.sim.opensim_env import (
     import_opensim,
     load_model,
 )
-from gait2hip.sim.static_optimization import (
+from gait2hip.sim.so_model import (
     ReserveConfig,
     SOResult,
     add_reserve_actuators,

@@ -39,7 +39,7 @@ from gait2hip.data.lab import aggregate_muscles, choose_mapping, target_layout
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 from gait2hip.sim.quality import QualityThresholds, cycle_quality, quality_summary, thresholds_dict
-from gait2hip.sim.static_optimization import SOLVERS, ReserveConfig, SOResult
+from gait2hip.sim.so_model import SOLVERS, ReserveConfig, SOResult
 
 N_POINTS = 101
 #: Samples of kinematics kept on each side of the labelled span (spline end effects).
@@ -368,82 +368,3 @@ def write_quality(
     path = folder / "qa.json"
     path.write_text(json.dumps(payload, indent=2, sort_keys=True))
     return csv, path
-
-
-def label_command(
-    *,
-    out: Path,
-    model: Path | None,
-    ik: Path | None,
-    grf: Path | None,
-    loads: Path | None,
-    manifest: Path | None,
-    jobs: int,
-    solver: str,
-    mass_kg: float | None,
-    console,
-    keep_flagged: bool = False,
-) -> None:
-    """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs)."""
-    config = LabelConfig(solver=solver, exclude_flagged=not keep_flagged)
-    if manifest is not None:
-        if any(v is not None for v in (model, ik, grf, loads)):
-            raise Gait2HipInputError(
-                "give either --manifest or --model/--ik/--grf/--loads, not both.",
-                fix="put every trial in the manifest.",
-            )
-        # batch imports this module, so import it here
-        from gait2hip.sim.batch import label_manifest
-
-        label_manifest(manifest=manifest, out=out, jobs=jobs, config=config, console=console, mass_kg=mass_kg)
-        return
-    missing = [
-        name for name, value in (("--model", model), ("--ik", ik), ("--loads", loads)) if value is None
-    ]
-    if missing:
-        raise Gait2HipInputError(
-            f"missing {', '.join(missing)}.",
-            fix="gait2hip label --model M.osim --ik T.mot --grf G.mot --loads L.xml --out DIR "
-            "(or --manifest trials.csv).",
-        )
-    assert model is not None and ik is not None and loads is not None
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    trial = trial_name(ik)
-    with console.status(f"labelling {ik.name} (ID + {config.solver} SO)…"):
-        labels = label_trial(model=model, ik=ik, grf=grf, loads=loads, mass_kg=mass_kg, config=config)
-    files = write_trial_outputs(labels, out, trial=trial)
-    write_quality(labels.quality, out, thresholds=config.thresholds)
-    grf_path = _grf_file(Path(loads), None if grf is None else Path(grf))
-    files.append(
-        write_lab_manifest(
-            [
-                lab_manifest_row(
-                    labels=labels, folder=out, out=out, trial=trial, ik=ik, grf=grf_path, loads=loads
-                )
-            ],
-            out,
-        )
-    )
-    summary = quality_summary(labels.quality)
-    if labels.dataset is not None:
-        files.append(labels.dataset.save(out / "dataset.npz"))
-    for record in labels.quality.to_dict("records"):
-        state = "[green]passed[/]" if not record["flagged"] else "[yellow]flagged, kept[/]"
-        if record["flagged"] and config.exclude_flagged:
-            state = "[red]flagged, excluded[/]"
-        console.print(
-            f"  {record['trial_id']}: {record['start_s']:.3f}–{record['end_s']:.3f} s {state}"
-            + (f" ({record['reasons']})" if record["flagged"] else ""),
-            highlight=False,
-        )
-    console.print(
-        f"[bold]{summary['cycles']}[/] cycle(s): {summary['kept']} passed QA, {summary['flagged']} flagged; "
-        f"SO '{labels.so.solver}' in {labels.so.elapsed_s:.1f} s. Wrote {len(files) + 2} files to {out} "
-        "(manifest.csv makes it a lab folder: gait2hip data inspect OUT).",
-        highlight=False,
-    )
-    if labels.dataset is None:
-        console.print(
-            "[yellow]no cycle passed QA: no dataset.npz written (see qa.csv; --keep-flagged keeps them).[/]"
-        )

@@ -1,6 +1,7 @@
-"""``gait2hip predict``: kinematics files in, per-cycle hip forces and moments out.
+"""Writing predictions: kinematics files in, per-cycle hip forces and moments files out.
 
-For every input file and every gait cycle found in it, writes into ``OUT/<file stem>/``:
+For every input file and every gait cycle found in it, ``gait2hip predict`` writes into
+``OUT/<file stem>/`` (:func:`write_prediction`):
 
 * ``<stem>_<side>_cycle<k>.sto`` — OpenSim storage, time in seconds of the original trial;
   each force twice (``glmed_r`` in N, ``glmed_r_per_kg`` in N/kg) and each moment twice
@@ -16,12 +17,9 @@ measures) and, for a folder, ``OUT/summary.csv`` over all files.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
-import torch
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict.predictor import Prediction, Predictor
@@ -143,134 +141,21 @@ def write_prediction(
     return written
 
 
-def predict_command(
-    *,
-    input: Path,
-    out: Path,
-    mass_kg: float,
-    model: str = "default",
-    side: str = "right",
-    cycle: tuple[float, float] | None = None,
-    console: Any = None,
-) -> list[Path]:
-    """Predict every gait cycle of a kinematics file (or a folder of them) and write the results.
-
-    Parameters
-    ----------
-    input
-        An OpenSim IK ``.mot`` / ``.sto`` (degrees or radians; IK or Moco state-path names),
-        a CSV with a time column and the 10 angles, an NPZ, or a folder of these.
-    out
-        Output folder.
-    mass_kg
-        Body mass in kg (forces in N = N/kg × mass).
-    model
-        'default' (the installed forces + moments bundles), installed bundle names or bundle
-        folders, comma-separated.
-    side
-        'right', 'left' (left heel strikes; the model is fed mirrored angles) or 'both'.
-    cycle
-        (START, END) in seconds: use this window as the cycle instead of finding heel strikes.
-    console
-        A rich Console for progress and the results table.
-
-    Returns
-    -------
-    list of Path
-        Every file written.
-    """
-    from rich.console import Console
-    from rich.table import Table
+def read_kinematics(source: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The angles of one kinematics file (:func:`gait2hip.data.angles.read_angles`) and the
+    reader's notes (its warnings, e.g. a unit it assumed), for the caller to show."""
+    import warnings
 
     from gait2hip.data.angles import read_angles
 
-    console = console or Console()
-    if side not in ("right", "left", "both"):
-        raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
-    files = input_files(input)
-    predictor = Predictor.from_bundle(model)
-    # One cycle at a time is too little work to share between threads, and a second OpenMP
-    # thread waiting for a busy core can cost 100× (measured on a loaded 2-core machine).
-    torch.set_num_threads(1)
-    console.print(
-        f"Model: {', '.join(f'{b.name} ({b.architecture}, {b.target_kind})' for b in predictor.bundles)}"
-        + (" — trained on SIMULATED data" if predictor.simulated else ""),
-        highlight=False,
-    )
-    out = Path(out)
-    written: list[Path] = []
-    summaries: list[pd.DataFrame] = []
-    failures: list[str] = []
-    for source in files:
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                angles = read_angles(source)
-            for warning in caught:
-                console.print(f"[yellow]note:[/] {warning.message}", highlight=False)
-            prediction = predictor.predict_trial(
-                angles,
-                mass_kg=mass_kg,
-                side=side,
-                cycles=None if cycle is None else [tuple(cycle)],
-                in_degrees=True,
-                file=source,
-            )
-        except Gait2HipInputError as exc:
-            if len(files) == 1:
-                raise
-            failures.append(str(exc))
-            console.print(f"[red]skipped[/] {exc}", highlight=False)
-            continue
-        folder = out / source.stem
-        written.extend(write_prediction(prediction, predictor=predictor, source=source, out=folder))
-        summary = prediction.cycles.copy()
-        summary.insert(0, "file", str(source))
-        summaries.append(summary)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        angles = read_angles(source)
+    return angles, [str(w.message) for w in caught]
 
-        table = Table(title=f"{source.name} → {folder}", title_justify="left")
-        for column in (
-            "cycle",
-            "side",
-            "window (s)",
-            "stride (s)",
-            "OOD distance / limit",
-            "> ±4 SD",
-            "status",
-        ):
-            table.add_column(column)
-        for _, row in prediction.cycles.iterrows():
-            window = f"{row['start_s']:.3f}–{row['end_s']:.3f}" if pd.notna(row["start_s"]) else "pre-cut"
-            table.add_row(
-                str(row["cycle"]),
-                str(row["side"]),
-                window,
-                f"{row['stride_s']:.3f}" if pd.notna(row["stride_s"]) else "-",
-                f"{row['ood_distance']:.1f} / {row['ood_threshold']:.1f}",
-                f"{row['ood_outside_fraction']:.0%} / 5%",
-                "[yellow]OOD[/]" if row["ood"] else "[green]ok[/]",
-            )
-        console.print(table)
-    if summaries and len(files) > 1:
-        pd.concat(summaries, ignore_index=True).to_csv(out / "summary.csv", index=False, float_format="%.6g")
-        written.append(out / "summary.csv")
-    if failures and not summaries:
-        raise Gait2HipInputError(
-            f"no file could be predicted ({len(failures)} failed; see above).", file=input
-        )
-    n_cycles = sum(len(s) for s in summaries)
-    n_ood = sum(int(s["ood"].sum()) for s in summaries)
-    console.print(
-        f"{n_cycles} cycle(s) from {len(summaries)} file(s) written to {out}"
-        + (f"; {n_ood} flagged out of distribution" if n_ood else "")
-        + (f"; {len(failures)} file(s) skipped" if failures else ""),
-        highlight=False,
-    )
-    console.print(
-        "OOD = outside the training cohort (prediction less trustworthy): Mahalanobis distance of the "
-        "cycle's angle curves in the training cycles' PCA space (+ residual); flagged above the 99th "
-        "percentile of training cycles, or when > 5 % of samples are beyond ±4 SD.",
-        highlight=False,
-        style="dim",
-    )
-    return written
+
+def write_summary(cycle_tables: list[pd.DataFrame], out: Path) -> Path:
+    """``OUT/summary.csv``: the per-file ``cycles`` tables (with their ``file`` column) stacked."""
+    path = Path(out) / "summary.csv"
+    pd.concat(cycle_tables, ignore_index=True).to_csv(path, index=False, float_format="%.6g")
+    return path

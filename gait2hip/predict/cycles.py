@@ -1,0 +1,186 @@
+"""The gait cycles of a trial, as the predictor cuts them: heel strikes or user windows, per leg.
+
+A cycle becomes a :class:`CycleWindow` (leg, start, end, how it was found); the predictor then
+resamples the angles inside it. Left-leg cycles are fed to the right-hip models with the left
+and right angle columns swapped (:func:`mirror_angles`; see :mod:`gait2hip.predict.predictor`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.data.angles import angles_from_table
+from gait2hip.data.cycles import find_cycles as find_gait_cycles
+from gait2hip.errors import Gait2HipInputError
+
+SIDES = ("right", "left")
+
+
+def mirror_angles(columns: Sequence[str]) -> list[str]:
+    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
+    swapped = []
+    for name in columns:
+        if name.endswith("_r"):
+            swapped.append(name[:-2] + "_l")
+        elif name.endswith("_l"):
+            swapped.append(name[:-2] + "_r")
+        else:
+            swapped.append(name)
+    return swapped
+
+
+@dataclass(frozen=True)
+class CycleWindow:
+    """One gait cycle of a trial: the leg, start and end times (s), and how it was found."""
+
+    side: str
+    start_s: float
+    end_s: float
+    method: str
+
+    @property
+    def stride_s(self) -> float:
+        return self.end_s - self.start_s
+
+
+def _time_index(angles: pd.DataFrame, *, file: str | Path | None) -> np.ndarray:
+    time = angles.index.to_numpy(dtype=float)
+    if len(time) < 2 or not np.all(np.diff(time) > 0):
+        raise Gait2HipInputError(
+            "times must increase strictly from row to row.",
+            file=file,
+            column="time",
+            fix="sort the rows by time and remove duplicated time stamps.",
+        )
+    return time
+
+
+def find_cycles(
+    angles: pd.DataFrame,
+    *,
+    side: str,
+    file: str | Path | None = None,
+) -> list[CycleWindow]:
+    """Heel-strike-to-heel-strike cycles of one leg, from the kinematics alone.
+
+    Uses :func:`gait2hip.data.cycles.find_cycles` (heel strike = the foot furthest in
+    front of the pelvis, after Zeni et al. 2008; see that module for the method and its
+    check against force-plate events).
+    """
+    _time_index(angles, file=file)
+    try:
+        found = find_gait_cycles(angles, sides=(side,), file=file)
+    except Gait2HipInputError as exc:
+        raise Gait2HipInputError(
+            exc.problem,
+            file=exc.file,
+            column=exc.column,
+            fix=(exc.fix + " " if exc.fix else "")
+            + "To predict anyway, give the window: --cycle START END (seconds) on the command line, "
+            "cycles=[(start, end)] in Python.",
+        ) from None
+    return [
+        CycleWindow(side=c.side, start_s=c.start, end_s=c.end, method=f"heel strikes from {c.method}")
+        for c in found
+    ]
+
+
+@dataclass(frozen=True)
+class CycleJob:
+    """One cycle to predict: its window, the angle samples [n, 10] (release order) and their times."""
+
+    window: CycleWindow
+    samples: np.ndarray
+    stamps: np.ndarray
+
+
+def check_sides(side: str) -> list[str]:
+    sides = list(SIDES) if side == "both" else [side]
+    if any(s not in SIDES for s in sides):
+        raise Gait2HipInputError(f"unknown side '{side}'.", column="side", fix="use right, left or both.")
+    return sides
+
+
+def angle_table(angles: pd.DataFrame, *, in_degrees: bool | None, file: str | Path | None) -> pd.DataFrame:
+    """The 10 input angles in degrees, release order, same index; no ``attrs``."""
+    if not isinstance(angles, pd.DataFrame):
+        raise Gait2HipInputError(
+            f"angles must be a pandas DataFrame indexed by time (got {type(angles).__name__}).",
+            fix="read the file with gait2hip.data.angles.read_angles, or build a DataFrame with the "
+            "angle columns and the time in seconds as its index.",
+        )
+    # pandas deep-copies .attrs on every column access: drop them (they cost most of a 10 ms call)
+    source = angles.copy(deep=False)
+    source.attrs = {}
+    table = angles_from_table(source, in_degrees=in_degrees, file=file)
+    table.attrs = {}
+    return table
+
+
+def pre_cut_jobs(table: pd.DataFrame, values: np.ndarray, sides: list[str]) -> list[CycleJob]:
+    """Already-cut cycles (a ``(cycle, point)`` MultiIndex): each block taken whole."""
+    codes = table.index.get_level_values(0)
+    jobs = []
+    for side in sides:
+        for key in dict.fromkeys(codes):
+            block = values[np.asarray(codes == key)]
+            window = CycleWindow(side, float("nan"), float("nan"), "pre-cut cycle")
+            jobs.append(CycleJob(window, block, np.linspace(0.0, 1.0, len(block))))
+    return jobs
+
+
+def _user_windows(
+    time: np.ndarray, cycles: Sequence[tuple[float, float]], side: str, file: str | Path | None
+) -> list[CycleWindow]:
+    windows = []
+    for start, end in cycles:
+        if not (time[0] - 1e-9 <= start < end <= time[-1] + 1e-9):
+            raise Gait2HipInputError(
+                f"cycle window {start:g}–{end:g} s is not inside the trial ({time[0]:.3f}–{time[-1]:.3f} s).",
+                file=file,
+                column="time",
+                fix="choose START < END within the trial's time range.",
+            )
+        windows.append(CycleWindow(side, float(start), float(end), "user window"))
+    return windows
+
+
+def timed_jobs(
+    table: pd.DataFrame,
+    values: np.ndarray,
+    sides: list[str],
+    cycles: Sequence[tuple[float, float]] | None,
+    file: str | Path | None,
+) -> list[CycleJob]:
+    """Cycles of a trial indexed by time: the user's windows, or heel strike to heel strike."""
+    time = _time_index(table, file=file)
+    jobs = []
+    for side in sides:
+        if cycles is not None:
+            windows = _user_windows(time, cycles, side, file)
+        else:
+            windows = find_cycles(table, side=side, file=file)
+        jobs.extend(CycleJob(window, values, time) for window in windows)
+    jobs.sort(key=lambda job: (job.window.start_s, job.window.side))
+    return jobs
+
+
+def cycle_span(job: CycleJob, *, pre_cut: bool, file: str | Path | None) -> tuple[float, float, float]:
+    """(start, end, stride) of a job on its own time axis, with enough samples checked."""
+    if pre_cut:
+        return 0.0, 1.0, float("nan")
+    start, end = job.window.start_s, job.window.end_s
+    inside = (job.stamps >= start - 1e-9) & (job.stamps <= end + 1e-9)
+    if inside.sum() < 10:
+        raise Gait2HipInputError(
+            f"the cycle {start:.3f}–{end:.3f} s holds only {int(inside.sum())} samples.",
+            file=file,
+            column="time",
+            fix="give kinematics sampled at ≥ 10 samples per cycle (IK is usually 60–200 Hz).",
+        )
+    return start, end, job.window.stride_s

@@ -1,0 +1,39 @@
+"""gait2hip.models.ood: every user-facing sentence about the OOD limits comes from its constants."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from gait2hip.models import ood
+
+
+def test_messages_state_the_default_limits() -> None:
+    assert ood.distance_rule() == "99th percentile of training cycles, out of fold"
+    assert ood.outside_label() == "> ±4 SD" and ood.outside_limit_text() == "5%"
+    legend = ood.ood_legend()
+    assert "99th percentile" in legend and "> 5 % of samples are beyond ±4 SD" in legend
+
+
+def test_changing_a_constant_changes_every_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ood, "OOD_PERCENTILE", 97.5)
+    monkeypatch.setattr(ood, "OOD_Z_LIMIT", 3.0)
+    monkeypatch.setattr(ood, "OOD_OUTSIDE_FRACTION_LIMIT", 0.1)
+    legend = ood.ood_legend()
+    assert "97.5th percentile" in legend and "> 10 % of samples are beyond ±3 SD" in legend
+    assert "99th" not in legend and "±4 SD" not in legend and "5 %" not in legend
+    assert ood.outside_label() == "> ±3 SD" and ood.outside_limit_text() == "10%"
+    assert ood.ood_reasons(distance=7.0, threshold=6.0, outside=0.2) == [
+        "distance 7.0 > 6.0 (97.5th percentile of training cycles, out of fold)",
+        "20% of samples beyond ±3 SD of the training mean",
+    ]
+    # 8 % outside: flagged under the default 5 % limit, not under the patched 10 %
+    assert ood.ood_reasons(distance=1.0, threshold=6.0, outside=0.08) == []
+    assert ood.ood_reasons(distance=math.nan, threshold=math.nan, outside=0.0) == []
+
+
+def test_ordinals() -> None:
+    assert [ood._ordinal(v) for v in (99.0, 95.0, 91.0, 92.0, 93.0, 11.0, 97.5)] == [
+        "99th", "95th", "91st", "92nd", "93rd", "11th", "97.5th",
+    ]  # fmt: skip
