@@ -4,14 +4,12 @@ Plug-in Gait writes each joint angle as a 3-component "point" (``LHipAngles``, `
 optionally prefixed with the subject's name, ``Jane:LHipAngles``) in degrees, and the gait events
 as ``Foot Strike`` / ``Foot Off`` with a ``Left`` / ``Right`` context.
 
-The mapping (:data:`PLUGIN_GAIT_MAP`) is the documented Plug-in Gait convention: hip X flexion,
-Y adduction, Z internal rotation; knee X flexion; ankle X dorsiflexion; the left side already
-anatomical — i.e. gait2hip's signs, with no flip. It is the same table as
-``gait2hip.data.conventions.PLUGIN_GAIT`` of the Visual3D/Plug-in Gait adapter (branch D): once that
-is merged, :func:`plugin_gait_angles` is ``trial_angles({side: {joint: xyz_from_points(...)}},
-convention=PLUGIN_GAIT)``. On the shipped BTK sample (tests/data/pig_walk.c3d) the mapped curves
-correlate with the OpenSim gait2392 example's IK cycles (tests/test_serve_c3d.py), which checks the
-mapping on real data for the sagittal channels.
+The mapping is the convention adapter's :data:`gait2hip.data.conventions.PLUGIN_GAIT` (the
+documented Plug-in Gait outputs: hip X flexion, Y adduction, Z internal rotation; knee X flexion;
+ankle X dorsiflexion; the left side already anatomical — gait2hip's signs, no flip). On the shipped
+BTK sample (tests/data/pig_walk.c3d) the mapped sagittal curves correlate with the OpenSim gait2392
+example's IK cycles (tests/test_serve_c3d.py): evidence for the hip-flexion and knee channels on
+real data; the ankle and the frontal/transverse hip channels are not confirmed by that comparison.
 
 Before ezc3d sees a file its header is checked (:func:`check_c3d_header`): a file that is not a
 C3D, or is shorter than its header says (a truncated upload), is refused with a clear error
@@ -30,14 +28,6 @@ import pandas as pd
 from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.errors import Gait2HipInputError
 
-#: gait2hip input → (Plug-in Gait point without the side letter, component 0/1/2 = X/Y/Z, sign).
-PLUGIN_GAIT_MAP: dict[str, tuple[str, int, float]] = {
-    "hip_flexion": ("HipAngles", 0, 1.0),
-    "hip_adduction": ("HipAngles", 1, 1.0),
-    "hip_rotation": ("HipAngles", 2, 1.0),
-    "knee_angle": ("KneeAngles", 0, 1.0),
-    "ankle_angle": ("AnkleAngles", 0, 1.0),
-}
 _FIX_EXPORT = "export the trial from Nexus with the Plug-in Gait outputs (LHipAngles, RKneeAngles, …)."
 
 
@@ -81,20 +71,25 @@ def check_c3d_header(path: str | Path) -> None:
 def plugin_gait_angles(points: Mapping[str, np.ndarray], *, source: str | Path | None = None) -> pd.DataFrame:
     """gait2hip's 10 angles (columns ``INPUT_ANGLES``, degrees) from Plug-in Gait angle points.
 
+    The convention adapter's :data:`~gait2hip.data.conventions.PLUGIN_GAIT` applied with
+    :func:`~gait2hip.data.conventions.trial_angles` (both legs on the trial's own clock).
+
     Parameters
     ----------
     points
-        Label without subject prefix (``RHipAngles``) → array [T, 3] (X, Y, Z) in degrees.
+        Label without subject prefix (``RHipAngles``) → array [T, 3] or [3, T] (X, Y, Z) in degrees.
     """
-    columns = {}
-    for name in INPUT_ANGLES:
-        stem, side = name[:-2], name[-1].upper()
-        label, axis, sign = PLUGIN_GAIT_MAP[stem]
-        key = side + label
-        if key not in points:
-            raise Gait2HipInputError("Plug-in Gait output missing.", file=source, column=key, fix=_FIX_EXPORT)
-        columns[name] = sign * np.asarray(points[key], dtype=float)[:, axis]
-    return pd.DataFrame(columns)
+    from gait2hip.data.conventions import PLUGIN_GAIT, trial_angles, xyz_from_points
+
+    xyz = {
+        side: {
+            joint: xyz_from_points(points, side=side, joint=joint, convention=PLUGIN_GAIT, source=source)
+            for joint in ("hip", "knee", "ankle")
+        }
+        for side in ("right", "left")
+    }
+    columns = trial_angles(xyz, convention=PLUGIN_GAIT, source=None if source is None else str(source))
+    return pd.DataFrame({name: columns[name] for name in INPUT_ANGLES})
 
 
 def _events(path: Path) -> dict[str, dict[str, np.ndarray]]:
