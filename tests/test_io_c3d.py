@@ -57,3 +57,23 @@ def test_bad_files(tmp_path: Path) -> None:
         read_c3d_events(tmp_path / "junk.c3d")
     with pytest.raises(Gait2HipInputError, match="not found"):
         read_c3d_events(tmp_path / "absent.c3d")
+
+
+def test_flat_event_times(tmp_path: Path) -> None:
+    """Nexus can store EVENT:TIMES as one flat list of (minutes, seconds) pairs (BTK's PiG samples do)."""
+    c3d = ezc3d.c3d()
+    c3d["parameters"]["POINT"]["RATE"]["value"] = [100]
+    c3d["parameters"]["POINT"]["LABELS"]["value"] = ("RHEE",)
+    c3d["data"]["points"] = np.ones((4, 1, 300))
+    c3d.add_parameter("EVENT", "CONTEXTS", ["Left", "Right", "Right"])
+    c3d.add_parameter("EVENT", "LABELS", ["Foot Strike", "Foot Strike", "Foot Off"])
+    c3d.add_parameter("EVENT", "TIMES", [0.0, 3.05, 0.0, 2.02, 1.0, 0.5])
+    c3d.add_parameter("EVENT", "USED", 3)
+    c3d.write(str(tmp_path / "flat.c3d"))
+    assert (
+        np.asarray(ezc3d.c3d(str(tmp_path / "flat.c3d"))["parameters"]["EVENT"]["TIMES"]["value"]).ndim == 1
+    )
+    events = read_c3d_events(tmp_path / "flat.c3d")
+    np.testing.assert_allclose(events["left"]["Foot Strike"], [3.05], atol=1e-6)
+    np.testing.assert_allclose(events["right"]["Foot Strike"], [2.02], atol=1e-6)
+    np.testing.assert_allclose(events["right"]["Foot Off"], [60.5], atol=1e-5)

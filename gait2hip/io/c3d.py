@@ -77,7 +77,10 @@ def read_c3d_events(path: str | Path) -> dict[str, dict[str, np.ndarray]]:
     if "EVENT" not in parameters or "TIMES" not in parameters["EVENT"]:
         return {}
     event = parameters["EVENT"]
-    times = np.atleast_2d(np.asarray(event["TIMES"]["value"], dtype=float))
+    times = np.asarray(event["TIMES"]["value"], dtype=float)
+    if times.ndim == 1 and times.size % 2 == 0:  # Nexus may store TIMES flat: (minutes, seconds) pairs
+        times = times.reshape(-1, 2).T
+    times = np.atleast_2d(times)
     labels = list(event.get("LABELS", {}).get("value", []))
     contexts = list(event.get("CONTEXTS", {}).get("value", [""] * len(labels)))
     used = int(np.ravel(event.get("USED", {}).get("value", [len(labels)]))[0]) if labels else 0
