@@ -58,11 +58,16 @@ def test_same_forces_give_opensims_joint_reaction_to_round_off(examples):
 @pytest.mark.slow
 def test_pipeline_matches_opensim_so_plus_joint_reaction_on_the_three_examples(shared, tmp_path):
     """Ours (fast SO + hip_contact_forces) vs OpenSim's (StaticOptimization, IPOPT converged,
-    then JointReaction on its force file), one gait cycle or stance window per example trial:
-    within 1 % of the peak |F| on every component of both hips."""
+    then JointReaction on its force file): within 1 % of the peak |F| on every component of both
+    hips. gait2392 and Moco: one gait cycle each (75 and 114 frames); rajagopal-walk: the left
+    stance (76 frames; its full cycle takes OpenSim's converged SO ≈ 9 min here). Measured over
+    the full cycles (``python -m gait2hip.sim.contact_realism --agreement``): 0.0001 %, 0.0005 %,
+    0.012 %."""
     from gait2hip.sim.contact_realism import agreement_trials, compare_with_opensim
 
     for name, trial in agreement_trials(shared=shared, folder=tmp_path).items():
+        if name == "rajagopal-walk":
+            trial["time_range"] = (0.8365, 1.5895)
         figures = compare_with_opensim(trial)
         assert figures["max_error_pct_of_peak"] < 1.0, (name, figures)
         assert figures["frames"] >= 30, name
