@@ -53,7 +53,7 @@ from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
 from gait2hip.workers import exit_with_parent
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"  # 1.2: hip contact force columns
 QA_FIELDS = (
     "residual_force_rms_bw",
     "residual_moment_rms_bwh",
@@ -614,7 +614,9 @@ def simulate_cohort(
             "cadence, between-subject and stride-to-stride variation, ground reactions synthesised by "
             "whole-body dynamics (ZMP + smooth transition), labelled by OpenSim inverse dynamics and "
             "static optimisation. Right hip: 14 muscle-group forces (N) and 3 moments (N m); left hip as "
-            "extra columns. Patients: simulated ONFH-like antalgic gait, affected side right."
+            "extra columns; then both hips' joint contact force (N; |F|, femur- and pelvis-frame "
+            "components, as OpenSim's JointReaction). Patients: simulated ONFH-like antalgic gait, "
+            "affected side right."
         ),
         "generator": "gait2hip.sim.cohort",
         "generator_version": GENERATOR_VERSION,
