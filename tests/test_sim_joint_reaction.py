@@ -71,3 +71,23 @@ def test_pipeline_matches_opensim_so_plus_joint_reaction_on_the_three_examples(s
         figures = compare_with_opensim(trial)
         assert figures["max_error_pct_of_peak"] < 1.0, (name, figures)
         assert figures["frames"] >= 30, name
+
+
+@needs_opensim
+def test_a_model_without_hip_joints_is_labelled_without_contact(examples, monkeypatch):
+    """Another model's hip joint names: forces and moments are still labelled, with a note."""
+    import gait2hip.sim.joint_reaction as joint_reaction
+    from gait2hip.sim.label import LabelConfig, label_trial
+
+    monkeypatch.setitem(joint_reaction.HIP_JOINTS, "right", ("right_hip", "femur_r", "pelvis"))
+    folder = examples / "gait2392-subject01"
+    labels = label_trial(
+        model=folder / "subject01_simbody.osim",
+        ik=folder / "subject01_walk1_ik.mot",
+        loads=folder / "subject01_walk1_grf.xml",
+        window=(0.5, 1.9),
+        config=LabelConfig(exclude_flagged=False),
+    )
+    assert labels.contact is None
+    assert labels.dataset.target_group("contact") == () and len(labels.dataset.target_group("forces")) == 28
+    assert any("no joint 'right_hip'" in note for note in labels.dataset.attrs["notes"])

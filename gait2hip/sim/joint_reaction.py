@@ -54,13 +54,17 @@ HIP_JOINTS: dict[str, tuple[str, str, str]] = {
 COLUMNS = {"right": CONTACT_R, "left": CONTACT_L}
 
 
+class MissingHipJointError(Gait2HipInputError):
+    """The model has no ``hip_r`` / ``hip_l`` joint between pelvis and femur (contact force undefined)."""
+
+
 def _hip_joints(model: Any, *, file: Any = None) -> dict[str, tuple[Any, Any, Any]]:
     """Side → (joint, femur body, pelvis body) objects; a clear error when the model has none."""
     joints, bodies = model.getJointSet(), model.getBodySet()
     found = {}
     for side, (joint, femur, pelvis) in HIP_JOINTS.items():
         if not (joints.contains(joint) and bodies.contains(femur) and bodies.contains(pelvis)):
-            raise Gait2HipInputError(
+            raise MissingHipJointError(
                 f"the model has no joint '{joint}' between bodies '{pelvis}' and '{femur}'.",
                 file=file,
                 fix="use a Rajagopal or gait2392 model (hip joints hip_r / hip_l).",

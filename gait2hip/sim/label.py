@@ -204,7 +204,7 @@ def label_trial(
     TrialLabels
     """
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
-    from gait2hip.sim.joint_reaction import hip_contact_forces
+    from gait2hip.sim.joint_reaction import MissingHipJointError, hip_contact_forces
     from gait2hip.sim.opensim_env import model_height_m, model_mass_kg
     from gait2hip.sim.static_optimization import run_static_optimization
 
@@ -249,14 +249,18 @@ def label_trial(
     )
     moments = run_inverse_dynamics(time_range=span, **common)
     so = run_static_optimization(time_range=span, solver=config.solver, reserves=config.reserves, **common)
-    contact = hip_contact_forces(forces=so.forces, reserves=config.reserves, **common)
+    try:
+        contact = hip_contact_forces(forces=so.forces, reserves=config.reserves, **common)
+    except MissingHipJointError as exc:  # another model: label forces and moments only
+        contact = None
+        notes.append(f"no hip contact force: {exc.problem}")
     forces = so.muscle_forces
     mapping_r = choose_mapping(list(forces.columns), side="right", file=model)
     mapping_l = choose_mapping(list(forces.columns), side="left", file=model)
     groups = pd.concat([aggregate_muscles(forces, mapping_r), aggregate_muscles(forces, mapping_l)], axis=1)
     hip_muscles = [m for table in (mapping_r, mapping_l) for muscles in table.values() for m in muscles]
     target_columns, target_units = target_layout(
-        side="right", hips="both", forces=True, moments=True, contact=True
+        side="right", hips="both", forces=True, moments=True, contact=contact is not None
     )
     reserves = so.reserve_by_coordinate()
 
@@ -284,12 +288,13 @@ def label_trial(
             moments.index.to_numpy(), moments[list(MOMENTS_R + MOMENTS_L)].to_numpy(), cycle.start, cycle.end,
             N_POINTS,
         )  # fmt: skip
-        contact_values = time_normalize(
-            contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, N_POINTS
-        )
         by_name = dict(zip(groups.columns, group_values.T, strict=True))
         by_name.update(zip(MOMENTS_R + MOMENTS_L, moment_values.T, strict=True))
-        by_name.update(zip(contact.columns, contact_values.T, strict=True))
+        if contact is not None:
+            contact_values = time_normalize(
+                contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, N_POINTS
+            )
+            by_name.update(zip(contact.columns, contact_values.T, strict=True))
         y = np.column_stack([by_name[c] for c in target_columns])
         if not (np.isfinite(x).all() and np.isfinite(y).all()) and not record["flagged"]:
             record.update(flagged=True, flags="non_finite", reasons="non-finite labels")
