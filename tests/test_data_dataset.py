@@ -152,3 +152,45 @@ def test_bad_construction(ds: GaitDataset, tmp_path: Path) -> None:
 def test_take_nothing(ds: GaitDataset) -> None:
     empty = ds.take([])
     assert len(empty) == 0 and empty.X.shape == (0, 21, 10)
+
+
+def _with_contact(ds: GaitDataset) -> GaitDataset:
+    from gait2hip.data.columns import CONTACT_L, CONTACT_R
+
+    contact = np.zeros((len(ds), ds.n_timepoints, 14), dtype=np.float32)
+    contact[:, :, 0] = 1780.5  # hip_r_contact_mag, N
+    contact[:, :, 2] = -1700.0  # hip_r_contact_y
+    return ds._replace(
+        Y=np.concatenate([ds.Y, contact], axis=2),
+        target_columns=ds.target_columns + CONTACT_R + CONTACT_L,
+        target_units=ds.target_units + ("N",) * 14,
+    )
+
+
+def test_contact_group_in_percent_body_weight(ds: GaitDataset, tmp_path: Path) -> None:
+    with_contact = _with_contact(ds.take([0])._replace(meta=ds.meta.iloc[[0]].assign(mass_kg=72.6)))
+    assert with_contact.target_group("contact")[:2] == ("hip_r_contact_mag", "hip_r_contact_x")
+    assert with_contact.target_group("forces") == MUSCLE_GROUPS_R
+    percent = with_contact.contact_in_percent_bw()
+    j = percent.target_columns.index("hip_r_contact_mag")
+    assert percent.target_units[j] == "%BW" and percent.target_units[:17] == ds.target_units
+    # 1780.5 N for 72.6 kg: 1780.5 / (72.6 · 9.81) = 2.500 body weights
+    np.testing.assert_allclose(percent.Y[0, :, j], 250.0, rtol=1e-4)
+    np.testing.assert_allclose(percent.Y[0, :, j + 2], -238.7, rtol=1e-3)
+    np.testing.assert_array_equal(percent.Y[:, :, :17], with_contact.Y[:, :, :17])
+    # per kg first, then %BW: the same numbers; and the unit survives a save / load
+    via_per_kg = with_contact.normalized_by_mass().contact_in_percent_bw()
+    np.testing.assert_allclose(via_per_kg.Y[:, :, 17:], percent.Y[:, :, 17:], rtol=1e-5)
+    loaded = GaitDataset.load(percent.save(tmp_path / "c.npz"))
+    assert loaded.target_units == percent.target_units
+    np.testing.assert_array_equal(loaded.contact_in_percent_bw().Y, percent.Y)  # already %BW: unchanged
+
+
+def test_dataset_without_contact_columns_still_loads(ds: GaitDataset, tmp_path: Path) -> None:
+    loaded = GaitDataset.load(ds.save(tmp_path / "old.npz"))
+    assert loaded.target_group("contact") == ()
+    assert loaded.target_group("moments") == MOMENTS_R
+    with pytest.raises(Gait2HipInputError, match="no hip contact-force columns"):
+        loaded.contact_in_percent_bw()
+    with pytest.raises(Gait2HipInputError, match="unknown target group"):
+        loaded.target_group("contacts")

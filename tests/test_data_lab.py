@@ -357,3 +357,28 @@ def test_cycle_with_a_foot_off_the_plates_is_dropped(examples: Path, tmp_path: P
     with pytest.raises(Gait2HipInputError, match="foot off the force plates") as info:
         load_lab_folder(folder)
     assert info.value.file == str(folder / "grf.mot")
+
+
+def test_contact_from_a_joint_reaction_table() -> None:
+    from gait2hip.data.columns import CONTACT_L, CONTACT_R
+    from gait2hip.data.lab import contact_from_table, target_layout
+
+    table = pd.DataFrame(
+        {
+            "hip_l_on_femur_l_in_femur_l_fx": [300.0],
+            "hip_l_on_femur_l_in_femur_l_fy": [-1200.0],
+            "hip_l_on_femur_l_in_femur_l_fz": [-400.0],
+            "hip_l_on_femur_l_in_pelvis_fx": [100.0],
+            "hip_l_on_femur_l_in_pelvis_fy": [-1300.0],
+            "hip_l_on_femur_l_in_pelvis_fz": [0.0],
+        },
+        index=pd.Index([0.5], name="time"),
+    )
+    out = contact_from_table(table, "left")
+    assert tuple(out.columns) == CONTACT_L
+    np.testing.assert_allclose(out.iloc[0].to_numpy(), [1300.0, 300, -1200, -400, 100, -1300, 0])
+    with pytest.raises(Gait2HipInputError, match="hip contact column missing") as info:
+        contact_from_table(table, "right")
+    assert "hip_r_on_femur_r_in_femur_r_fx" in str(info.value)
+    columns, units = target_layout(side="right", hips="both", forces=False, moments=True, contact=True)
+    assert columns == MOMENTS_R + MOMENTS_L + CONTACT_R + CONTACT_L and set(units[6:]) == {"N"}

@@ -12,7 +12,15 @@ import time
 import numpy as np
 import pytest
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
+from gait2hip.data.columns import (
+    CONTACT_L,
+    CONTACT_R,
+    INPUT_ANGLES,
+    MOMENTS_L,
+    MOMENTS_R,
+    MUSCLE_GROUPS_L,
+    MUSCLE_GROUPS_R,
+)
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.sim.cohort import plan_cohort, simulate_cohort
 
@@ -51,7 +59,14 @@ def test_killed_run_resumes_to_the_same_dataset(tmp_path, shared):
     reference = simulate_cohort(out=tmp_path / "a.npz", **args)
     assert reference.attrs["simulated"] is True
     assert reference.input_columns == INPUT_ANGLES and set(reference.input_units) == {"deg"}
-    assert reference.target_columns == MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L
+    assert reference.target_columns == (
+        MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L + CONTACT_R + CONTACT_L
+    )
+    # The hip contact force is labelled: compressive (femur-frame y < 0) at its peak, ≥ 1 BW.
+    percent = reference.contact_in_percent_bw()
+    peak = percent.Y[:, :, percent.target_columns.index("hip_r_contact_mag")].max(axis=1)
+    assert (peak > 100).all()
+    assert (percent.Y[:, :, percent.target_columns.index("hip_r_contact_y")].min(axis=1) < -100).all()
     assert reference.X.shape[1] == 101 and reference.X.dtype == np.float32
     assert set(reference.meta["cohort"]) <= {"healthy", "patient"}
     # Hip flexion in degrees and a right-hip extensor moment in early stance (N m, not N m/kg).

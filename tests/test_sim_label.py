@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
+from gait2hip.data.columns import (
+    CONTACT_L,
+    CONTACT_R,
+    INPUT_ANGLES,
+    MOMENTS_L,
+    MOMENTS_R,
+    MUSCLE_GROUPS_L,
+    MUSCLE_GROUPS_R,
+)
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage
@@ -46,7 +54,9 @@ def test_both_cycles_of_the_example_become_a_dataset(labels):
     # README: right 0.618 → 1.853 s, left 1.247 → 2.460 s (vertical GRF > 20 N).
     np.testing.assert_allclose(dataset.meta["stride_time_s"], [1.235, 1.213], atol=0.01)
     assert dataset.X.shape == (2, 101, 10) and dataset.input_columns == INPUT_ANGLES
-    assert dataset.target_columns == MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L
+    assert dataset.target_columns == (
+        MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L + CONTACT_R + CONTACT_L
+    )
     assert set(dataset.target_units) == {"N", "Nm"} and dataset.input_units == ("deg",) * 10
     np.testing.assert_allclose(dataset.meta["mass_kg"], 72.6, atol=0.01)  # the model's mass
     assert dataset.meta["height_m"].between(1.75, 1.85).all()  # estimated; the subject is 1.80 m
@@ -68,6 +78,11 @@ def test_labels_are_the_id_and_so_values_at_the_cycle(labels):
         np.testing.assert_allclose(
             right.Y[0, :, right.target_columns.index(column)], expected, rtol=1e-5, atol=1e-4
         )
+    contact = labels.contact["hip_r_contact_y"]
+    expected = time_normalize(contact.index.to_numpy(), contact.to_numpy(), row["start_s"], row["end_s"])
+    np.testing.assert_allclose(
+        right.Y[0, :, right.target_columns.index("hip_r_contact_y")], expected, rtol=1e-5, atol=1e-2
+    )
     glmax = labels.groups["glmax_r"]
     members = labels.so.muscle_forces[["glut_max1_r", "glut_max2_r", "glut_max3_r"]].sum(axis=1)
     np.testing.assert_allclose(glmax.to_numpy(), members.to_numpy())
@@ -102,7 +117,7 @@ def test_cli_single_trial_writes_sto_qa_and_npz(example, tmp_path):
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 0, result.output
     assert "2 cycle(s)" in result.output
-    for name in ("id", "so_force", "so_activation", "hip_forces"):
+    for name in ("id", "so_force", "so_activation", "hip_forces", "hip_contact"):
         assert read_storage(out / f"subject01_walk1_{name}.sto").data.shape[0] > 100
     qa = json.loads((out / "qa.json").read_text())
     assert qa["summary"]["cycles"] == 2 and qa["thresholds"]["residual_force_rms_bw"] == 0.05
@@ -111,7 +126,12 @@ def test_cli_single_trial_writes_sto_qa_and_npz(example, tmp_path):
     from gait2hip.data.lab import load_lab_folder
 
     reread = load_lab_folder(out, hips="both")
-    assert len(reread) == 1 and reread.target_columns[-3:] == MOMENTS_L  # right-leg cycles only
+    assert len(reread) == 1 and reread.target_columns[-3 - 14 : -14] == MOMENTS_L  # right-leg cycles only
+    assert reread.target_group("contact") == CONTACT_R + CONTACT_L
+    saved = GaitDataset.load(out / "dataset.npz").select(sides=["right"])
+    np.testing.assert_allclose(
+        reread.select_targets(CONTACT_R).Y, saved.select_targets(CONTACT_R).Y, rtol=1e-4, atol=0.5
+    )
 
 
 def test_cli_bad_input_is_one_clear_line(example, tmp_path):

@@ -49,8 +49,29 @@ MOMENTS_R: tuple[str, ...] = (
 )
 
 
+#: Right-hip joint contact force (N): the force the pelvis applies to the femur at the hip joint
+#: centre, as OpenSim's JointReaction analysis reports it (``hip_r`` on child ``femur_r``):
+#: every muscle force's line of action, reserve actuators, external loads, gravity and inertia.
+#: ``_mag`` is |F| (the same in every frame); ``_x/_y/_z`` are its components in the femur
+#: frame, ``_pelvis_x/_y/_z`` in the pelvis frame (OpenSim body frames: x anterior, y superior,
+#: z to the right of the body; in walking the femur-frame y component is the large negative one).
+#: :mod:`gait2hip.sim.joint_reaction` computes it; ``GaitDataset.contact_in_percent_bw`` gives %BW.
+CONTACT_R: tuple[str, ...] = (
+    "hip_r_contact_mag",
+    "hip_r_contact_x",
+    "hip_r_contact_y",
+    "hip_r_contact_z",
+    "hip_r_contact_pelvis_x",
+    "hip_r_contact_pelvis_y",
+    "hip_r_contact_pelvis_z",
+)
+
+
 def to_left(name: str) -> str:
-    """Right-side column name → the left-side one (``glmax_r`` → ``glmax_l``)."""
+    """Right-side column name → the left-side one (``glmax_r`` → ``glmax_l``, ``hip_r_contact_x`` →
+    ``hip_l_contact_x``)."""
+    if name.startswith("hip_r_contact"):
+        return "hip_l_contact" + name[len("hip_r_contact") :]
     if name.endswith("_r"):
         return name[:-2] + "_l"
     if name.endswith("_r_moment"):
@@ -60,6 +81,9 @@ def to_left(name: str) -> str:
 
 MUSCLE_GROUPS_L: tuple[str, ...] = tuple(to_left(n) for n in MUSCLE_GROUPS_R)
 MOMENTS_L: tuple[str, ...] = tuple(to_left(n) for n in MOMENTS_R)
+CONTACT_L: tuple[str, ...] = tuple(to_left(n) for n in CONTACT_R)
+#: Every hip-contact column, right then left.
+CONTACT_COLUMNS: tuple[str, ...] = CONTACT_R + CONTACT_L
 
 #: Rajagopal (2016 / Lai-Uhlrich 2023) muscles → Gait2Hip group, right side.
 RAJAGOPAL_GROUPS_R: Mapping[str, tuple[str, ...]] = {

@@ -18,7 +18,7 @@ height_m        float[N]       height in m (release key)
 weight_kg       float[N]       body mass in kg (release key)
 speed_label     str[N]         cadence label slow / med / fast (release key)
 x_units         str[D]         unit per input column ('deg' or 'rad')
-y_units         str[K]         unit per target column ('N', 'N/kg', 'Nm', 'Nm/kg')
+y_units         str[K]         unit per target column ('N', 'N/kg', 'Nm', 'Nm/kg', '%BW')
 cohort          str[N]         e.g. 'healthy', 'patient'
 cadence_spm     float[N]       cadence in steps/min (NaN if unknown)
 trial_id        str[N]         trial identifier
@@ -28,6 +28,15 @@ stride_time_s   float[N]       stride duration in s (NaN if unknown)
 attrs_json      str            dataset-level attributes (JSON)
 layout_version  int            1
 ==============  =============  ===========================================================
+
+Target groups (:data:`TARGET_GROUPS`, found by column name in ``out_cols``): ``forces`` (the
+14 muscle groups per hip, N), ``moments`` (3 per hip, N m) and, in datasets labelled since
+the contact force was added, ``contact`` (hip joint contact force per hip, N:
+``hip_r_contact_mag`` = |F|, ``hip_r_contact_{x,y,z}`` in the femur frame,
+``hip_r_contact_pelvis_{x,y,z}`` in the pelvis frame, the same with ``hip_l_``; see
+:data:`gait2hip.data.columns.CONTACT_R`). Stored in N like the muscle forces;
+:meth:`GaitDataset.contact_in_percent_bw` gives % body weight (unit ``'%BW'``). Files without
+contact columns load as before; :meth:`GaitDataset.target_group` returns an empty tuple.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.columns import CONTACT_COLUMNS, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.errors import Gait2HipInputError
 
 LAYOUT_VERSION = 1
@@ -64,7 +74,15 @@ META_COLUMNS: dict[str, str] = {
 ANGLE_UNITS = ("deg", "rad")
 #: Raw unit → its body-mass-normalised counterpart.
 MASS_NORMALISED: dict[str, str] = {"N": "N/kg", "Nm": "Nm/kg"}
-TARGET_UNITS = ("N", "N/kg", "Nm", "Nm/kg")
+TARGET_UNITS = ("N", "N/kg", "Nm", "Nm/kg", "%BW")
+#: Standard gravity used for % body weight (N / (m · g) × 100).
+GRAVITY = 9.81
+#: Target groups → their column names (both hips); a dataset holds any subset.
+TARGET_GROUPS: dict[str, tuple[str, ...]] = {
+    "forces": MUSCLE_GROUPS_R + MUSCLE_GROUPS_L,
+    "moments": MOMENTS_R + MOMENTS_L,
+    "contact": CONTACT_COLUMNS,
+}
 
 
 def _meta_frame(meta: pd.DataFrame | dict, n: int, *, file: str | None) -> pd.DataFrame:
@@ -201,8 +219,20 @@ class GaitDataset:
 
     @property
     def mass_normalized(self) -> bool:
-        """True when every force / moment target is per kg of body mass."""
-        return all(u.endswith("/kg") for u in self.target_units)
+        """True when every force / moment target is per kg of body mass (or in % body weight)."""
+        return all(u.endswith("/kg") or u == "%BW" for u in self.target_units)
+
+    def target_group(self, group: str) -> tuple[str, ...]:
+        """The dataset's columns of a target group ('forces', 'moments', 'contact'), in its order.
+
+        Empty when the dataset has none (e.g. a file written before the contact force existed).
+        """
+        if group not in TARGET_GROUPS:
+            raise Gait2HipInputError(
+                f"unknown target group '{group}'.", fix=f"use one of {', '.join(TARGET_GROUPS)}."
+            )
+        members = set(TARGET_GROUPS[group])
+        return tuple(c for c in self.target_columns if c in members)
 
     def __repr__(self) -> str:
         return (
@@ -247,6 +277,29 @@ class GaitDataset:
         mass = self.meta["mass_kg"].to_numpy(dtype=np.float32)[:, None, None]
         Y = np.where(scale[None, None, :], self.Y * mass, self.Y)
         return self._replace(Y=Y, target_units=tuple(raw.get(u, u) for u in self.target_units))
+
+    def contact_in_percent_bw(self) -> GaitDataset:
+        """Hip contact columns in % body weight (from N or N/kg); other columns unchanged.
+
+        Raises when the dataset has no contact columns (labelled before they existed).
+        """
+        contact = self.target_group("contact")
+        if not contact:
+            raise Gait2HipInputError(
+                "this dataset has no hip contact-force columns.",
+                file=self.attrs.get("path"),
+                fix="relabel it (gait2hip label, or regenerate the cohort) to add the 'contact' group.",
+            )
+        mass = self.meta["mass_kg"].to_numpy(dtype=np.float64)[:, None, None]
+        factor = np.ones((len(self), 1, len(self.target_columns)))
+        units = list(self.target_units)
+        for name in contact:
+            j = self.target_columns.index(name)
+            per_kg = {"N": 1.0 / mass[:, 0, 0], "N/kg": np.ones(len(self)), "%BW": None}[units[j]]
+            if per_kg is not None:
+                factor[:, 0, j] = per_kg * 100.0 / GRAVITY
+                units[j] = "%BW"
+        return self._replace(Y=(self.Y * factor).astype(np.float32), target_units=tuple(units))
 
     def inputs_in_degrees(self) -> GaitDataset:
         """Inputs converted to degrees (no-op for columns already in degrees)."""

@@ -15,6 +15,10 @@ ik              yes       IK coordinates .mot/.sto (names or Moco state paths; d
 id              one of    inverse-dynamics .sto (``hip_flexion_r_moment`` ...): the 3 hip moments
 forces          id/forces muscle forces .sto (static optimisation ``_force.sto`` or CMC
                           ``_Actuation_force.sto``): aggregated into the 14 groups
+contact         no        hip joint contact force .sto (N): ``gait2hip label``'s ``_hip_contact.sto``
+                          (``CONTACT_R + CONTACT_L`` columns) or OpenSim JointReaction
+                          ``_ReactionLoads.sto`` with ``hip_r_on_femur_r_in_femur_r_f{x,y,z}`` and
+                          ``..._in_pelvis_f{x,y,z}`` (both hips); adds the ``contact`` target group
 events          no        C3D with the lab's marked gait events: heel strikes from its ``Foot Strike``
                           events (first choice; needs ezc3d)
 grf             no        GRF .mot: heel strikes from the vertical force (else from kinematics)
@@ -26,7 +30,8 @@ start, end      no        s: only cycles inside this window (both ends are heel 
 ==============  ========  ====================================================================
 
 Every trial must give the same targets: all rows with ``forces`` (14 groups), all with ``id``
-(3 moments), or all with both (17).
+(3 moments), or all with both (17); ``contact`` likewise all or none (7 columns per hip, after
+the other targets: ``|F|``, femur-frame x/y/z, pelvis-frame x/y/z, in N).
 
 Sides. The release's targets are the RIGHT hip. ``side='right'`` (default) keeps right-leg
 cycles with the right-hip targets (``MUSCLE_GROUPS_R`` + ``MOMENTS_R``); ``side='left'`` keeps
@@ -57,6 +62,8 @@ import pandas as pd
 
 from gait2hip.data.angles import read_angles
 from gait2hip.data.columns import (
+    CONTACT_L,
+    CONTACT_R,
     GAIT2392_GROUPS_R,
     INPUT_ANGLES,
     MOMENTS_L,
@@ -78,6 +85,7 @@ MAPPING_CSV = "muscle_groups.csv"
 REQUIRED_COLUMNS = ("subject", "mass_kg", "ik")
 OPTIONAL_COLUMNS = (
     "height_m", "cohort", "cadence", "id", "forces", "grf", "loads", "events", "trial", "start", "end",
+    "contact",
 )  # fmt: skip
 BUILTIN_MAPPINGS: dict[str, Mapping[str, tuple[str, ...]]] = {
     "rajagopal": RAJAGOPAL_GROUPS_R,
@@ -227,7 +235,7 @@ def read_manifest(folder: str | Path) -> pd.DataFrame:
                 column="mass_kg",
                 fix="give the body mass in kg (> 0).",
             )
-        for column in ("ik", "id", "forces", "grf", "loads", "events"):
+        for column in ("ik", "id", "forces", "grf", "loads", "events", "contact"):
             value = _text(getattr(row, column))
             if value and not (folder / value).is_file():
                 raise Gait2HipInputError(
@@ -242,7 +250,7 @@ def read_manifest(folder: str | Path) -> pd.DataFrame:
             value = _text(getattr(row, column))
             if value and not np.isfinite(pd.to_numeric(value, errors="coerce")):
                 raise Gait2HipInputError(f"{where}: '{value}' is not a number.", file=path, column=column)
-    for column in ("id", "forces"):
+    for column in ("id", "forces", "contact"):
         given = manifest[column].map(bool)
         if given.any() and not given.all():
             row_number = int(np.flatnonzero(~given.to_numpy())[0]) + 2
@@ -295,12 +303,20 @@ def _moments(id_table: pd.DataFrame, hip: str, *, file: Path) -> pd.DataFrame:
 
 
 def target_layout(
-    *, side: Literal["right", "left"], hips: Literal["own", "both"], forces: bool, moments: bool
+    *,
+    side: Literal["right", "left"],
+    hips: Literal["own", "both"],
+    forces: bool,
+    moments: bool,
+    contact: bool = False,
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Target columns and units of a lab dataset: per hip, the 14 groups (N) then 3 moments (N m).
+    """Target columns and units of a lab dataset: per hip, the 14 groups (N) then 3 moments (N m);
+    with ``contact``, then the hip contact force (N) of each hip (``CONTACT_R`` / ``CONTACT_L``).
 
     ``hips='own'``: the hip of ``side``; ``'both'``: right hip then left hip (the layout of
-    gait2hip's simulated cohort, ``MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L``).
+    gait2hip's simulated cohort, ``MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L``
+    [``+ CONTACT_R + CONTACT_L``]). Contact columns come last so the older columns keep their
+    positions.
     """
     order = (side,) if hips == "own" else ("right", "left")
     columns: tuple[str, ...] = ()
@@ -312,7 +328,39 @@ def target_layout(
         if moments:
             columns += MOMENTS_R if hip == "right" else MOMENTS_L
             units += ("Nm",) * len(MOMENTS_R)
+    if contact:
+        for hip in order:
+            columns += CONTACT_R if hip == "right" else CONTACT_L
+            units += ("N",) * len(CONTACT_R)
     return columns, units
+
+
+def contact_from_table(table: pd.DataFrame, hip: str, *, file: Path | None = None) -> pd.DataFrame:
+    """One hip's contact columns (N) from a ``_hip_contact.sto`` or a JointReaction table.
+
+    JointReaction columns ``<joint>_on_<femur>_in_<femur|pelvis>_f{x,y,z}`` are renamed; |F| is
+    computed from the femur-frame components when the file does not give it.
+    """
+    names = CONTACT_R if hip == "right" else CONTACT_L
+    if all(n in table.columns for n in names):
+        return table[list(names)]
+    s = "r" if hip == "right" else "l"
+    renamed = {}
+    for k, axis in enumerate("xyz"):
+        for offset, frame in ((1, f"femur_{s}"), (4, "pelvis")):
+            column = f"hip_{s}_on_femur_{s}_in_{frame}_f{axis}"
+            if column not in table.columns:
+                raise Gait2HipInputError(
+                    "hip contact column missing.",
+                    file=file,
+                    column=names[offset + k],
+                    fix=f"give gait2hip label's _hip_contact.sto, or OpenSim JointReaction output with "
+                    f"'{column}' (hip_{s} on child, expressed in child and in parent).",
+                )
+            renamed[names[offset + k]] = table[column].to_numpy(dtype=float)
+    out = pd.DataFrame(renamed, index=table.index)
+    out[names[0]] = np.linalg.norm(out[list(names[1:4])].to_numpy(), axis=1)
+    return out[list(names)]
 
 
 def load_trial_cycles(
@@ -322,6 +370,7 @@ def load_trial_cycles(
     hips: Literal["own", "both"] = "own",
     id_file: Path | None = None,
     forces_file: Path | None = None,
+    contact_file: Path | None = None,
     grf_file: Path | None = None,
     loads_xml: Path | None = None,
     events_file: Path | None = None,
@@ -334,7 +383,8 @@ def load_trial_cycles(
     """One trial → its cycles of ``side``, X [n, T, 10] degrees, Y [n, T, K], and notes.
 
     Y follows :func:`target_layout`: per hip, the 14 groups (N) if ``forces_file`` is given,
-    then the 3 moments (N m) if ``id_file`` is given. With a GRF file and ``mass_kg``, cycles
+    then the 3 moments (N m) if ``id_file`` is given, then each hip's contact force (N) if
+    ``contact_file`` is given. With a GRF file and ``mass_kg``, cycles
     during which the total vertical GRF falls below ``min_support`` × body weight (a foot off
     the force plates: see :func:`~gait2hip.data.cycles.grf_support_fraction`) are dropped, with
     a note.
@@ -365,6 +415,10 @@ def load_trial_cycles(
             targets.append((aggregate_muscles(force_table, mapping), forces_file))
         if id_table is not None:
             targets.append((_moments(id_table, hip, file=id_file), id_file))
+    if contact_file is not None:
+        contact_table = read_storage(contact_file).data
+        for hip in (side,) if hips == "own" else ("right", "left"):
+            targets.append((contact_from_table(contact_table, hip, file=contact_file), contact_file))
     for table, file in targets:
         values = table.to_numpy(dtype=float)
         if not np.isfinite(values).all():
@@ -473,7 +527,7 @@ def load_lab_folder(
     Returns
     -------
     GaitDataset
-        X in degrees (``INPUT_ANGLES``), Y in N (groups) and N m (moments), one sample per
+        X in degrees (``INPUT_ANGLES``), Y in N (groups, contact) and N m (moments), one sample per
         cycle; ``attrs['notes']`` lists what was inferred (knee sign flips, kinematic events).
     """
     folder = Path(folder)
@@ -488,7 +542,10 @@ def load_lab_folder(
     mapping_r = read_mapping_csv(mapping_csv) if mapping_csv is not None else None
     has_forces = bool(manifest["forces"].iloc[0])
     has_moments = bool(manifest["id"].iloc[0])
-    columns, units = target_layout(side=side, hips=hips, forces=has_forces, moments=has_moments)
+    has_contact = bool(manifest["contact"].iloc[0])
+    columns, units = target_layout(
+        side=side, hips=hips, forces=has_forces, moments=has_moments, contact=has_contact
+    )
     X, Y, rows, notes = [], [], [], []
     trials = enumerate(manifest.itertuples(index=False), start=2)
     report = on_progress or (lambda done, total: None)
@@ -510,6 +567,7 @@ def load_lab_folder(
             hips=hips,
             id_file=path_of("id"),
             forces_file=path_of("forces"),
+            contact_file=path_of("contact"),
             grf_file=grf_file,
             loads_xml=loads,
             events_file=path_of("events"),

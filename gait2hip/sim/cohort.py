@@ -11,7 +11,8 @@ For every subject (healthy ``H01``.., patients ``P01``..):
    from inverse dynamics without external loads;
 4. inverse dynamics with the synthesised loads (hip moments) and static optimisation (hip
    muscle forces) through the labelling pipeline (:mod:`gait2hip.sim.inverse_dynamics`,
-   :mod:`gait2hip.sim.static_optimization`);
+   :mod:`gait2hip.sim.static_optimization`), and each hip's joint contact force from the SO
+   solution (:mod:`gait2hip.sim.joint_reaction`, = OpenSim's JointReaction);
 5. the ``n_trials`` inner right-heel-strike-to-right-heel-strike cycles time-normalised to
    101 points; cycles failing quality checks are excluded and listed.
 
@@ -37,6 +38,8 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import (
+    CONTACT_L,
+    CONTACT_R,
     INPUT_ANGLES,
     MOMENTS_L,
     MOMENTS_R,
@@ -51,7 +54,7 @@ from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
 from gait2hip.workers import exit_with_parent
 
-GENERATOR_VERSION = "1.1.0"
+GENERATOR_VERSION = "1.2.0"  # 1.2: hip contact force columns
 QA_FIELDS = (
     "residual_force_rms_bw",
     "residual_moment_rms_bwh",
@@ -61,7 +64,9 @@ QA_FIELDS = (
 )
 N_POINTS = 101
 SAMPLE_RATE_HZ = 100.0
-TARGET_COLUMNS: tuple[str, ...] = MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L
+TARGET_COLUMNS: tuple[str, ...] = (
+    MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L + CONTACT_R + CONTACT_L
+)
 GRF_R = ("ground_force_r_vx", "ground_force_r_vy", "ground_force_r_vz")
 TARGET_UNITS: tuple[str, ...] = tuple("Nm" if name.endswith("_moment") else "N" for name in TARGET_COLUMNS)
 #: Quality thresholds for simulated cycles (``sim.quality.QualityThresholds``). The labelling
@@ -196,6 +201,7 @@ def _simulate_walk(
     """Simulate and label one walk; returns per-cycle X, Y, right-foot GRF (BW), meta rows, exclusions."""
     from gait2hip.sim.grf_synthesis import GaitEvents, synthesize_grf, write_external_loads
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.joint_reaction import hip_contact_forces
     from gait2hip.sim.kinematics import (
         GaitAlteration,
         SubjectStyle,
@@ -263,6 +269,9 @@ def _simulate_walk(
         solver=solver,
         in_degrees=False,
     )
+    contact = hip_contact_forces(
+        model=model_path, coordinates=coords, external_loads=xml_file, forces=so.forces, in_degrees=False
+    )
     groups = _group_forces(so.muscle_forces)
     reserves = so.reserve_by_coordinate()
     hip_muscles = [
@@ -282,6 +291,7 @@ def _simulate_walk(
         f = time_normalize(groups.index.to_numpy(), groups.to_numpy(), t0, t1, N_POINTS)
         mom = time_normalize(moments.index.to_numpy(), moments[moment_cols].to_numpy(), t0, t1, N_POINTS)
         grf = time_normalize(grf_frame.index.to_numpy(), grf_frame[list(GRF_R)].to_numpy(), t0, t1, N_POINTS)
+        hjf = time_normalize(contact.index.to_numpy(), contact.to_numpy(), t0, t1, N_POINTS)
         f_frame = pd.DataFrame(f, columns=groups.columns)
         y = np.column_stack(
             [
@@ -289,6 +299,7 @@ def _simulate_walk(
                 mom[:, :3],
                 f_frame[list(MUSCLE_GROUPS_L)].to_numpy(),
                 mom[:, 3:],
+                hjf,  # CONTACT_R + CONTACT_L, the order hip_contact_forces returns
             ]
         )
         inside = (vertical.index >= t0) & (vertical.index <= t1)
@@ -426,7 +437,15 @@ def assemble_cohort(plans: list[SubjectPlan], *, work_dir: Path, attrs: dict) ->
     """Stack the finished subjects (in plan order) into one dataset."""
     xs, ys, metas, excluded, solvers = [], [], [], [], set()
     for plan in plans:
-        with np.load(work_dir / "subjects" / f"{plan.subject_id}.npz", allow_pickle=False) as npz:
+        path = work_dir / "subjects" / f"{plan.subject_id}.npz"
+        with np.load(path, allow_pickle=False) as npz:
+            if npz["Y"].shape[-1] != len(TARGET_COLUMNS):
+                raise Gait2HipInputError(
+                    f"this subject file has {npz['Y'].shape[-1]} target columns, the generator now writes "
+                    f"{len(TARGET_COLUMNS)} (hip contact force added).",
+                    file=path,
+                    fix="delete the work folder's subjects/ and run again (an older generator made it).",
+                )
             xs.append(npz["X"])
             ys.append(npz["Y"])
             metas.append(pd.read_json(io.StringIO(str(npz["meta_json"])), orient="records"))
@@ -464,7 +483,7 @@ def assemble_cohort(plans: list[SubjectPlan], *, work_dir: Path, attrs: dict) ->
     Y = np.concatenate(ys)
     # Muscle forces are non-negative; the cubic resampling to 101 points can undershoot by a
     # few newtons where a muscle switches off, which is clipped here.
-    muscles = [i for i, unit in enumerate(TARGET_UNITS) if unit == "N"]
+    muscles = [i for i, name in enumerate(TARGET_COLUMNS) if name in MUSCLE_GROUPS_R + MUSCLE_GROUPS_L]
     Y[:, :, muscles] = np.maximum(Y[:, :, muscles], 0.0)
     return GaitDataset(
         X=np.concatenate(xs),
@@ -594,7 +613,9 @@ def simulate_cohort(
             "cadence, between-subject and stride-to-stride variation, ground reactions synthesised by "
             "whole-body dynamics (ZMP + smooth transition), labelled by OpenSim inverse dynamics and "
             "static optimisation. Right hip: 14 muscle-group forces (N) and 3 moments (N m); left hip as "
-            "extra columns. Patients: simulated ONFH-like antalgic gait, affected side right."
+            "extra columns; then both hips' joint contact force (N; |F|, femur- and pelvis-frame "
+            "components, as OpenSim's JointReaction). Patients: simulated ONFH-like antalgic gait, "
+            "affected side right."
         ),
         "generator": "gait2hip.sim.cohort",
         "generator_version": GENERATOR_VERSION,

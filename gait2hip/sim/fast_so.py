@@ -442,6 +442,35 @@ def _unit_tension_forces(
     return columns[inverse_order]
 
 
+def prepared_model(
+    model: str | Path | Any,
+    *,
+    external_loads: str | Path | None,
+    grf: str | Path | None,
+    reserves: ReserveConfig,
+    folder: Path,
+) -> _PreparedModel:
+    """The model with SO's reserves and the external loads, initialised (cached per inputs).
+
+    Also used by :mod:`gait2hip.sim.joint_reaction`, so the contact force after an SO reuses
+    the SO's loaded model. ``folder`` holds a rewritten loads XML while it is read.
+    """
+    from gait2hip.sim.inverse_dynamics import external_loads_file
+
+    loads, signature = None, "none"
+    if external_loads is not None:
+        loads = external_loads_file(external_loads, grf=grf, folder=folder)
+        signature = _loads_signature(Path(external_loads), None if grf is None else Path(grf))
+        if grf is not None:
+            # The rewritten XML lives in a temporary folder; the cached model keeps using its
+            # data, so give it a stable file named after the inputs.
+            digest = hashlib.sha1(signature.encode()).hexdigest()[:16]
+            stable = Path(tempfile.gettempdir()) / f"gait2hip-loads-{digest}-{os.getpid()}.xml"
+            stable.write_text(loads.read_text())
+            loads = stable
+    return _prepare(model, external_loads=loads, config=reserves, loads_key=signature)
+
+
 # ------------------------------------------------------------------------ entry point
 def run_fast_static_optimization(
     *,
@@ -456,22 +485,11 @@ def run_fast_static_optimization(
 ) -> SOResult:
     """Static optimisation with gait2hip's solver (arguments as :func:`run_static_optimization`)."""
     reserves = ReserveConfig() if reserves is None else reserves
-    from gait2hip.sim.inverse_dynamics import external_loads_file
-
     with tempfile.TemporaryDirectory(prefix="gait2hip-fastso-") as tmp:
         folder = Path(tmp)
-        loads, signature = None, "none"
-        if external_loads is not None:
-            loads = external_loads_file(external_loads, grf=grf, folder=folder)
-            signature = _loads_signature(Path(external_loads), None if grf is None else Path(grf))
-            if grf is not None:
-                # The rewritten XML lives in a temporary folder; the cached model keeps using its
-                # data, so give it a stable file named after the inputs.
-                digest = hashlib.sha1(signature.encode()).hexdigest()[:16]
-                stable = Path(tempfile.gettempdir()) / f"gait2hip-loads-{digest}-{os.getpid()}.xml"
-                stable.write_text(loads.read_text())
-                loads = stable
-        prepared = _prepare(model, external_loads=loads, config=reserves, loads_key=signature)
+        prepared = prepared_model(
+            model, external_loads=external_loads, grf=grf, reserves=reserves, folder=folder
+        )
         table = coordinate_table(prepared.model, coordinates, in_degrees=in_degrees)
         t0, t1 = filter_time_range(table, time_range)
         q, u, udot = analyze_tool_kinematics(table, lowpass_hz=lowpass_hz, folder=folder)

@@ -11,12 +11,15 @@ the ExternalLoads .xml that applies them. :func:`label_trial`:
 3. runs inverse dynamics (measured loads) and static optimisation over the span of those
    cycles — once per trial, not per cycle, since both are frame-by-frame;
 4. sums muscle forces into the release's 14 groups per hip (model recognised from its
-   muscle names: Rajagopal or gait2392), time-normalises inputs and targets to 101 points;
+   muscle names: Rajagopal or gait2392) and computes each hip's joint contact force from the
+   SO solution (:mod:`gait2hip.sim.joint_reaction`, = OpenSim's JointReaction);
+   time-normalises inputs and targets to 101 points;
 5. writes a quality record per cycle (:mod:`gait2hip.sim.quality`) and keeps the cycles that
    pass.
 
 Targets are both hips, in N and N m: ``MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L +
-MOMENTS_L`` (the simulated cohort's layout), with body mass in the metadata.
+MOMENTS_L + CONTACT_R + CONTACT_L`` (the simulated cohort's layout), with body mass in the
+metadata.
 """
 
 from __future__ import annotations
@@ -102,6 +105,8 @@ class TrialLabels:
         Static-optimisation result over the same span.
     groups
         Muscle-group forces of both hips over the span (time × 28 groups), N.
+    contact
+        Hip joint contact force of both hips over the span (time × ``CONTACT_R + CONTACT_L``), N.
     """
 
     dataset: GaitDataset | None
@@ -109,6 +114,7 @@ class TrialLabels:
     moments: pd.DataFrame
     so: SOResult
     groups: pd.DataFrame
+    contact: pd.DataFrame | None = None
 
 
 def _grf_file(loads: Path, grf: Path | None) -> Path:
@@ -198,6 +204,7 @@ def label_trial(
     TrialLabels
     """
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.joint_reaction import MissingHipJointError, hip_contact_forces
     from gait2hip.sim.opensim_env import model_height_m, model_mass_kg
     from gait2hip.sim.static_optimization import run_static_optimization
 
@@ -242,12 +249,19 @@ def label_trial(
     )
     moments = run_inverse_dynamics(time_range=span, **common)
     so = run_static_optimization(time_range=span, solver=config.solver, reserves=config.reserves, **common)
+    try:
+        contact = hip_contact_forces(forces=so.forces, reserves=config.reserves, **common)
+    except MissingHipJointError as exc:  # another model: label forces and moments only
+        contact = None
+        notes.append(f"no hip contact force: {exc.problem}")
     forces = so.muscle_forces
     mapping_r = choose_mapping(list(forces.columns), side="right", file=model)
     mapping_l = choose_mapping(list(forces.columns), side="left", file=model)
     groups = pd.concat([aggregate_muscles(forces, mapping_r), aggregate_muscles(forces, mapping_l)], axis=1)
     hip_muscles = [m for table in (mapping_r, mapping_l) for muscles in table.values() for m in muscles]
-    target_columns, target_units = target_layout(side="right", hips="both", forces=True, moments=True)
+    target_columns, target_units = target_layout(
+        side="right", hips="both", forces=True, moments=True, contact=contact is not None
+    )
     reserves = so.reserve_by_coordinate()
 
     xs, ys, metas, records = [], [], [], []
@@ -276,6 +290,11 @@ def label_trial(
         )  # fmt: skip
         by_name = dict(zip(groups.columns, group_values.T, strict=True))
         by_name.update(zip(MOMENTS_R + MOMENTS_L, moment_values.T, strict=True))
+        if contact is not None:
+            contact_values = time_normalize(
+                contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, N_POINTS
+            )
+            by_name.update(zip(contact.columns, contact_values.T, strict=True))
         y = np.column_stack([by_name[c] for c in target_columns])
         if not (np.isfinite(x).all() and np.isfinite(y).all()) and not record["flagged"]:
             record.update(flagged=True, flags="non_finite", reasons="non-finite labels")
@@ -303,11 +322,14 @@ def label_trial(
                 solver=so.solver, lowpass_hz=config.lowpass_hz, notes=notes,
             ),
         )  # fmt: skip
-    return TrialLabels(dataset=dataset, quality=quality, moments=moments, so=so, groups=groups)
+    return TrialLabels(
+        dataset=dataset, quality=quality, moments=moments, so=so, groups=groups, contact=contact
+    )
 
 
 def write_trial_outputs(labels: TrialLabels, folder: str | Path, *, trial: str) -> list[Path]:
-    """OpenSim-format .sto files of one trial: ID moments, SO forces/activations, group forces."""
+    """OpenSim-format .sto files of one trial: ID moments, SO forces/activations, group forces and
+    the hip contact force (``_hip_contact.sto``, N; the lab-folder ``contact`` file)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [
@@ -320,6 +342,14 @@ def write_trial_outputs(labels: TrialLabels, folder: str | Path, *, trial: str) 
         ),
         write_storage(folder / f"{trial}_hip_forces.sto", labels.groups, name="Hip muscle-group forces (N)"),
     ]
+    if labels.contact is not None:
+        written.append(
+            write_storage(
+                folder / f"{trial}_hip_contact.sto",
+                labels.contact,
+                name="Hip joint contact force on femur (N)",
+            )
+        )
     return written
 
 
@@ -340,6 +370,7 @@ def lab_manifest_row(
         "ik": relative(ik),
         "id": relative(folder / f"{trial}_id.sto"),
         "forces": relative(folder / f"{trial}_so_force.sto"),
+        "contact": relative(folder / f"{trial}_hip_contact.sto") if labels.contact is not None else "",
         "grf": relative(grf) if grf is not None else "",
         "loads": relative(loads),
     }
