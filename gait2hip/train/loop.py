@@ -26,13 +26,21 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
-from rich.progress import Progress
 from torch import nn
 
 SCHEDULES = ("constant", "cosine")
+
+
+class ProgressSink(Protocol):
+    """The slice of ``rich.progress.Progress`` training reports to (the command layer owns rich)."""
+
+    def add_task(self, description: str, total: int, **fields: Any) -> Any: ...
+
+    def update(self, task: Any, **kwargs: Any) -> None: ...
 
 
 @dataclass
@@ -187,7 +195,7 @@ def train_model(
     X_val: np.ndarray | None = None,
     Y_val: np.ndarray | None = None,
     epochs: int | None = None,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     label: str = "training",
     checkpoint: str | Path | None = None,
     checkpoint_seconds: float = 60.0,
@@ -209,7 +217,8 @@ def train_model(
         Train exactly this many epochs with no validation (the paper's final retraining).
         Mutually exclusive with a validation set.
     progress
-        A running ``rich.progress.Progress``; one task per call shows epochs, losses and ETA.
+        Where progress goes (a ``rich.progress.Progress`` of the command layer, or anything with
+        its ``add_task`` / ``update``); one task per call shows epochs, losses and ETA.
     label
         Text shown beside the progress bar.
     checkpoint
