@@ -265,3 +265,22 @@ def compare_with_cmc(*, shared: Path, solver: str = "fast") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows).set_index("group")
+
+
+def rajagopal_solver_comparison(*, shared: Path) -> dict:
+    """Scale + IK the rajagopal-walk example, then compare fast vs converged OpenSim SO on its left
+    cycle (hip muscles of both legs); the figures of :func:`compare_solvers`."""
+    import tempfile
+
+    from gait2hip.data.columns import RAJAGOPAL_GROUPS_R
+
+    muscles = [
+        m
+        for table in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R))
+        for g in table.values()
+        for m in g
+    ]
+    with tempfile.TemporaryDirectory(prefix="gait2hip-rajagopal-") as tmp:
+        trial = prepare_rajagopal_walk(shared=shared, folder=Path(tmp))
+        trial.update(lowpass_hz=6.0, time_range=RAJAGOPAL_LEFT_CYCLE)
+        return compare_solvers(trial, muscles=muscles)

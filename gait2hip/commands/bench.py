@@ -141,6 +141,14 @@ def print_speed_results(results: dict[str, Any], *, console: Any) -> None:
         console.print(table)
     finally:
         console.width = width
+    _print_speed_notes(results, console=console)
+
+
+def _print_speed_notes(results: dict[str, Any], *, console: Console) -> None:
+    """Load warning, footnote, whole-pipeline latency and the OpenSim reference under the table."""
+    from gait2hip.bench.speed import TARGET_LATENCY_MS, TARGET_SPEEDUP
+
+    opensim = results["opensim"]
     load = results.get("load_average_1min", float("nan"))
     if load == load and load > max(1.0, 0.25 * (results.get("cpu_count") or 1)):
         console.print(
@@ -199,14 +207,11 @@ def bench_label_command(*, shared: Path | None, jobs: int, console: Console, raj
     """
     from gait2hip.bench.labelling import (
         CYCLE,
-        RAJAGOPAL_LEFT_CYCLE,
-        compare_solvers,
         compare_with_cmc,
         measure_throughput,
-        prepare_rajagopal_walk,
+        rajagopal_solver_comparison,
         solver_agreement,
     )
-    from gait2hip.data.columns import mirror_mapping
     from gait2hip.paths import shared_dir
 
     if jobs < 1:
@@ -221,6 +226,35 @@ def bench_label_command(*, shared: Path | None, jobs: int, console: Console, raj
     )
     with console.status("timing ID, OpenSim SO and fast SO…"):
         throughput = measure_throughput(shared=root, jobs=jobs)
+    _print_throughput(throughput, jobs=jobs, console=console)
+    with console.status("fast SO vs OpenSim SO (default and converged IPOPT)…"):
+        agreement = solver_agreement(shared=root)
+    console.print(
+        "fast vs OpenSim SO, gait2392 hip muscles, max |difference| / peak force: "
+        f"{100 * agreement['opensim_default_1e-4']:.2f} % vs OpenSim at its default tolerance (1e-4), "
+        f"{100 * agreement['opensim_converged_1e-8']:.3f} % vs OpenSim converged (1e-8)."
+    )
+    results: dict = {}
+    if rajagopal:
+        with console.status(
+            "rajagopal-walk: scale + IK, then fast vs converged OpenSim SO on the left cycle…"
+        ):
+            results["rajagopal"] = figures = rajagopal_solver_comparison(shared=root)
+        console.print(
+            f"rajagopal-walk left cycle ({figures['frames']} frames), fast vs converged OpenSim SO, hip "
+            f"muscles: {100 * figures['max_error_optimal_frames']:.3f} % of peak on the frames where OpenSim "
+            f"reached the optimum; {figures['frames_opensim_suboptimal']} frame(s) where OpenSim's Σa² is "
+            "higher than ours (IPOPT short of the optimum) bring the all-frame maximum to "
+            f"{100 * figures['max_error_all']:.2f} %. Ours is never the worse solution (largest Σa² excess "
+            f"{figures['max_objective_excess_fast']:.1e})."
+        )
+    with console.status("SO vs reference CMC…"):
+        cmc = compare_with_cmc(shared=root)
+    _print_cmc(cmc, console=console)
+    return {"throughput": throughput, "agreement": agreement, "cmc": cmc, **results}
+
+
+def _print_throughput(throughput, *, jobs: int, console: Console) -> None:
     names = {
         "id": "inverse dynamics alone",
         "opensim_so": "OpenSim static optimisation",
@@ -258,44 +292,9 @@ def bench_label_command(*, shared: Path | None, jobs: int, console: Console, raj
         f"core(s) that is ≈ {fast:.2f} cycles/s (fast SO) vs {reference:.3f} (OpenSim SO), ID not included "
         f"(ID + fast SO: ≈ {full:.2f} cycles/s). Wall-clock figures above depend on the machine's load."
     )
-    with console.status("fast SO vs OpenSim SO (default and converged IPOPT)…"):
-        agreement = solver_agreement(shared=root)
-    console.print(
-        "fast vs OpenSim SO, gait2392 hip muscles, max |difference| / peak force: "
-        f"{100 * agreement['opensim_default_1e-4']:.2f} % vs OpenSim at its default tolerance (1e-4), "
-        f"{100 * agreement['opensim_converged_1e-8']:.3f} % vs OpenSim converged (1e-8)."
-    )
-    results: dict = {}
-    if rajagopal:
-        import tempfile
 
-        from gait2hip.data.columns import RAJAGOPAL_GROUPS_R
 
-        muscles = [
-            m
-            for table in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R))
-            for g in table.values()
-            for m in g
-        ]
-        with (
-            tempfile.TemporaryDirectory(prefix="gait2hip-rajagopal-") as tmp,
-            console.status(
-                "rajagopal-walk: scale + IK, then fast vs converged OpenSim SO on the left cycle…"
-            ),
-        ):
-            trial = prepare_rajagopal_walk(shared=root, folder=Path(tmp))
-            trial.update(lowpass_hz=6.0, time_range=RAJAGOPAL_LEFT_CYCLE)
-            results["rajagopal"] = figures = compare_solvers(trial, muscles=muscles)
-        console.print(
-            f"rajagopal-walk left cycle ({figures['frames']} frames), fast vs converged OpenSim SO, hip "
-            f"muscles: {100 * figures['max_error_optimal_frames']:.3f} % of peak on the frames where OpenSim "
-            f"reached the optimum; {figures['frames_opensim_suboptimal']} frame(s) where OpenSim's Σa² is "
-            "higher than ours (IPOPT short of the optimum) bring the all-frame maximum to "
-            f"{100 * figures['max_error_all']:.2f} %. Ours is never the worse solution (largest Σa² excess "
-            f"{figures['max_objective_excess_fast']:.1e})."
-        )
-    with console.status("SO vs reference CMC…"):
-        cmc = compare_with_cmc(shared=root)
+def _print_cmc(cmc, *, console: Console) -> None:
     table = Table(title="Right hip muscle groups, gait2392 example: our SO vs reference CMC (for the record)")
     for column in ("group", "RMSE (N)", "Pearson r", "peak SO (N)", "peak CMC (N)"):
         table.add_column(column, justify="left" if column == "group" else "right")
@@ -309,4 +308,3 @@ def bench_label_command(*, shared: Path | None, jobs: int, console: Console, raj
         f"median over groups: RMSE {cmc['rmse_N'].median():.1f} N, r {cmc['pearson_r'].median():.2f} "
         "(SO and CMC differ by method; see gait2hip.bench.labelling)."
     )
-    return {"throughput": throughput, "agreement": agreement, "cmc": cmc, **results}
