@@ -154,20 +154,18 @@ def benchmark(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
-    from gait2hip.commands.benchmark import benchmark_command
+    from gait2hip.commands.benchmark import benchmark_command, csv_list, resolve_settings
 
-    benchmark_command(
-        out=out,
+    settings = resolve_settings(
         data=data,
         target=target,
-        models=models,
+        models=csv_list(models),
         protocol=protocol,
         profile=profile,
         seeds=seeds,
-        shared=shared,
         device=device,
-        console=console,
     )
+    benchmark_command(out=out, settings=settings, shared=shared, console=console)
 
 
 @app.command("report")

@@ -196,29 +196,11 @@ def run_and_report(*, out: Path, settings, shared: Path | None, console: Console
     return write_report(out, shared=shared)
 
 
-def benchmark_command(
-    *,
-    out: Path,
-    data: str,
-    target: Target,
-    models: str | None,
-    protocol: ProtocolChoice,
-    profile: ProfileName,
-    seeds: int | None,
-    shared: Path | None,
-    device: str | None,
-    console: Console,
-) -> Path:
-    """``gait2hip benchmark``: see :mod:`gait2hip.bench.benchmark`. Prints where the report is."""
-    settings = resolve_settings(
-        data=data,
-        target=target,
-        models=csv_list(models),
-        protocol=protocol,
-        profile=profile,
-        seeds=seeds,
-        device=device,
-    )
+def benchmark_command(*, out: Path, settings, shared: Path | None, console: Console) -> Path:
+    """``gait2hip benchmark``: see :mod:`gait2hip.bench.benchmark`. Prints where the report is.
+
+    ``settings`` come from :func:`resolve_settings` (options checked before anything runs).
+    """
     shared_root = resolve_shared(shared)
     started = time.perf_counter()
     report = run_and_report(out=Path(out), settings=settings, shared=shared_root, console=console)
