@@ -367,8 +367,13 @@ def train_model(
 
 
 def _run_fingerprint(config: TrainConfig, n_epochs: int, *arrays: np.ndarray | None) -> str:
-    """What a checkpoint must have been written for: the settings, the epoch budget and the data."""
-    digest = hashlib.sha256(json.dumps({**config_dict(config), "epochs": n_epochs}, sort_keys=True).encode())
+    """What a checkpoint must have been written for: the settings, the epoch budget and the data.
+
+    Not the thread count: it changes where a run goes, not what comes out, so a run resumed with
+    other threads keeps its checkpoint.
+    """
+    settings = {k: v for k, v in config_dict(config).items() if k != "threads"}
+    digest = hashlib.sha256(json.dumps({**settings, "epochs": n_epochs}, sort_keys=True).encode())
     for array in arrays:
         if array is not None:
             array = np.ascontiguousarray(array, dtype=np.float32)
