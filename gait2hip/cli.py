@@ -12,6 +12,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from gait2hip.bench.settings import DEFAULT_MODELS
+from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target
 from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
 from gait2hip.errors import Gait2HipInputError
 
@@ -46,10 +48,6 @@ def clear_errors(func):
             raise typer.Exit(code=2) from None
 
     return wrapper
-
-
-def _csv_list(text: str | None) -> list[str] | None:
-    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 
 
 # ---------------------------------------------------------------- data (issue A)
@@ -169,10 +167,12 @@ def benchmark(
     data: Annotated[
         str, typer.Option(help="'default', a gait2hip NPZ, or the release's MF60 NPZ")
     ] = "default",
-    target: Annotated[str, typer.Option(help="forces | moments | both")] = "both",
-    models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
-    protocol: Annotated[str, typer.Option(help="paper | gait2hip | both")] = "both",
-    profile: Annotated[str, typer.Option(help="quick | full")] = "quick",
+    target: Annotated[Target, typer.Option(help="Targets to predict")] = Target.both,
+    models: Annotated[
+        str | None, typer.Option(help=f"Comma-separated architectures (default: {','.join(DEFAULT_MODELS)})")
+    ] = None,
+    protocol: Annotated[ProtocolChoice, typer.Option(help="Training protocol(s)")] = ProtocolChoice.both,
+    profile: Annotated[ProfileName, typer.Option(help="Compute budget")] = ProfileName.quick,
     seeds: Annotated[int | None, typer.Option(help="Seeds per model (default from the profile)")] = None,
     device: Annotated[
         str | None, typer.Option(help="Training device: cpu | cuda | auto (default cpu, or GAIT2HIP_DEVICE)")
@@ -188,21 +188,31 @@ def benchmark(
     ] = False,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
-    from gait2hip.evaluate.benchmark import benchmark_command
+    from gait2hip.commands.benchmark import benchmark_command, csv_list, resolve_settings
 
-    benchmark_command(
-        out=out,
+    settings = resolve_settings(
         data=data,
         target=target,
-        models=_csv_list(models),
+        models=csv_list(models),
         protocol=protocol,
         profile=profile,
         seeds=seeds,
-        shared=shared,
-        console=console,
         device=device,
         trust_pickle=trust_pickle,
     )
+    benchmark_command(out=out, settings=settings, shared=shared, console=console)
+
+
+@app.command("report")
+@clear_errors
+def report(
+    run: Annotated[Path, typer.Argument(help="A finished benchmark output folder")],
+    shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+) -> None:
+    """Rebuild the report (Markdown, HTML, figures) of a finished benchmark folder."""
+    from gait2hip.commands.benchmark import report_command
+
+    report_command(run=run, shared=shared, console=console)
 
 
 # ---------------------------------------------------------------- predict & deploy (issue D)
@@ -251,7 +261,9 @@ def models_list() -> None:
 @bench_app.command("speed")
 @clear_errors
 def bench_speed(
-    models: Annotated[str, typer.Option(help="Comma-separated architectures")] = "lstm,transformer,mamba",
+    models: Annotated[
+        str | None, typer.Option(help=f"Comma-separated architectures (default: {','.join(DEFAULT_MODELS)})")
+    ] = None,
     opensim_model: Annotated[
         Path | None, typer.Option(help="OpenSim model for the ID+SO reference timing")
     ] = None,
@@ -259,11 +271,31 @@ def bench_speed(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
 ) -> None:
     """Prediction latency and throughput vs OpenSim ID + SO on this machine."""
-    from gait2hip.evaluate.speed import bench_speed_command
+    from gait2hip.commands.bench import bench_speed_command
+    from gait2hip.commands.benchmark import check_models, csv_list, resolve_shared
 
     bench_speed_command(
-        models=_csv_list(models), opensim_model=opensim_model, threads=threads, shared=shared, console=console
+        models=check_models(csv_list(models) or list(DEFAULT_MODELS)),
+        opensim_model=opensim_model,
+        threads=threads,
+        shared=resolve_shared(shared),
+        console=console,
     )
+
+
+@bench_app.command("models")
+@clear_errors
+def bench_models(
+    models: Annotated[
+        str | None, typer.Option(help="Comma-separated architectures (NAME:mambapy too; default: all)")
+    ] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
+) -> None:
+    """Throughput and latency of the bare networks (PyTorch eager) at T = 101 and 180."""
+    from gait2hip.commands.bench import bench_models_command
+    from gait2hip.commands.benchmark import csv_list
+
+    bench_models_command(models=csv_list(models), threads=threads, console=console)
 
 
 @bench_app.command("label")
@@ -276,7 +308,7 @@ def bench_label(
     ] = False,
 ) -> None:
     """Labelling throughput: OpenSim static optimisation vs gait2hip's fast solver, cycles/s."""
-    from gait2hip.sim.throughput import bench_label_command
+    from gait2hip.commands.bench import bench_label_command
 
     bench_label_command(shared=shared, jobs=jobs, console=console, rajagopal=rajagopal)
 

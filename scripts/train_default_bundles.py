@@ -25,17 +25,16 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 from rich.console import Console
 
 from gait2hip.data import load_dataset
 from gait2hip.evaluate.metrics import subject_mean, subject_scores
-from gait2hip.evaluate.protocols import PROFILES, fit_unit
 from gait2hip.evaluate.splits import subject_holdout
 from gait2hip.models.bundle import load_bundle
 from gait2hip.models.datacard import data_card_from_dataset
 from gait2hip.models.discovery import INSTALLED_BUNDLES_DIR
 from gait2hip.progress import eta_progress
+from gait2hip.train.protocols import BUDGETS, Runtime, Trainer
 from gait2hip.train.recipes import GAIT2HIP_RECIPE, per_kg
 
 DEFAULT_RECIPE = dataclasses.replace(
@@ -55,7 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=INSTALLED_BUNDLES_DIR)
     args = parser.parse_args(argv)
     console = Console()
-    torch.set_num_threads(args.threads)
 
     dataset = per_kg(load_dataset(args.data))
     cohort = dataset.meta["cohort"].to_numpy(dtype=str)
@@ -71,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         f"simulated={bool(dataset.attrs.get('simulated'))}",
         highlight=False,
     )
-    profile = dataclasses.replace(PROFILES["full"], fixed_epochs=args.epochs, threads=args.threads)
+    budget = dataclasses.replace(BUDGETS["full"], fixed_epochs=args.epochs)
     card = data_card_from_dataset(
         pool,
         description=(
@@ -85,16 +83,15 @@ def main(argv: list[str] | None = None) -> int:
     for target in [t.strip() for t in args.targets.split(",") if t.strip()]:
         started = time.perf_counter()
         with eta_progress(console=console, unit="epochs", status=True) as progress:
-            fitted = fit_unit(
-                pool,
-                architecture=args.architecture,
+            trainer = Trainer(
                 recipe=DEFAULT_RECIPE,
+                architecture=args.architecture,
+                budget=budget,
                 target=target,
                 seed=args.seed,
-                profile=profile,
-                progress=progress,
-                label=f"{args.architecture} {target}",
+                runtime=Runtime(threads=args.threads),
             )
+            fitted = trainer.fit(pool, progress=progress)
         metrics: dict = {
             "protocol": "paper subject holdout (20 % of healthy subjects, default_rng(42)); "
             "subject-mean metrics",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -30,3 +31,74 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def examples(shared: Path) -> Path:
     return shared / "opensim-examples"
+
+
+# ---------------------------------------------------------------- a tiny benchmark run, shared
+#: Tiny architectures so that a whole benchmark trains in seconds.
+TINY_MODELS = {"lstm": {"hidden_size": 8, "num_layers": 1}, "tcn": {}}
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tmp_path_factory) -> Path:
+    """14 synthetic subjects x 3 cadences, 2 of them 'patients', with left-hip twins (phase-shifted)."""
+    import numpy as np
+
+    from gait2hip.data.columns import MOMENTS_L, MUSCLE_GROUPS_L
+    from gait2hip.data.dataset import GaitDataset
+    from gait2hip.data.synthetic import synthetic_dataset
+
+    ds = synthetic_dataset(n_subjects=14, trials_per_cadence=1, n_timepoints=101, seed=1)
+    meta = ds.meta.copy()
+    patients = sorted(meta["subject_id"].unique())[-2:]
+    meta["cohort"] = np.where(meta["subject_id"].isin(patients), "patient", "healthy")
+    idx = np.append((np.arange(100) + 50) % 100, 50)
+    both = GaitDataset(
+        X=ds.X,
+        Y=np.concatenate([ds.Y, ds.Y[:, idx, :]], axis=2),
+        input_columns=ds.input_columns,
+        target_columns=ds.target_columns + MUSCLE_GROUPS_L + MOMENTS_L,
+        input_units=ds.input_units,
+        target_units=ds.target_units * 2,
+        meta=meta,
+        attrs={**ds.attrs, "name": "tiny"},
+    )
+    return both.save(tmp_path_factory.mktemp("data") / "tiny.npz")
+
+
+def tiny_settings(path: Path, *, workers: int = 1):
+    """Both protocols, lstm + tcn (tiny), 2 folds, 1-2 epochs, one ablation; ``workers`` processes."""
+    from gait2hip.bench.settings import BenchmarkSettings
+    from gait2hip.train.protocols import BUDGETS, Runtime
+
+    budget = replace(
+        BUDGETS["quick"],
+        folds=2,
+        max_epochs=2,
+        patience=1,
+        fixed_epochs=1,
+        ablation_models=("lstm",),
+        ablation_flags=("mirror",),
+    )
+    return BenchmarkSettings(
+        data=str(path),
+        targets=("forces", "moments"),
+        models=("lstm", "tcn"),
+        protocols=("paper", "gait2hip"),
+        budget=budget,
+        seeds=1,
+        paper_seeds=1,
+        runtime=Runtime(threads=1, workers=workers),
+        model_overrides=TINY_MODELS,
+    )
+
+
+@pytest.fixture(scope="session")
+def finished_run(tiny_data, tmp_path_factory) -> Path:
+    """A tiny benchmark run to the end with TWO training processes (the parallel path), report included."""
+    from gait2hip.bench.benchmark import run_benchmark
+    from gait2hip.report.write import write_report
+
+    out = tmp_path_factory.mktemp("bench")
+    run_benchmark(out=out, settings=tiny_settings(tiny_data, workers=2), shared=None)
+    write_report(out)
+    return out

@@ -192,7 +192,7 @@ def test_fast_is_the_optimum_of_opensims_problem_on_rajagopal_walk(shared, tmp_p
     higher one (both satisfy the dynamics), i.e. OpenSim stopped short (measured on the
     full left cycle at IPOPT 1e-8: 0.046 % of peak on the 113 optimal frames; 2 frames
     where OpenSim is short of the optimum, up to 2.1 % of peak on addmagMid_l)."""
-    from gait2hip.sim.throughput import compare_solvers, prepare_rajagopal_walk
+    from gait2hip.bench.labelling import compare_solvers, prepare_rajagopal_walk
 
     trial = prepare_rajagopal_walk(shared=shared, folder=tmp_path)
     trial.update(lowpass_hz=6.0, time_range=(0.84, 1.20))  # 37 frames keep OpenSim under a minute

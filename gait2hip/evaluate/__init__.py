@@ -1,6 +1,6 @@
-"""Evaluation: subject splits, the paper and gait2hip protocols, metrics, baseline, statistics,
-the real-trial check and ``gait2hip benchmark`` (:mod:`gait2hip.evaluate.benchmark`).
+"""Scoring only: the subject hold-out, metrics, the mean-curve baseline, paired statistics, the
+per-cohort / per-cadence / per-subject tables and real-trial scoring. Nothing here trains,
+simulates, predicts or prints (the experiments that produce what is scored live in :mod:`gait2hip.bench`).
 
-Submodules are imported on demand (``from gait2hip.evaluate.metrics import scores``) so that
-``gait2hip bench speed`` (:mod:`gait2hip.evaluate.speed`) does not pay for the benchmark's imports.
+Submodules are imported on demand (``from gait2hip.evaluate.metrics import subject_scores``).
 """

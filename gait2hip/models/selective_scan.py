@@ -31,7 +31,7 @@ decay or drive buffers; and no closed-form within-chunk scan: writing ``h_t`` as
 step loop (two exponentials or a reciprocal, two extra products, a prefix sum; ``torch.cumsum`` along
 time ran at 9 ns per value here), and overflows float32 once ``|A| c`` passes about 88.
 
-Measured with ``python -m gait2hip.models.speed THREADS mamba`` (paper-sized Mamba, batch 256, in
+Measured with ``gait2hip bench models --threads THREADS --models mamba`` (paper-sized Mamba, batch 256, in
 the models' micro-batches of 4096 samples x steps; medians of three runs alternating with the previous
 version on this project's shared 2-core server). One thread, process CPU time: 1.15 ms per cycle at
 T = 101 and 2.03 at T = 180, against 2.10 and 3.23 before the ``exp2`` decays, the step-wise scan

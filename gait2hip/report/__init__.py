@@ -1,1 +1,3 @@
-"""The benchmark report (Markdown + HTML) and its figures: :func:`gait2hip.report.report.write_report`."""
+"""The benchmark report (Markdown + HTML) and its figures, rebuilt from a finished run folder:
+:func:`gait2hip.report.write.write_report` (tables: :mod:`~gait2hip.report.tables`, run folder:
+:mod:`~gait2hip.report.rundata`)."""

@@ -42,8 +42,8 @@ def agreement_trials(*, shared: str | Path, folder: str | Path) -> dict[str, dic
     """
     import warnings
 
+    from gait2hip.sim.examples import prepare_rajagopal_walk
     from gait2hip.sim.opensim_env import read_coordinates
-    from gait2hip.sim.throughput import prepare_rajagopal_walk
 
     shared, folder = Path(shared), Path(folder)
     gait2392, moco = shared / GAIT2392, shared / MOCO

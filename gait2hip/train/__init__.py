@@ -1,4 +1,6 @@
-"""Training: one loop for every architecture, normalisation, and the paper's / gait2hip's recipes.
+"""Training: one loop for every architecture, normalisation, the paper's / gait2hip's recipes, and
+:class:`~gait2hip.train.protocols.Trainer`, the estimator that runs a protocol (CV epoch
+selection, retraining) under a :class:`~gait2hip.train.protocols.Budget`.
 
 >>> from gait2hip.train import TrainConfig, train_model, Standardizer, GAIT2HIP_RECIPE
 """

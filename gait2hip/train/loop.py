@@ -26,13 +26,21 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import torch
-from rich.progress import Progress
 from torch import nn
 
 SCHEDULES = ("constant", "cosine")
+
+
+class ProgressSink(Protocol):
+    """The slice of ``rich.progress.Progress`` training reports to (the command layer owns rich)."""
+
+    def add_task(self, description: str, total: int, **fields: Any) -> Any: ...
+
+    def update(self, task: Any, **kwargs: Any) -> None: ...
 
 
 @dataclass
@@ -187,7 +195,7 @@ def train_model(
     X_val: np.ndarray | None = None,
     Y_val: np.ndarray | None = None,
     epochs: int | None = None,
-    progress: Progress | None = None,
+    progress: ProgressSink | None = None,
     label: str = "training",
     checkpoint: str | Path | None = None,
     checkpoint_seconds: float = 60.0,
@@ -209,7 +217,8 @@ def train_model(
         Train exactly this many epochs with no validation (the paper's final retraining).
         Mutually exclusive with a validation set.
     progress
-        A running ``rich.progress.Progress``; one task per call shows epochs, losses and ETA.
+        Where progress goes (a ``rich.progress.Progress`` of the command layer, or anything with
+        its ``add_task`` / ``update``); one task per call shows epochs, losses and ETA.
     label
         Text shown beside the progress bar.
     checkpoint
@@ -224,15 +233,7 @@ def train_model(
     TrainResult
     """
     validating = X_val is not None
-    if validating and Y_val is None:
-        raise ValueError("X_val given without Y_val")
-    if validating and epochs is not None:
-        raise ValueError("give either a validation set (early stopping) or a fixed number of epochs")
-    if len(X) == 0:
-        raise ValueError("no training samples")
-    n_epochs = int(epochs if epochs is not None else config.max_epochs)
-    if n_epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {n_epochs}")
+    n_epochs = _check_run(X, X_val, Y_val, epochs=epochs, config=config)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
 
@@ -261,13 +262,9 @@ def train_model(
     fingerprint = _run_fingerprint(config, n_epochs, X, Y, X_val, Y_val) if checkpoint else ""
     saved = _load_checkpoint(checkpoint, fingerprint) if checkpoint else None
     if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        scheduler.load_state_dict(saved["scheduler"])
-        generator.set_state(saved["generator"])
-        torch.set_rng_state(saved["torch_rng"])
-        if device.type == "cuda" and "cuda_rng" in saved:
-            torch.cuda.set_rng_state(saved["cuda_rng"], device)
+        _restore(
+            saved, model=model, optimizer=optimizer, scheduler=scheduler, generator=generator, device=device
+        )
         history = saved["history"]
         best_loss, best_epoch, stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
         best_state = saved["best_state"]
@@ -286,23 +283,13 @@ def train_model(
     for epoch in range(done + 1, n_epochs + 1):
         if stopped:
             break
-        order = torch.randperm(len(x_train), generator=generator)
-        running, seen = 0.0, 0
-        for start in range(0, len(order), config.batch_size):
-            # the batch order comes from a CPU generator whatever the device: same order as on CPU
-            idx = order[start : start + config.batch_size].to(device)
-            optimizer.zero_grad(set_to_none=True)
-            loss = loss_fn(model(x_train[idx]), y_train[idx])
-            loss.backward()
-            if config.grad_clip is not None:
-                nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            scheduler.step()
-            running += loss.item() * len(idx)
-            seen += len(idx)
+        train_loss = _train_epoch(
+            model, x_train, y_train, optimizer=optimizer, scheduler=scheduler, generator=generator,
+            loss_fn=loss_fn, config=config, device=device,
+        )  # fmt: skip
         record = {
             "epoch": epoch,
-            "train_loss": running / seen,
+            "train_loss": train_loss,
             "val_loss": float("nan"),
             "lr": optimizer.param_groups[0]["lr"],
         }
@@ -357,9 +344,77 @@ def train_model(
     return result
 
 
+def _check_run(
+    X: np.ndarray,
+    X_val: np.ndarray | None,
+    Y_val: np.ndarray | None,
+    *,
+    epochs: int | None,
+    config: TrainConfig,
+) -> int:
+    """The number of epochs of a :func:`train_model` call, after checking its arguments."""
+    validating = X_val is not None
+    if validating and Y_val is None:
+        raise ValueError("X_val given without Y_val")
+    if validating and epochs is not None:
+        raise ValueError("give either a validation set (early stopping) or a fixed number of epochs")
+    if len(X) == 0:
+        raise ValueError("no training samples")
+    n_epochs = int(epochs if epochs is not None else config.max_epochs)
+    if n_epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {n_epochs}")
+    return n_epochs
+
+
+def _train_epoch(
+    model: nn.Module,
+    x_train: torch.Tensor,
+    y_train: torch.Tensor,
+    *,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    generator: torch.Generator,
+    loss_fn: nn.Module,
+    config: TrainConfig,
+    device: torch.device,
+) -> float:
+    """One pass over the shuffled training set; the mean training loss."""
+    order = torch.randperm(len(x_train), generator=generator)
+    running, seen = 0.0, 0
+    for start in range(0, len(order), config.batch_size):
+        # the batch order comes from a CPU generator whatever the device: same order as on CPU
+        idx = order[start : start + config.batch_size].to(device)
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x_train[idx]), y_train[idx])
+        loss.backward()
+        if config.grad_clip is not None:
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        scheduler.step()
+        running += loss.item() * len(idx)
+        seen += len(idx)
+    return running / seen
+
+
+def _restore(saved: dict, *, model, optimizer, scheduler, generator, device: torch.device) -> None:
+    """Put a checkpoint's weights, optimiser, schedule and random states back."""
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    scheduler.load_state_dict(saved["scheduler"])
+    generator.set_state(saved["generator"])
+    torch.set_rng_state(saved["torch_rng"])
+    if device.type == "cuda" and "cuda_rng" in saved:
+        torch.cuda.set_rng_state(saved["cuda_rng"], device)
+
+
 def _run_fingerprint(config: TrainConfig, n_epochs: int, *arrays: np.ndarray | None) -> str:
-    """What a checkpoint must have been written for: the settings, the epoch budget and the data."""
-    digest = hashlib.sha256(json.dumps({**config_dict(config), "epochs": n_epochs}, sort_keys=True).encode())
+    """What a checkpoint must have been written for: the settings, the epoch budget and the data.
+
+    Not the thread count: it changes where a run goes, not what comes out, so a run resumed with
+    other threads keeps its checkpoint.
+    """
+    settings = {k: v for k, v in config_dict(config).items() if k != "threads"}
+    digest = hashlib.sha256(json.dumps({**settings, "epochs": n_epochs}, sort_keys=True).encode())
     for array in arrays:
         if array is not None:
             array = np.ascontiguousarray(array, dtype=np.float32)

@@ -1,7 +1,7 @@
-"""Throughput and latency of the models on this machine (PyTorch eager, CPU or GPU).
+"""Model timing: throughput and latency of the bare networks on this machine (PyTorch eager, CPU or GPU).
 
-Run ``python -m gait2hip.models.speed`` for the table of every registered architecture at the paper's
-sizes; ``gait2hip bench speed`` (in :mod:`gait2hip.evaluate`) adds ONNX Runtime and OpenSim.
+``gait2hip bench models`` prints the table of every registered architecture at the paper's sizes;
+``gait2hip bench speed`` (:mod:`gait2hip.bench.speed`) adds ONNX Runtime and OpenSim.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -96,36 +97,23 @@ def measure_speed(
     )
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Print the speed of every registered architecture at T = 101 and T = 180 (paper sizes).
+def time_architectures(
+    names: list[str] | None = None, *, threads: int = 2, seq_lens: tuple[int, ...] = (101, 180)
+) -> Iterator[tuple[str, int, SpeedResult]]:
+    """Time every architecture (paper sizes) at each cycle length, one result at a time.
 
-    ``python -m gait2hip.models.speed [THREADS] [NAME ...]``; ``NAME:mambapy`` times a Mamba with
-    mambapy's parallel scan instead of ours.
+    ``NAME:mambapy`` times a Mamba with mambapy's parallel scan instead of ours.
     """
-    import os
-    import sys
-
     from gait2hip.models.selective_scan import use_scan_backend
 
-    args = sys.argv[1:] if argv is None else argv
-    threads = int(args[0]) if args else 2
-    names = args[1:] or available_models()
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {threads} thread(s), load average {os.getloadavg()[0]:.1f}")
-    print("model            T  batch  cycles/s  ms/cycle  cpu-ms/cycle  latency p50 p95 cpu-p50 (ms)")
-    for seq_len in (101, 180):
-        for name in names:
+    for seq_len in seq_lens:
+        for name in names or available_models():
             architecture, _, backend = name.partition(":")
             model = build_model(architecture, d_in=10, d_out=14, seq_len=seq_len)
             with use_scan_backend(backend) if backend else contextlib.nullcontext():
-                r = measure_speed(model, seq_len=seq_len, threads=threads, repeats=2 if backend else 5)
-            print(
-                f"{name:15s} {seq_len:3d} {r.batch:6d} {r.cycles_per_s:9.0f} {r.ms_per_cycle:9.3f}"
-                f" {r.cpu_ms_per_cycle:13.3f} {r.latency_p50_ms:12.2f} {r.latency_p95_ms:6.2f}"
-                f" {r.latency_cpu_p50_ms:7.2f}",
-                flush=True,
-            )
-
-
-if __name__ == "__main__":
-    main()
+                yield (
+                    name,
+                    seq_len,
+                    measure_speed(model, seq_len=seq_len, threads=threads, repeats=2 if backend else 5),
+                )

@@ -7,8 +7,8 @@ import importlib.util
 import numpy as np
 import pytest
 
+from gait2hip.bench.realtrials import gait2392_trial, load_real_trials, moco_trial
 from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
-from gait2hip.evaluate.realtrials import gait2392_trial, load_real_trials, moco_trial
 
 requires_opensim = pytest.mark.skipif(
     importlib.util.find_spec("opensim") is None,

@@ -1,4 +1,5 @@
-"""``gait2hip bench label``: labelling throughput on this machine, and the figures for the record.
+"""Labelling benchmark (``gait2hip bench label``): throughput of ID / OpenSim SO / fast SO on this
+machine, the fast solver's agreement with OpenSim, and our SO vs the example's reference CMC.
 
 On the gait2392 example's right gait cycle (0.618–1.853 s, 75 frames at 60 Hz, 92 muscles,
 6 Hz low-pass, both feet's GRF) it measures, in gait cycles per second:
@@ -12,7 +13,7 @@ On the gait2392 example's right gait cycle (0.618–1.853 s, 75 frames at 60 Hz,
 once in one process and once with ``--jobs`` processes in parallel (each process labels
 its own copies; throughput = cycles done / wall time of the slowest process).
 
-It also prints the agreement of the fast solver with OpenSim's SO (hip muscles, max error
+It also measures the agreement of the fast solver with OpenSim's SO (hip muscles, max error
 as % of each muscle's peak force) at OpenSim's default tolerance and converged, and — for
 the record, not a pass/fail — the hip muscle-group forces of our SO against the example's
 reference CMC forces (RMSE, Pearson r per group over the cycle). SO and CMC differ by
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import GAIT2392_GROUPS_R, MUSCLE_GROUPS_R, mirror_mapping
-from gait2hip.paths import shared_dir
+from gait2hip.sim.examples import RAJAGOPAL_LEFT_CYCLE, prepare_rajagopal_walk
 from gait2hip.workers import exit_with_parent
 
 CYCLE = (0.618, 1.853)
@@ -138,58 +139,6 @@ def solver_agreement(*, shared: Path) -> dict[str, float]:
     return figures
 
 
-RAJAGOPAL_WALK = "opensim-examples/rajagopal-walk"
-#: The left cycle: the only heel-strike-to-heel-strike cycle with every contact on a plate.
-RAJAGOPAL_LEFT_CYCLE = (0.84, 1.98)
-
-
-def prepare_rajagopal_walk(*, shared: Path, folder: Path) -> dict:
-    """Scale Rajagopal2016 and run IK for the rajagopal-walk example (its own setups), in ``folder``.
-
-    The example ships setups and data but no scaled model or IK: this runs its two scale
-    steps and its IK setup (≈ 15 s) on copies in ``folder`` (the shared folder is read-only),
-    with ``generic_unscaled.osim`` = the shared Rajagopal2016.osim as its README says.
-
-    Returns
-    -------
-    dict
-        ``model``, ``coordinates``, ``external_loads`` and ``grf`` for the labelling functions.
-    """
-    import shutil
-
-    from gait2hip.sim.opensim_env import import_opensim, quiet_stdout
-
-    osim = import_opensim()
-    source = shared / RAJAGOPAL_WALK
-    for sub in ("Scale", "IK", "ID", "ExpData"):
-        shutil.copytree(source / sub, folder / sub, dirs_exist_ok=True)
-    shutil.copy(shared / "models" / "Rajagopal2016.osim", folder / "generic_unscaled.osim")
-    model = folder / "Scale" / "subject_scaled_walk.osim"
-    ik_output = folder / "IK" / "results_walk" / "ik_output_walk.mot"
-    cwd = Path.cwd()
-    try:
-        with quiet_stdout():
-            os.chdir(folder / "Scale")  # the setups name their files relative to their folder
-            for setup in ("scale_setup_walk_scaleOnly.xml", "scale_setup_walk.xml"):
-                if not osim.ScaleTool(setup).run():
-                    raise RuntimeError(f"rajagopal-walk scaling failed ({setup})")
-            os.chdir(folder / "IK")
-            tool = osim.InverseKinematicsTool("ik_setup_walk.xml")
-            ik_output.parent.mkdir(parents=True, exist_ok=True)
-            tool.setResultsDir(str(ik_output.parent))
-            tool.setOutputMotionFileName(str(ik_output))
-            if not tool.run():
-                raise RuntimeError("rajagopal-walk inverse kinematics failed")
-    finally:
-        os.chdir(cwd)
-    return dict(
-        model=model,
-        coordinates=ik_output,
-        external_loads=folder / "ID" / "grf_walk.xml",
-        grf=folder / "ExpData" / "grf_walk.mot",
-    )
-
-
 def compare_solvers(
     trial: dict, *, muscles: list[str], tolerance: float = 1e-8, max_iterations: int = 2000
 ) -> dict[str, float]:
@@ -267,112 +216,20 @@ def compare_with_cmc(*, shared: Path, solver: str = "fast") -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("group")
 
 
-def bench_label_command(*, shared: Path | None, jobs: int, console, rajagopal: bool = False) -> dict:
-    """Print labelling throughput (cycles/s), solver agreement and the SO-vs-CMC figures.
+def rajagopal_solver_comparison(*, shared: Path) -> dict:
+    """Scale + IK the rajagopal-walk example, then compare fast vs converged OpenSim SO on its left
+    cycle (hip muscles of both legs); the figures of :func:`compare_solvers`."""
+    import tempfile
 
-    With ``rajagopal``, also scale + IK the rajagopal-walk example and compare the solvers
-    on its left cycle (a few more minutes: OpenSim's converged SO on 115 frames).
-    """
-    from rich.table import Table
+    from gait2hip.data.columns import RAJAGOPAL_GROUPS_R
 
-    root = shared_dir(path=shared, required=True)
-    assert root is not None
-    if jobs < 1:
-        from gait2hip.errors import Gait2HipInputError
-
-        raise Gait2HipInputError(f"--jobs must be ≥ 1 (got {jobs}).")
-    console.print(
-        f"gait2392 example, right gait cycle {CYCLE[0]}–{CYCLE[1]} s (75 frames, 92 muscles), "
-        f"{os.cpu_count()} CPU core(s) seen, {jobs} process(es)."
-    )
-    with console.status("timing ID, OpenSim SO and fast SO…"):
-        throughput = measure_throughput(shared=root, jobs=jobs)
-    names = {
-        "id": "inverse dynamics alone",
-        "opensim_so": "OpenSim static optimisation",
-        "fast_so_cold": "gait2hip fast SO, first call",
-        "fast_so_warm": "gait2hip fast SO, model cached",
-    }
-    table = Table(title="Labelling throughput (gait cycles per second)")
-    table.add_column("method")
-    table.add_column("s / cycle (1 proc)", justify="right")
-    table.add_column("cycles/s (1 proc)", justify="right")
-    table.add_column("CPU s / cycle", justify="right")
-    if jobs > 1:
-        table.add_column(f"cycles/s ({jobs} procs)", justify="right")
-    for method, row in throughput.iterrows():
-        cells = [
-            names[method],
-            f"{row['s_per_cycle_1proc']:.2f}",
-            f"{row['cycles_per_s_1proc']:.3f}",
-            f"{row['cpu_s_per_cycle']:.2f}",
-        ]
-        if jobs > 1:
-            cells.append(f"{row[f'cycles_per_s_{jobs}proc']:.3f}")
-        table.add_row(*cells)
-    console.print(table)
-    cpu = throughput["cpu_s_per_cycle"]
-    cores = os.cpu_count() or 1
-    ratio = cpu["opensim_so"] / cpu["fast_so_warm"]
-    fast, reference, full = (
-        cores / cpu["fast_so_warm"],
-        cores / cpu["opensim_so"],
-        cores / (cpu["fast_so_warm"] + cpu["id"]),
-    )
-    console.print(
-        f"fast SO (model cached) costs {ratio:.1f}× less CPU per cycle than OpenSim SO. On {cores} idle "
-        f"core(s) that is ≈ {fast:.2f} cycles/s (fast SO) vs {reference:.3f} (OpenSim SO), ID not included "
-        f"(ID + fast SO: ≈ {full:.2f} cycles/s). Wall-clock figures above depend on the machine's load."
-    )
-    with console.status("fast SO vs OpenSim SO (default and converged IPOPT)…"):
-        agreement = solver_agreement(shared=root)
-    console.print(
-        "fast vs OpenSim SO, gait2392 hip muscles, max |difference| / peak force: "
-        f"{100 * agreement['opensim_default_1e-4']:.2f} % vs OpenSim at its default tolerance (1e-4), "
-        f"{100 * agreement['opensim_converged_1e-8']:.3f} % vs OpenSim converged (1e-8)."
-    )
-    results: dict = {}
-    if rajagopal:
-        import tempfile
-
-        from gait2hip.data.columns import RAJAGOPAL_GROUPS_R
-
-        muscles = [
-            m
-            for table in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R))
-            for g in table.values()
-            for m in g
-        ]
-        with (
-            tempfile.TemporaryDirectory(prefix="gait2hip-rajagopal-") as tmp,
-            console.status(
-                "rajagopal-walk: scale + IK, then fast vs converged OpenSim SO on the left cycle…"
-            ),
-        ):
-            trial = prepare_rajagopal_walk(shared=root, folder=Path(tmp))
-            trial.update(lowpass_hz=6.0, time_range=RAJAGOPAL_LEFT_CYCLE)
-            results["rajagopal"] = figures = compare_solvers(trial, muscles=muscles)
-        console.print(
-            f"rajagopal-walk left cycle ({figures['frames']} frames), fast vs converged OpenSim SO, hip "
-            f"muscles: {100 * figures['max_error_optimal_frames']:.3f} % of peak on the frames where OpenSim "
-            f"reached the optimum; {figures['frames_opensim_suboptimal']} frame(s) where OpenSim's Σa² is "
-            "higher than ours (IPOPT short of the optimum) bring the all-frame maximum to "
-            f"{100 * figures['max_error_all']:.2f} %. Ours is never the worse solution (largest Σa² excess "
-            f"{figures['max_objective_excess_fast']:.1e})."
-        )
-    with console.status("SO vs reference CMC…"):
-        cmc = compare_with_cmc(shared=root)
-    table = Table(title="Right hip muscle groups, gait2392 example: our SO vs reference CMC (for the record)")
-    for column in ("group", "RMSE (N)", "Pearson r", "peak SO (N)", "peak CMC (N)"):
-        table.add_column(column, justify="left" if column == "group" else "right")
-    for group, row in cmc.iterrows():
-        table.add_row(
-            str(group), f"{row['rmse_N']:.1f}", f"{row['pearson_r']:.2f}", f"{row['peak_so_N']:.0f}",
-            f"{row['peak_cmc_N']:.0f}",
-        )  # fmt: skip
-    console.print(table)
-    console.print(
-        f"median over groups: RMSE {cmc['rmse_N'].median():.1f} N, r {cmc['pearson_r'].median():.2f} "
-        "(SO and CMC differ by method; see gait2hip.sim.throughput)."
-    )
-    return {"throughput": throughput, "agreement": agreement, "cmc": cmc, **results}
+    muscles = [
+        m
+        for table in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R))
+        for g in table.values()
+        for m in g
+    ]
+    with tempfile.TemporaryDirectory(prefix="gait2hip-rajagopal-") as tmp:
+        trial = prepare_rajagopal_walk(shared=shared, folder=Path(tmp))
+        trial.update(lowpass_hz=6.0, time_range=RAJAGOPAL_LEFT_CYCLE)
+        return compare_solvers(trial, muscles=muscles)

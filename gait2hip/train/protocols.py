@@ -1,4 +1,4 @@
-"""The two benchmark protocols and their compute profiles.
+"""The two training protocols, their compute budgets, and the trainer that runs them.
 
 ``paper`` (Gait2Hip-60, step for step): the 20 % subject hold-out (:func:`subject_holdout`),
 GroupKFold on the pool with early stopping to find each fold's best epoch, the median best
@@ -10,23 +10,26 @@ seed 2025.
 ``gait2hip``: the same data and the same test subjects, trained with
 :data:`gait2hip.train.recipes.GAIT2HIP_RECIPE`.
 
-A "unit" is one trained model: (protocol, architecture, target, seed). :func:`fit_unit`
-trains it; the benchmark saves it and its predictions so a killed run resumes.
+A "unit" is one trained model: (protocol, architecture, target, seed). :class:`Trainer`
+(or the function :func:`fit_unit` it calls) trains it into a :class:`FittedUnit`; the benchmark
+(:mod:`gait2hip.bench`) saves it and its predictions so a killed run resumes.
+
+What the results depend on (:class:`Budget`: folds, epochs, seeds) is kept apart from where
+the training runs (:class:`Runtime`: processes, torch threads, device).
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from rich.progress import Progress
 
 from gait2hip.data.dataset import GaitDataset
-from gait2hip.evaluate.splits import group_kfold
-from gait2hip.train.loop import TrainConfig, predict, train_model
+from gait2hip.train.folds import group_kfold
+from gait2hip.train.loop import ProgressSink, TrainConfig, predict, resolve_device, train_model
 from gait2hip.train.normalize import Standardizer
 from gait2hip.train.recipes import (
     GAIT2HIP_RECIPE,
@@ -45,13 +48,13 @@ CHECKPOINT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
-class Profile:
-    """How much compute a benchmark spends. ``full`` is the paper's budget.
+class Budget:
+    """How much training a run spends: everything its results depend on. ``full`` is the paper's.
 
     Parameters
     ----------
     name
-        'quick' or 'full'.
+        'quick' or 'full' (or a custom name).
     folds
         GroupKFold folds of the paper protocol (5 in the paper).
     max_epochs, patience
@@ -67,12 +70,6 @@ class Profile:
         Architectures the ablation is run on (each flag switched off in turn).
     ablation_flags
         Flags ablated (all of :data:`gait2hip.train.recipes.ABLATION_FLAGS` in full).
-    threads
-        torch threads per training process.
-    workers
-        Training processes running units in parallel (0: one per CPU core, at most 8).
-    device
-        Training device ('cpu', 'cuda', 'cuda:N', 'auto'); see :class:`gait2hip.train.loop.TrainConfig`.
     """
 
     name: str
@@ -84,9 +81,54 @@ class Profile:
     paper_seeds: int
     ablation_models: tuple[str, ...]
     ablation_flags: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        for key in ("folds", "max_epochs", "fixed_epochs", "seeds", "paper_seeds"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"Budget.{key} must be at least 1, got {getattr(self, key)}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where training runs: nothing here changes the results (on one device type).
+
+    Parameters
+    ----------
+    threads
+        torch intra-op threads per training process, set by :meth:`apply` (the only place
+        gait2hip's training sets them).
+    workers
+        Training processes running units in parallel (the benchmark's process pool).
+    device
+        'cpu', 'cuda', 'cuda:N' or 'auto'; :meth:`resolved` checks it against this machine.
+    """
+
     threads: int = 1
-    workers: int = 0
+    workers: int = 1
     device: str = "cpu"
+
+    def __post_init__(self) -> None:
+        if self.threads < 1 or self.workers < 1:
+            raise ValueError(f"threads and workers must be at least 1, got {self.threads}, {self.workers}")
+
+    def resolved(self) -> Runtime:
+        """This runtime with ``device`` checked and made concrete ('auto' → 'cpu' or 'cuda').
+
+        Raises
+        ------
+        ValueError
+            When the device is not available on this machine.
+        """
+        return replace(self, device=str(resolve_device(self.device)))
+
+    def apply(self) -> None:
+        """Set torch's thread count for this process."""
+        import torch
+
+        torch.set_num_threads(self.threads)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -101,9 +143,9 @@ _ALL_FLAGS = (
     "lr_schedule",
 )
 
-PROFILES: dict[str, Profile] = {
+BUDGETS: dict[str, Budget] = {
     # Same steps as full, scaled to finish in < 10 min on 2 CPU cores for 3 models x 2 targets x 2 protocols.
-    "quick": Profile(
+    "quick": Budget(
         name="quick",
         folds=2,
         max_epochs=6,
@@ -114,7 +156,7 @@ PROFILES: dict[str, Profile] = {
         ablation_models=("lstm",),
         ablation_flags=("standardize_targets", "mirror"),
     ),
-    "full": Profile(
+    "full": Budget(
         name="full",
         folds=5,
         max_epochs=300,
@@ -128,22 +170,23 @@ PROFILES: dict[str, Profile] = {
 }
 
 
-def train_config(recipe: Recipe, *, profile: Profile, seed: int, epochs: int | None = None) -> TrainConfig:
-    """The optimiser settings of ``recipe`` under ``profile``."""
-    total = epochs if epochs is not None else profile.max_epochs
+def train_config(
+    recipe: Recipe, *, budget: Budget, seed: int, epochs: int | None = None, device: str = "cpu"
+) -> TrainConfig:
+    """The optimiser settings of ``recipe`` under ``budget`` (threads: see :meth:`Runtime.apply`)."""
+    total = epochs if epochs is not None else budget.max_epochs
     return TrainConfig(
         lr=recipe.lr,
         weight_decay=1e-5,
         batch_size=64,
         grad_clip=0.5,
-        max_epochs=profile.max_epochs,
-        patience=profile.patience,
+        max_epochs=budget.max_epochs,
+        patience=budget.patience,
         min_delta=1e-8,
         seed=seed,
         schedule=recipe.schedule,
         warmup_epochs=math.ceil(recipe.warmup_fraction * total) if recipe.schedule == "cosine" else 0,
-        threads=profile.threads,
-        device=profile.device,
+        device=device,
     )
 
 
@@ -236,23 +279,25 @@ def fit_unit(
     recipe: Recipe,
     target: str,
     seed: int,
-    profile: Profile,
-    progress: Progress | None = None,
+    budget: Budget,
+    device: str = "cpu",
+    progress: ProgressSink | None = None,
     label: str = "",
     extra_overrides: dict | None = None,
     work_dir: Path | None = None,
 ) -> FittedUnit:
     """Train one model on the training pool (targets per kg) following ``recipe``.
 
-    ``epoch_selection='cv'`` (paper): ``profile.folds``-fold GroupKFold over the pool's
+    ``epoch_selection='cv'`` (paper): ``budget.folds``-fold GroupKFold over the pool's
     subjects, each fold early-stopped on its validation subjects with input statistics
     fitted on its own training subjects; the median of the folds' best epochs (rounded) is
     the epoch count of the final model, retrained from scratch on the whole pool.
-    ``epoch_selection='fixed'``: one run of ``profile.fixed_epochs`` epochs on the whole pool.
+    ``epoch_selection='fixed'``: one run of ``budget.fixed_epochs`` epochs on the whole pool.
 
     With a ``work_dir``, every training run checkpoints there and each finished fold leaves its
     summary (``fold{k}.json``), so the same call after a kill loses at most a minute of training;
-    the caller removes the folder once the unit is saved.
+    the caller removes the folder once the unit is saved. Torch threads are the caller's
+    (:meth:`Runtime.apply`).
     """
     from gait2hip.models import build_model
 
@@ -267,56 +312,25 @@ def fit_unit(
             architecture, d_in=d_in, d_out=len(targets), seq_len=pool.n_timepoints, **overrides
         )
 
-    seconds = cpu_seconds = 0.0
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
         subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
-        for k, val_idx in enumerate(group_kfold(subjects, n_splits=profile.folds), start=1):
-            finished = work_dir / f"fold{k}.json" if work_dir is not None else None
-            if finished is not None and finished.exists():
-                folds.append(json.loads(finished.read_text()))
-                seconds += folds[-1]["seconds"]
-                cpu_seconds += folds[-1].get("cpu_seconds", 0.0)
-                continue
-            train_mask = np.ones(len(X), dtype=bool)
-            train_mask[val_idx] = False
-            xn = Standardizer.fit(X[train_mask])
-            yn = (
-                Standardizer.fit(Y[train_mask])
-                if recipe.standardize_targets
-                else Standardizer.identity(Y.shape[2])
-            )
-            result = train_model(
-                builder(X.shape[2]),
-                xn.transform(X[train_mask]),
-                yn.transform(Y[train_mask]),
-                X_val=xn.transform(X[val_idx]),
-                Y_val=yn.transform(Y[val_idx]),
-                config=train_config(recipe, profile=profile, seed=seed),
-                progress=progress,
-                label=f"{label} fold {k}/{profile.folds}",
-                checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
-                checkpoint_seconds=CHECKPOINT_SECONDS,
-            )
-            seconds += result.seconds
-            cpu_seconds += result.cpu_seconds
-            folds.append(
-                {
-                    "fold": k,
-                    "n_train_trials": int(train_mask.sum()),
-                    "n_val_trials": len(val_idx),
-                    "n_val_subjects": len(set(subjects[val_idx])),
-                    **result.summary(),
-                }
-            )
-            if finished is not None:
-                finished.parent.mkdir(parents=True, exist_ok=True)
-                partial = finished.with_suffix(".partial")
-                partial.write_text(json.dumps(folds[-1]))
-                partial.replace(finished)
+        folds = _cv_folds(
+            X,
+            Y,
+            subjects,
+            builder=builder(X.shape[2]),
+            recipe=recipe,
+            budget=budget,
+            seed=seed,
+            device=device,
+            progress=progress,
+            label=label,
+            work_dir=work_dir,
+        )
         final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
     else:
-        final_epochs = profile.fixed_epochs
+        final_epochs = budget.fixed_epochs
 
     x_norm = Standardizer.fit(X)
     y_norm = Standardizer.fit(Y) if recipe.standardize_targets else Standardizer.identity(Y.shape[2])
@@ -325,14 +339,12 @@ def fit_unit(
         x_norm.transform(X),
         y_norm.transform(Y),
         epochs=final_epochs,
-        config=train_config(recipe, profile=profile, seed=seed, epochs=final_epochs),
+        config=train_config(recipe, budget=budget, seed=seed, epochs=final_epochs, device=device),
         progress=progress,
         label=f"{label} final ({final_epochs} ep)",
         checkpoint=work_dir / "final.pt" if work_dir is not None else None,
         checkpoint_seconds=CHECKPOINT_SECONDS,
     )
-    seconds += result.seconds
-    cpu_seconds += result.cpu_seconds
     return FittedUnit(
         architecture=architecture,
         recipe=recipe,
@@ -347,10 +359,146 @@ def fit_unit(
         y_norm=y_norm,
         final_epochs=final_epochs,
         folds=folds,
-        seconds=seconds,
-        cpu_seconds=cpu_seconds,
+        seconds=sum(f["seconds"] for f in folds) + result.seconds,
+        cpu_seconds=sum(f.get("cpu_seconds", 0.0) for f in folds) + result.cpu_seconds,
         n_train_cycles=len(X),
         train_inputs=X,
         train_targets=Y,
         model_overrides=overrides,
     )
+
+
+def _cv_folds(
+    X: np.ndarray,
+    Y: np.ndarray,
+    subjects: np.ndarray,
+    *,
+    builder,
+    recipe: Recipe,
+    budget: Budget,
+    seed: int,
+    device: str,
+    progress: ProgressSink | None,
+    label: str,
+    work_dir: Path | None,
+) -> list[dict]:
+    """The paper's epoch selection: one early-stopped run per GroupKFold fold; each fold's summary.
+
+    A fold finished by an earlier call (``work_dir/fold{k}.json``) is read back, not retrained.
+    """
+    folds: list[dict] = []
+    for k, val_idx in enumerate(group_kfold(subjects, n_splits=budget.folds), start=1):
+        finished = work_dir / f"fold{k}.json" if work_dir is not None else None
+        if finished is not None and finished.exists():
+            folds.append(json.loads(finished.read_text()))
+            continue
+        train_mask = np.ones(len(X), dtype=bool)
+        train_mask[val_idx] = False
+        xn = Standardizer.fit(X[train_mask])
+        yn = (
+            Standardizer.fit(Y[train_mask])
+            if recipe.standardize_targets
+            else Standardizer.identity(Y.shape[2])
+        )
+        result = train_model(
+            builder,
+            xn.transform(X[train_mask]),
+            yn.transform(Y[train_mask]),
+            X_val=xn.transform(X[val_idx]),
+            Y_val=yn.transform(Y[val_idx]),
+            config=train_config(recipe, budget=budget, seed=seed, device=device),
+            progress=progress,
+            label=f"{label} fold {k}/{budget.folds}",
+            checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
+            checkpoint_seconds=CHECKPOINT_SECONDS,
+        )
+        folds.append(
+            {
+                "fold": k,
+                "n_train_trials": int(train_mask.sum()),
+                "n_val_trials": len(val_idx),
+                "n_val_subjects": len(set(subjects[val_idx])),
+                **result.summary(),
+            }
+        )
+        if finished is not None:
+            finished.parent.mkdir(parents=True, exist_ok=True)
+            partial = finished.with_suffix(".partial")
+            partial.write_text(json.dumps(folds[-1]))
+            partial.replace(finished)
+    return folds
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """One estimator for every protocol: ``Trainer(recipe=..., architecture=..., budget=...).fit(pool)``.
+
+    Parameters
+    ----------
+    recipe
+        :data:`~gait2hip.train.recipes.PAPER_RECIPE` (CV epoch selection, then retraining on the
+        whole pool), :data:`~gait2hip.train.recipes.GAIT2HIP_RECIPE` (a fixed budget), or a variant.
+    architecture
+        A registered architecture (:func:`gait2hip.models.available_models`).
+    budget
+        Folds, epochs (:data:`BUDGETS`).
+    target
+        'forces' or 'moments' (the first of both for a joint-target recipe).
+    seed
+        Training seed.
+    runtime
+        Threads and device (what the results do not depend on).
+    model_overrides
+        Architecture options added to the recipe's (e.g. tiny sizes in tests).
+
+    Examples
+    --------
+    >>> from gait2hip.train.protocols import BUDGETS, Trainer
+    >>> from gait2hip.train.recipes import GAIT2HIP_RECIPE
+    >>> trainer = Trainer(recipe=GAIT2HIP_RECIPE, architecture="lstm", budget=BUDGETS["quick"])
+    >>> trainer.target
+    'forces'
+    """
+
+    recipe: Recipe
+    architecture: str
+    budget: Budget
+    target: str = "forces"
+    seed: int = PAPER_SEED
+    runtime: Runtime = field(default_factory=Runtime)
+    model_overrides: dict | None = None
+
+    def __post_init__(self) -> None:
+        from gait2hip.models import available_models
+        from gait2hip.train.recipes import TARGETS
+
+        if self.architecture not in available_models():
+            raise ValueError(
+                f"unknown architecture {self.architecture!r}; choose from {', '.join(available_models())}"
+            )
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+
+    def fit(
+        self,
+        pool: GaitDataset,
+        *,
+        progress: ProgressSink | None = None,
+        label: str = "",
+        work_dir: Path | None = None,
+    ) -> FittedUnit:
+        """Train on ``pool`` (targets per kg); see :func:`fit_unit`. ``work_dir``: checkpoints (resume)."""
+        self.runtime.apply()
+        return fit_unit(
+            pool,
+            architecture=self.architecture,
+            recipe=self.recipe,
+            target=self.target,
+            seed=self.seed,
+            budget=self.budget,
+            device=self.runtime.device,
+            progress=progress,
+            label=label or f"{self.architecture} {self.target}",
+            extra_overrides=self.model_overrides,
+            work_dir=work_dir,
+        )

@@ -1,4 +1,4 @@
-"""``gait2hip bench speed``: prediction speed against OpenSim ID + SO, measured on this machine.
+"""Prediction speed against OpenSim ID + SO, measured on this machine (``gait2hip bench speed``).
 
 For every architecture (paper-sized: the registry defaults) at T = 101 (the bundles' cycle
 length) and T = 180 (the Gait2Hip-60 release's), and for both runtimes (PyTorch eager,
@@ -23,7 +23,6 @@ length) and T = 180 (the Gait2Hip-60 release's), and for both runtimes (PyTorch 
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import tempfile
@@ -400,7 +399,15 @@ def pipeline_latency(*, shared: Path | None = None, max_seconds: float = 2.0) ->
     }
 
 
-# ---------------------------------------------------------------------------- command
+# ---------------------------------------------------------------------------- run
+def add_speedups(rows: Sequence[SpeedRow], opensim: OpenSimTiming) -> None:
+    """Each row's speed-up over OpenSim: per single cycle (latency), per batch (throughput), CPU time."""
+    for row in rows:
+        row.speedup_latency = opensim.per_cycle_s / (row.latency_p50_ms / 1e3)
+        row.speedup_throughput = opensim.per_cycle_s * row.throughput_cycles_s
+        row.speedup_cpu = opensim.cpu_s / (row.cpu_ms_per_cycle_batch / 1e3)
+
+
 def run_speed_bench(
     *,
     models: Sequence[str],
@@ -412,8 +419,14 @@ def run_speed_bench(
     measure_opensim: bool = True,
     max_seconds: float = 2.0,
     progress: Callable[[str], None] | None = None,
+    opensim_timer: Callable[[], OpenSimTiming] | None = None,
 ) -> dict[str, Any]:
-    """Every measurement of ``gait2hip bench speed`` as a JSON-able dict (no printing)."""
+    """Every measurement of ``gait2hip bench speed`` as a JSON-able dict (no printing).
+
+    ``opensim_timer`` times OpenSim ID + SO on one cycle (default: :func:`opensim_cycle_time` on
+    ``opensim_model`` / the shared gait2392 trial); every row's speed-ups are taken against it
+    (:func:`add_speedups`).
+    """
     from gait2hip.models import available_models
 
     unknown = [m for m in models if m not in available_models()]
@@ -455,15 +468,13 @@ def run_speed_bench(
         opensim_note = ""
         if measure_opensim:
             say("OpenSim ID + SO on a real cycle")
+            timer = opensim_timer or (lambda: opensim_cycle_time(opensim_model=opensim_model, shared=shared))
             try:
-                opensim = opensim_cycle_time(opensim_model=opensim_model, shared=shared)
+                opensim = timer()
             except ImportError as exc:
                 opensim_note = f"OpenSim not available ({exc}); install gait2hip[sim] to measure the speed-up"
         if opensim is not None:
-            for row in rows:
-                row.speedup_latency = opensim.per_cycle_s / (row.latency_p50_ms / 1e3)
-                row.speedup_throughput = opensim.per_cycle_s * row.throughput_cycles_s
-                row.speedup_cpu = opensim.cpu_s / (row.cpu_ms_per_cycle_batch / 1e3)
+            add_speedups(rows, opensim)
     finally:
         torch.set_num_threads(previous_threads)
     return {
@@ -491,160 +502,3 @@ def _cpu_name() -> str:
     import platform
 
     return platform.processor() or platform.machine()
-
-
-def _si(value: float) -> str:
-    for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(value) >= scale:
-            return f"{value / scale:.3g} {unit}"
-    return f"{value:.3g}"
-
-
-def print_speed_results(results: dict[str, Any], *, console: Any) -> None:
-    """The results of :func:`run_speed_bench` as rich tables."""
-    from rich.table import Table
-
-    opensim = results["opensim"]
-    table = Table(
-        title=(
-            f"gait2hip bench speed — {results['cpu']}, {results['threads']} thread(s), "
-            f"torch {results['torch']}; matmul {results['matmul_gflops']:.1f} GFLOP/s"
-        ),
-        title_justify="left",
-    )
-    columns = (
-        ("model, params", "left"),
-        ("runtime", "left"),
-        ("T", "right"),
-        ("MFLOP/cycle*", "right"),
-        ("latency ms p50/p95", "right"),
-        ("cycles/s @256", "right"),
-        ("GFLOP/s (% matmul)", "right"),
-        ("CPU ms/cycle @256", "right"),
-        ("× OpenSim 1 cycle/@256/CPU", "right"),
-    )
-    for column, justify in columns:
-        table.add_column(column, justify=justify)
-    runtime_names = {"pytorch": "PyTorch", "onnxruntime": "ONNX RT"}
-    for row in results["rows"]:
-        latency_ok = row["latency_p50_ms"] <= TARGET_LATENCY_MS
-        speed = "-"
-        if opensim is not None:
-            ok = min(row["speedup_latency"], row["speedup_throughput"]) >= TARGET_SPEEDUP
-            colour = "green" if ok else "yellow"
-            speed = (
-                f"[{colour}]{row['speedup_latency']:,.0f} / {row['speedup_throughput']:,.0f}[/] / "
-                f"{row.get('speedup_cpu', float('nan')):,.0f}"
-            )
-        table.add_row(
-            f"{row['model']} {_si(row['n_parameters']).replace(' ', '')}",
-            runtime_names.get(row["runtime"], row["runtime"]),
-            str(row["seq_len"]),
-            f"{row['flops_per_cycle'] / 1e6:.1f}",
-            f"[{'green' if latency_ok else 'yellow'}]{row['latency_p50_ms']:.2f}[/]/"
-            f"{row['latency_p95_ms']:.2f}",
-            f"{row['throughput_cycles_s']:,.0f}",
-            f"{row['achieved_gflops']:.1f} ({100 * row['achieved_gflops'] / results['matmul_gflops']:.0f}%)",
-            f"{row.get('cpu_ms_per_cycle_batch', float('nan')):.3f}",
-            speed,
-        )
-    width = console.width
-    if not console.is_terminal:  # a log file: no reason to squeeze the table into 80 columns
-        console.width = max(width, 140)
-    try:
-        console.print(table)
-    finally:
-        console.width = width
-    load = results.get("load_average_1min", float("nan"))
-    if load == load and load > max(1.0, 0.25 * (results.get("cpu_count") or 1)):
-        console.print(
-            f"[yellow]note:[/] the machine was busy before the run (1-min load average {load:.1f} on "
-            f"{results.get('cpu_count')} cores): other processes shared the CPU, so these times are "
-            "pessimistic; rerun on an idle machine for clean figures.",
-            highlight=False,
-        )
-    console.print(
-        "* matrix-product FLOPs (torch.utils.flop_counter; LSTM layers analytically); element-wise work, "
-        "e.g. Mamba's selective scan, is not counted. Latency: one cycle of raw angles → outputs, "
-        "batch 1, one thread. "
-        "CPU ms/cycle: process CPU time (all threads) per cycle at batch 256 — unlike wall time it does "
-        "not grow when other processes share the cores; the last ratio divides OpenSim's CPU time by it. "
-        f"Targets: latency ≤ {TARGET_LATENCY_MS:g} ms, speed-up ≥ {TARGET_SPEEDUP:,.0f}×.",
-        style="dim",
-        highlight=False,
-    )
-    pipeline = results.get("pipeline")
-    if pipeline:
-        ratio = ""
-        if opensim is not None:
-            ratio = (
-                f"; {opensim['per_cycle_s'] / (pipeline['latency_p50_ms'] / 1e3):,.0f}× faster than OpenSim"
-            )
-        console.print(
-            f"Whole pipeline (Predictor: checks, resampling, {' + '.join(pipeline['bundles'])}, OOD) on "
-            f"{pipeline['trial']}: p50 {pipeline['latency_p50_ms']:.1f} ms, "
-            f"p95 {pipeline['latency_p95_ms']:.1f} ms{ratio}.",
-            highlight=False,
-        )
-    if opensim is not None:
-        console.print(
-            f"OpenSim reference, same machine, same run: {opensim['trial']} ({opensim['frames']} frames) — "
-            f"inverse dynamics {opensim['inverse_dynamics_s']:.2f} s + static optimisation "
-            f"{opensim['static_optimization_s']:.2f} s = [bold]{opensim['per_cycle_s']:.2f} s per cycle[/] "
-            f"(CPU time {opensim.get('cpu_s', float('nan')):.2f} s).",
-            highlight=False,
-        )
-        worst = min(results["rows"], key=lambda r: min(r["speedup_latency"], r["speedup_throughput"]))
-        console.print(
-            f"Slowest case: {worst['model']} / {worst['runtime']} / T={worst['seq_len']}: "
-            f"{worst['speedup_latency']:,.0f}× (single cycle), "
-            f"{worst['speedup_throughput']:,.0f}× (batch 256).",
-            highlight=False,
-        )
-    else:
-        console.print(f"[yellow]{results['opensim_note'] or 'OpenSim timing skipped.'}[/]", highlight=False)
-
-
-def bench_speed_command(
-    *,
-    models: Sequence[str] | None = None,
-    opensim_model: Path | None = None,
-    threads: int = 2,
-    shared: Path | None = None,
-    console: Any = None,
-    out: Path | None = None,
-) -> dict[str, Any]:
-    """Measure and print prediction speed vs OpenSim ID + SO (``gait2hip bench speed``).
-
-    Parameters
-    ----------
-    models
-        Architectures (default: lstm, transformer, mamba), paper-sized.
-    opensim_model
-        OpenSim model for the reference timing (default: the gait2392 example's scaled model
-        with its own trial; a Rajagopal-family model uses the Moco example's trial).
-    threads
-        CPU threads for PyTorch and ONNX Runtime (OpenSim is single-threaded).
-    shared
-        Shared-inputs folder (else GAIT2HIP_SHARED / ../shared).
-    console
-        rich Console.
-    out
-        Also write the results as JSON here.
-    """
-    from rich.console import Console
-
-    console = console or Console()
-    models = list(models or ("lstm", "transformer", "mamba"))
-    with console.status("measuring") as status:
-        results = run_speed_bench(
-            models=models,
-            threads=threads,
-            opensim_model=opensim_model,
-            shared=shared,
-            progress=lambda text: status.update(f"measuring: {text}"),
-        )
-    print_speed_results(results, console=console)
-    if out is not None:
-        Path(out).write_text(json.dumps(results, indent=2))
-    return results

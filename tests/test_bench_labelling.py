@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_so_versus_reference_cmc_figures(shared):
-    from gait2hip.sim.throughput import compare_with_cmc
+    from gait2hip.bench.labelling import compare_with_cmc
 
     figures = compare_with_cmc(shared=shared)
     assert list(figures.index) == list(MUSCLE_GROUPS_R)
@@ -27,7 +27,7 @@ def test_so_versus_reference_cmc_figures(shared):
 
 
 def test_timing_worker_counts_cycles(shared):
-    from gait2hip.sim.throughput import _time_method
+    from gait2hip.bench.labelling import _time_method
 
     cycles, seconds, cpu = _time_method("id", str(shared), 1)
     assert cycles == 1 and seconds > 0 and cpu > 0

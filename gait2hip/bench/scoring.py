@@ -1,0 +1,81 @@
+"""Score a benchmark run: gather every unit's predictions (plus the baseline and seed ensembles),
+tabulate them with :mod:`gait2hip.evaluate.tables`, and write the tables and curves into the run folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gait2hip.bench.data import Splits
+from gait2hip.bench.rundir import write_curves
+from gait2hip.bench.settings import BenchmarkSettings, Unit
+from gait2hip.evaluate.baseline import MeanCurveBaseline
+from gait2hip.evaluate.tables import BASELINE, metric_tables, paired_tests
+from gait2hip.train.recipes import TARGETS
+
+TABLES = ("metrics", "subject_metrics", "real_trials", "paired_tests")
+
+
+def gather_predictions(
+    units: list[Unit], results: dict, splits: Splits, settings: BenchmarkSettings
+) -> dict[tuple[str, str, str, str], dict[str, np.ndarray]]:
+    """``[(protocol, model, target, seed)][set]`` = per-kg predictions of that target.
+
+    Seed ``'ensemble'``: the mean prediction over a system's seeds (when it has several);
+    model ``'mean-curve'`` (protocol 'baseline', seed '-'): the baseline fitted on the pool.
+    """
+    eval_sets = splits.eval_sets()
+    predictions: dict[tuple, dict[str, np.ndarray]] = {}
+    for target in settings.targets:
+        baseline = MeanCurveBaseline.fit(splits.pool.select_targets(TARGETS[target]))
+        predictions[("baseline", BASELINE, target, "-")] = {
+            n: baseline.predict(d) for n, d in eval_sets.items()
+        }
+    for unit in units:
+        info, preds = results[unit.key]
+        for target in unit.reported_targets(settings.targets):
+            idx = [info["target_columns"].index(c) for c in TARGETS[target]]
+            predictions[(unit.protocol, unit.architecture, target, str(unit.seed))] = {
+                name: values[:, :, idx] for name, values in preds.items()
+            }
+    by_system: dict[tuple, list[dict]] = {}
+    for (protocol, model, target, seed), sets in predictions.items():
+        if seed not in ("-", "ensemble"):
+            by_system.setdefault((protocol, model, target), []).append(sets)
+    for (protocol, model, target), runs in by_system.items():
+        if len(runs) > 1:
+            predictions[(protocol, model, target, "ensemble")] = {
+                name: np.mean([r[name] for r in runs], axis=0) for name in runs[0]
+            }
+    return predictions
+
+
+def score_run(
+    out: Path, units: list[Unit], results: dict, splits: Splits, settings: BenchmarkSettings
+) -> dict[str, pd.DataFrame]:
+    """Write metrics.csv, subject_metrics.csv, real_trials.csv, paired_tests.csv, curves.npz; the frames."""
+    predictions = gather_predictions(units, results, splits, settings)
+    eval_sets = splits.eval_sets()
+    metrics, subject_metrics, real = metric_tables(
+        predictions,
+        eval_sets,
+        target_columns={t: TARGETS[t] for t in settings.targets},
+        real_trials=splits.real,
+    )
+    tables = {
+        "metrics": metrics,
+        "subject_metrics": subject_metrics,
+        "real_trials": real,
+        "paired_tests": paired_tests(subject_metrics, protocols=settings.protocols, models=settings.models),
+    }
+    for name, frame in tables.items():
+        frame.to_csv(out / f"{name}.csv", index=False, float_format="%.6g")
+    truth = {
+        (target, name): data.select_targets(TARGETS[target]).Y
+        for target in settings.targets
+        for name, data in eval_sets.items()
+    }
+    write_curves(out, predictions, truth)
+    return tables
