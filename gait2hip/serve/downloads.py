@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gait2hip.predict import Predictor
+from gait2hip.serve.store import scratch_root
 
 
 def curves_csv(prediction: Any) -> bytes:
@@ -42,6 +43,4 @@ def cycle_files_zip(prediction: Any, predictor: Predictor, filename: str) -> byt
 
 
 def _scratch() -> Path:
-    from gait2hip.serve.analysis import scratch_root
-
     return scratch_root()

@@ -23,6 +23,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -138,3 +139,11 @@ class DirectoryStore:
 
     def __len__(self) -> int:
         return sum(1 for f in self.directory.iterdir() if f.is_dir() and valid_id(f.name))
+
+
+def scratch_root() -> Path:
+    """Where uploads are put for reading: ``/dev/shm`` (memory) when writable, else the temp folder."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and shm.stat().st_mode & 0o002:
+        return shm
+    return Path(tempfile.gettempdir())
