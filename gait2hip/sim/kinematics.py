@@ -55,7 +55,8 @@ import numpy as np
 import pandas as pd
 from scipy.interpolate import CubicSpline
 
-from gait2hip.errors import Gait2HipInputError
+from gait2hip.sim.alteration import GaitAlteration, right_leg_warp
+from gait2hip.sim.fourier import N_HARMONICS, fourier_coefficients, fourier_evaluate  # noqa: F401
 from gait2hip.sim.normative import (  # noqa: F401  (re-exported: the generator's public names)
     MAX_OUTSIDE_M_S,
     REFERENCE_HEIGHT_M,
@@ -69,8 +70,6 @@ from gait2hip.sim.normative import (  # noqa: F401  (re-exported: the generator'
     normative_at_speed,
 )
 
-#: Harmonics kept (8 per stride ≈ 5–9 Hz over 78–135 steps/min, the usual 6 Hz gait low-pass).
-N_HARMONICS = 8
 #: Between-subject variation: offset SD = the van der Zee SD (cycle average) capped here, deg.
 OFFSET_CAP_DEG = 3.0
 #: Per-subject offsets of the INPUT angles only (measurement offsets), SD in deg: the SD of
@@ -110,47 +109,6 @@ MODEL_COORDINATES: tuple[str, ...] = (
 def _family(name: str) -> str:
     """Coordinate family shared by both legs (``hip_flexion_r`` → ``hip_flexion``)."""
     return name[:-2] if name.endswith(("_r", "_l")) else name
-
-
-# --------------------------------------------------------------------- Fourier
-def fourier_coefficients(samples: np.ndarray, *, n_harmonics: int = N_HARMONICS) -> np.ndarray:
-    """Real Fourier coefficients of periodic samples over one cycle (rows = samples).
-
-    Returns an array [1 + 2H, C]: the mean, then cos and sin coefficients of harmonics 1..H.
-    """
-    samples = np.asarray(samples, dtype=float)
-    n = samples.shape[0]
-    spectrum = np.fft.rfft(samples, axis=0) / n
-    h = min(n_harmonics, spectrum.shape[0] - 1)
-    coef = np.zeros((1 + 2 * n_harmonics, *samples.shape[1:]))
-    coef[0] = spectrum[0].real
-    coef[1 : 1 + h] = 2 * spectrum[1 : 1 + h].real
-    coef[1 + n_harmonics : 1 + n_harmonics + h] = -2 * spectrum[1 : 1 + h].imag
-    return coef
-
-
-def fourier_evaluate(coef: np.ndarray, phase: np.ndarray, *, derivative: int = 0) -> np.ndarray:
-    """Evaluate a Fourier series (from :func:`fourier_coefficients`) or its phase derivative.
-
-    ``phase`` is in cycles (1 = one gait cycle); derivatives are per cycle^derivative.
-    """
-    phase = np.asarray(phase, dtype=float)
-    n_harm = (coef.shape[0] - 1) // 2
-    k = np.arange(1, n_harm + 1)
-    angle = 2 * np.pi * phase[..., None] * k
-    w = (2 * np.pi * k) ** derivative
-    # d^n/dφ^n cos = w cos(θ + nπ/2); sin likewise.
-    shift = derivative * np.pi / 2
-    cos_part = w * np.cos(angle + shift)
-    sin_part = w * np.sin(angle + shift)
-    if phase.ndim == 2:  # one phase per coordinate column: [T, C]
-        out = np.einsum("tck,kc->tc", cos_part, coef[1 : 1 + n_harm])
-        out += np.einsum("tck,kc->tc", sin_part, coef[1 + n_harm :])
-    else:
-        out = cos_part @ coef[1 : 1 + n_harm] + sin_part @ coef[1 + n_harm :]
-    if derivative == 0:
-        out = out + coef[0]
-    return out
 
 
 # --------------------------------------------------------------------- variation
@@ -200,27 +158,6 @@ class SubjectStyle:
     @classmethod
     def draw(cls, rng: np.random.Generator) -> SubjectStyle:
         return cls(draw_=VariationDraw.draw(rng))
-
-
-# --------------------------------------------------------------------- pathology hooks
-@dataclass(frozen=True)
-class GaitAlteration:
-    """Changes to the healthy pattern (used for the simulated patients, see ``patients.py``).
-
-    Attributes
-    ----------
-    hip_rom_reduction
-        Fraction by which the right hip's sagittal range of motion shrinks, taken off the
-        extension end (peak flexion kept).
-    stance_shortening
-        Cycle fraction by which the right stance phase ends earlier (right leg time-warp).
-    trunk_lean_rad
-        Peak lumbar bending towards the right during right single support.
-    """
-
-    hip_rom_reduction: float = 0.0
-    stance_shortening: float = 0.0
-    trunk_lean_rad: float = 0.0
 
 
 # --------------------------------------------------------------------- the walk
@@ -287,36 +224,6 @@ def _arm_curves(phase: np.ndarray, speed: float) -> dict[str, np.ndarray]:
         out[f"wrist_flex_{side}"] = np.zeros_like(phase)
         out[f"wrist_dev_{side}"] = np.zeros_like(phase)
     return out
-
-
-#: Half-width (cycle fraction) of the local time warp that shortens the right stance.
-WARP_HALF_WIDTH = 0.3
-
-
-def _right_leg_warp(
-    phase: np.ndarray, *, toe_off: float, shortening: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Local phase warp w(φ) = φ + Δ·b(φ) that maps the new (earlier) right toe-off onto the
-    normative one, so the right leg reaches its toe-off posture Δ sooner.
-
-    b is a squared raised cosine centred on the new toe-off, WARP_HALF_WIDTH wide on each
-    side (zero with two derivatives at its edges, so accelerations stay continuous); the
-    right leg's timing is untouched elsewhere (a global sinusoidal warp would speed the leg up
-    and slow it down all over the cycle, inventing large limb accelerations). Returns
-    w(φ) − φ, w'(φ) and w''(φ).
-    """
-    if not 0 <= shortening <= 0.08:
-        raise Gait2HipInputError(
-            f"stance shortening {shortening} is outside 0–0.08 of the cycle.", fix="use a smaller shortening."
-        )
-    centre = toe_off - shortening
-    x = (np.mod(phase - centre + 0.5, 1.0) - 0.5) / WARP_HALF_WIDTH
-    inside = np.abs(x) < 1
-    k = np.pi / WARP_HALF_WIDTH
-    u = np.where(inside, 0.5 * (1 + np.cos(np.pi * x)), 0.0)
-    du = np.where(inside, -0.5 * k * np.sin(np.pi * x), 0.0)
-    ddu = np.where(inside, -0.5 * k**2 * np.cos(np.pi * x), 0.0)
-    return shortening * u**2, 1 + shortening * 2 * u * du, shortening * (2 * du**2 + 2 * u * ddu)
 
 
 def variation_scales(normative: NormativeGait) -> np.ndarray:
@@ -411,7 +318,7 @@ def _altered_pattern(
     q, dq, ddq = track.evaluate(cyc, phi)
     if alteration.stance_shortening:
         # Right leg: time warp (shorter affected stance) applied to the right-leg columns.
-        shift, dw, ddw = _right_leg_warp(
+        shift, dw, ddw = right_leg_warp(
             cyc, toe_off=normative.toe_off_r, shortening=alteration.stance_shortening
         )
         q_w = track.evaluate(np.mod(cyc + shift, 1.0), phi + shift)
