@@ -11,10 +11,17 @@
 (b) **Cohort vs normative data** (:func:`check_cohort`). The cohort's mean right-hip moment
     curves (N m/kg) and right-foot GRF (BW) at each cadence against van der Zee et al.
     (2022) at the speed the cadence maps to: share of the cycle inside mean ± 2 SD, plus a
-    figure of both.
+    figure of both. (Van der Zee's horizontal GRF axes are doubtful: its right-foot "Fx"
+    peaks at 0.42 BW in early stance, twice a fore-aft force; read those rows with care.)
+(c) **The realism gate** (:func:`gate_cohort`, :func:`gate_examples`; issue 13). Per cadence and
+    hip-moment axis, against van der Zee at the matching speed and Fukuchi et al. (2018) at
+    the matching overground condition (:mod:`gait2hip.sim.references`): RMSE and r of the
+    cohort's mean curve, the early-stance (0–15 %) extremum difference, the between-subject SD
+    ratio; and the example-trial rows of (a) summarised. Targets are printed, never tuned.
 
-Run ``python -m gait2hip.sim.realism --cohort OUT.npz --out FOLDER`` (the cohort's work
-folder ``OUT.work`` must exist for the GRF part of (b)).
+Run ``python -m gait2hip.sim.realism`` (the embedded default cohort) or ``--cohort OUT.npz``;
+``--out FOLDER`` also writes realism.json and the (b) figure (the GRF part of (b) reads the
+cohort's work folder ``OUT.work``); ``--skip-examples`` / ``--skip-cohort``.
 """
 
 from __future__ import annotations
