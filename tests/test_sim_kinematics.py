@@ -166,3 +166,42 @@ def test_out_of_range_cadence_is_a_clear_error():
 
     with pytest.raises(Gait2HipInputError, match="cadence"):
         cadence_to_speed(300, height_m=1.7)
+
+
+def test_input_angles_vary_between_subjects_as_much_as_real_people(table, shared):
+    """Per-subject cycle means of the INPUT hip flexion / rotation / knee angles (simulated body plus
+    measurement offset) spread like those of the 30 real adults of Fukuchi et al. (2018); for the hips
+    the 3° simulated offsets alone give 40–60 % of that spread."""
+    import glob
+
+    import pandas as pd
+
+    from gait2hip.sim.kinematics import measurement_offsets
+
+    gait = normative_at_speed(1.3, table)
+    names = ("hip_flexion_r", "hip_rotation_r", "knee_angle_r")
+    body, inputs = [], []
+    for i in range(60):
+        walk = generate_walk(
+            normative=gait,
+            cadence_spm=110,
+            height_m=1.7,
+            style=SubjectStyle.draw(np.random.default_rng(100 + i)),
+            rng=np.random.default_rng(i),
+            n_strides=3,
+        )
+        means = np.degrees([walk.column(n).mean() for n in names])
+        offsets = measurement_offsets(np.random.default_rng(1000 + i))
+        body.append(means)
+        inputs.append(means + [offsets[n] for n in names])
+    body_sd, input_sd = np.std(body, axis=0, ddof=1), np.std(inputs, axis=0, ddof=1)
+    files = sorted(glob.glob(str(shared / "real" / "fukuchi2018" / "WBDS*walkOCang.tsv")))
+    real = np.array(
+        [
+            pd.read_csv(f, sep="\t", comment="#")[["RHipAngleZ", "RHipAngleY", "RKneeAngleZ"]].mean()
+            for f in files
+        ]
+    )
+    real_sd = real.std(axis=0, ddof=1)  # ≈ 6.7, 4.4, 3.7 deg
+    assert np.all(body_sd[:2] < 0.75 * real_sd[:2])  # hips: the simulated body alone varies too little
+    np.testing.assert_allclose(input_sd, real_sd, rtol=0.35)

@@ -54,7 +54,7 @@ from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
 from gait2hip.workers import exit_with_parent
 
-GENERATOR_VERSION = "1.2.0"  # 1.2: hip contact force columns
+GENERATOR_VERSION = "2.0.0"  # 2.0: realism fixes (heel-strike shear, CoP, input offsets) + hip contact force
 QA_FIELDS = (
     "residual_force_rms_bw",
     "residual_moment_rms_bwh",
@@ -184,6 +184,81 @@ def _solver_available(solver: str) -> str:
     return solver
 
 
+def _walk_and_loads(
+    *,
+    plan: SubjectPlan,
+    model_path: Path,
+    label: str,
+    cadence_spm: float,
+    cadence_index: int,
+    seed: int,
+    n_strides: int,
+    folder: Path,
+    shared: Path | None,
+) -> tuple[Any, pd.DataFrame, pd.DataFrame, Path]:
+    """One walk and its synthesised ground reactions: walk, coordinates, GRF table, loads file."""
+    from gait2hip.sim.grf_synthesis import GaitEvents, synthesize_grf, write_external_loads
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.kinematics import (
+        GaitAlteration,
+        SubjectStyle,
+        cadence_to_speed,
+        generate_walk,
+        load_vanderzee,
+        normative_at_speed,
+    )
+    from gait2hip.sim.opensim_env import coordinate_table, load_model
+    from gait2hip.sim.scaling import GENERIC_HEIGHT_M
+
+    table_vz = load_vanderzee(None if shared is None else str(shared / "reference" / "vanderzee2022"))
+    style_rng = np.random.default_rng(_subject_seed(seed, plan.index).spawn(2)[1])
+    style = SubjectStyle.draw(style_rng)
+    walk_rng = np.random.default_rng(
+        np.random.SeedSequence(seed, spawn_key=(plan.index, 1000 + cadence_index))
+    )
+    speed = cadence_to_speed(cadence_spm, height_m=plan.height_m) * plan.walk_ratio_factor
+    scale = plan.height_m / GENERIC_HEIGHT_M
+    walk = generate_walk(
+        normative=normative_at_speed(speed, table_vz),
+        cadence_spm=cadence_spm,
+        height_m=plan.height_m,
+        style=style,
+        rng=walk_rng,
+        n_strides=n_strides,
+        sample_rate_hz=SAMPLE_RATE_HZ,
+        alteration=GaitAlteration(**plan.alteration) if plan.alteration else None,
+        pelvis_height_m=0.93 * scale,
+    )
+    model = load_model(model_path, init=True)
+    coords = coordinate_table(model, walk.coordinates_frame(), in_degrees=True)
+    residuals = run_inverse_dynamics(model=model_path, coordinates=coords, in_degrees=False)
+    loads = synthesize_grf(
+        model=model_path,
+        coordinates=coords,
+        events=GaitEvents(walk.heel_strikes_r, walk.toe_offs_r, walk.heel_strikes_l, walk.toe_offs_l),
+        residuals=residuals,
+        scale=scale,
+        body_weight_height=plan.mass_kg * 9.81 * plan.height_m,
+    )
+    stem = f"{plan.subject_id}_{label}"
+    _, xml_file = write_external_loads(
+        loads, grf_file=folder / f"{stem}_grf.mot", xml_file=folder / f"{stem}_loads.xml"
+    )
+    return walk, coords, loads.frame(), xml_file
+
+
+def _input_angles(coords: pd.DataFrame, *, plan: SubjectPlan, seed: int) -> pd.DataFrame:
+    """The release's input angles in degrees, with the subject's measurement offsets
+    (:func:`gait2hip.sim.kinematics.measurement_offsets`, own random stream) added."""
+    from gait2hip.sim.kinematics import measurement_offsets
+
+    offsets = measurement_offsets(np.random.default_rng(_subject_seed(seed, plan.index).spawn(3)[2]))
+    return pd.DataFrame(
+        {name: np.degrees(coords[name].to_numpy()) + offsets.get(name, 0.0) for name in INPUT_ANGLES},
+        index=coords.index,
+    )
+
+
 def _simulate_walk(
     *,
     plan: SubjectPlan,
@@ -199,62 +274,25 @@ def _simulate_walk(
     thresholds: Any = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[dict], list[dict]]:
     """Simulate and label one walk; returns per-cycle X, Y, right-foot GRF (BW), meta rows, exclusions."""
-    from gait2hip.sim.grf_synthesis import GaitEvents, synthesize_grf, write_external_loads
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
     from gait2hip.sim.joint_reaction import hip_contact_forces
-    from gait2hip.sim.kinematics import (
-        GaitAlteration,
-        SubjectStyle,
-        cadence_to_speed,
-        generate_walk,
-        load_vanderzee,
-        normative_at_speed,
-    )
-    from gait2hip.sim.opensim_env import coordinate_table, load_model
     from gait2hip.sim.quality import QualityThresholds, cycle_quality
-    from gait2hip.sim.scaling import GENERIC_HEIGHT_M
     from gait2hip.sim.static_optimization import run_static_optimization
 
     thresholds = thresholds or QualityThresholds(**COHORT_QA)
-    table_vz = load_vanderzee(None if shared is None else str(shared / "reference" / "vanderzee2022"))
-    style_rng = np.random.default_rng(_subject_seed(seed, plan.index).spawn(2)[1])
-    style = SubjectStyle.draw(style_rng)
-    walk_rng = np.random.default_rng(
-        np.random.SeedSequence(seed, spawn_key=(plan.index, 1000 + cadence_index))
-    )
-    speed = cadence_to_speed(cadence_spm, height_m=plan.height_m) * plan.walk_ratio_factor
-    normative = normative_at_speed(speed, table_vz)
-    scale = plan.height_m / GENERIC_HEIGHT_M
-    walk = generate_walk(
-        normative=normative,
+    walk, coords, grf_frame, xml_file = _walk_and_loads(
+        plan=plan,
+        model_path=model_path,
+        label=label,
         cadence_spm=cadence_spm,
-        height_m=plan.height_m,
-        style=style,
-        rng=walk_rng,
+        cadence_index=cadence_index,
+        seed=seed,
         n_strides=n_trials + 2,
-        sample_rate_hz=SAMPLE_RATE_HZ,
-        alteration=GaitAlteration(**plan.alteration) if plan.alteration else None,
-        pelvis_height_m=0.93 * scale,
+        folder=folder,
+        shared=shared,
     )
-    model = load_model(model_path, init=True)
-    coords = coordinate_table(model, walk.coordinates_frame(), in_degrees=True)
-    residuals = run_inverse_dynamics(model=model_path, coordinates=coords, in_degrees=False)
-    events = GaitEvents(walk.heel_strikes_r, walk.toe_offs_r, walk.heel_strikes_l, walk.toe_offs_l)
     weight = plan.mass_kg * 9.81
-    loads = synthesize_grf(
-        model=model_path,
-        coordinates=coords,
-        events=events,
-        residuals=residuals,
-        scale=scale,
-        body_weight_height=weight * plan.height_m,
-    )
-    grf_frame = loads.frame()
     vertical = grf_frame["ground_force_r_vy"] + grf_frame["ground_force_l_vy"]
-    stem = f"{plan.subject_id}_{label}"
-    _, xml_file = write_external_loads(
-        loads, grf_file=folder / f"{stem}_grf.mot", xml_file=folder / f"{stem}_loads.xml"
-    )
     cycles = walk.labelled_cycles()
     margin = 0.05
     window = (cycles[0][0] - margin, cycles[-1][1] + margin)
@@ -280,9 +318,7 @@ def _simulate_walk(
         for ms in mapping.values()
         for m in ms
     ]
-    angles_deg = pd.DataFrame(
-        {name: np.degrees(coords[name].to_numpy()) for name in INPUT_ANGLES}, index=coords.index
-    )
+    angles_deg = _input_angles(coords, plan=plan, seed=seed)
     moment_cols = list(MOMENTS_R + MOMENTS_L)
     xs, ys, grfs, metas, excluded = [], [], [], [], []
     for k, (t0, t1) in enumerate(cycles, start=1):
@@ -611,7 +647,8 @@ def simulate_cohort(
             "SIMULATED virtual cohort (not measured): generic Rajagopal-type model scaled to sampled "
             "adults, full-body walking kinematics from van der Zee et al. (2022) normative patterns with "
             "cadence, between-subject and stride-to-stride variation, ground reactions synthesised by "
-            "whole-body dynamics (ZMP + smooth transition), labelled by OpenSim inverse dynamics and "
+            "whole-body dynamics (ZMP + smooth transition, leading-leg shear delayed after heel strike), "
+            "labelled by OpenSim inverse dynamics and "
             "static optimisation. Right hip: 14 muscle-group forces (N) and 3 moments (N m); left hip as "
             "extra columns; then both hips' joint contact force (N; |F|, femur- and pelvis-frame "
             "components, as OpenSim's JointReaction). Patients: simulated ONFH-like antalgic gait, "

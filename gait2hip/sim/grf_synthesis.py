@@ -21,13 +21,21 @@
    foot's force points from its centre of pressure towards the pelvis (a proxy of the
    centre of mass: the ground reaction of a walking leg points near it; Gruben & Boehm 2012,
    Hum Mov Sci 31:649), the part those directions leave unexplained shared by vertical load.
-   The less loaded foot's centre of pressure follows its kinematic roll-over line (heel →
-   toe tip over its stance) and the other foot's is solved so that both feet together
-   reproduce the zero-moment point. Centres of pressure are finally kept inside each foot's
-   support polygon and free moments bounded; what the feet cannot carry that way (a motion
+   The LEADING foot's shear builds up only after contact: zero for SHEAR_DELAY_S, then
+   rising as ``1 − exp(−(t − delay)/SHEAR_RISE_S)``. Measured at all five heel strikes of the
+   two example trials, its fore-aft force stays at 0 to +0.03 BW (forward) for the first
+   ≈ 40 ms while its vertical load reaches ≈ 0.25 BW, and reaches the leg-direction value
+   (aimed at ≈ the pelvis origin) by ≈ 100–130 ms. Generator 1.x aimed it along the leg from
+   the first instant: ≈ 0.05 BW of braking too much right after heel strike, which at hip
+   height takes ≈ 0.45 N m/kg off the early-stance hip EXTENSION moment.
+   Both feet's centres of pressure follow their kinematic roll-over lines (heel → toe tip
+   over the stance) shifted by one common horizontal vector so that together they reproduce
+   the zero-moment point (1.x fixed the less loaded foot and solved the other, which made
+   the centres of pressure jump where the loads cross). Centres of pressure are finally kept
+   inside each foot's support polygon and free moments bounded; what the feet cannot carry that way (a motion
    whose zero-moment point leaves the feet) stays as a pelvis residual for quality control.
-   STA_RATE and the horizontal rule were chosen on the two measured example trials; see
-   ``realism.py`` for the resulting errors.
+   STA_RATE, the horizontal rule and the shear delay were chosen on the two measured example
+   trials (so those are no independent test); see ``realism.py`` for the resulting errors.
 4. **Files.** A GRF ``.mot`` in the OpenSim example convention (``ground_force_r_v*``,
    ``ground_force_r_p*``, ``ground_torque_r_*``, then ``_l``) and an ExternalLoads ``.xml``
    applying them to ``calcn_r`` / ``calcn_l``, forces and points in ground.
@@ -52,6 +60,10 @@ from gait2hip.sim.opensim_env import import_opensim, load_model
 
 #: Decay rate of the smooth-transition function (fitted on the gait2392 example trial, see realism.py).
 STA_RATE = 1.5
+#: Leading-foot shear after heel strike: none for SHEAR_DELAY_S, then rising with time
+#: constant SHEAR_RISE_S (s; measured on the example trials, module docstring).
+SHEAR_DELAY_S = 0.04
+SHEAR_RISE_S = 0.04
 FOOT_BODIES = {"r": ("calcn_r", "toes_r"), "l": ("calcn_l", "toes_l")}
 #: Height of the calcaneus origin above the sole in the generic Rajagopal/gait2392 feet, m.
 HEEL_HEIGHT_M = 0.015
@@ -245,6 +257,42 @@ def transition_decay(tau: np.ndarray, rate: float | None = None) -> np.ndarray:
     return np.exp(-((rate * tau) ** 2)) - tau * np.exp(-(rate**2))
 
 
+def shear_onset(since_contact_s: np.ndarray) -> np.ndarray:
+    """Fraction (0→1) of its leg-direction shear a foot carries ``since_contact_s`` after heel strike."""
+    late = np.maximum(np.asarray(since_contact_s, dtype=float) - SHEAR_DELAY_S, 0.0)
+    return 1.0 - np.exp(-late / SHEAR_RISE_S)
+
+
+def _shared_zmp_offset(
+    point: dict[str, np.ndarray],
+    force: dict[str, np.ndarray],
+    free: dict[str, np.ndarray],
+    kinematic: dict[str, np.ndarray],
+    zmp: np.ndarray,
+    double: np.ndarray,
+) -> None:
+    """Double support, in place: both centres of pressure on their kinematic roll-over lines,
+    shifted by one horizontal vector so that together they reproduce the zero-moment point
+    (Σ F_y·(p − zmp) = 0; the common shift is the one minimising Σ F_y·|shift|²). The vertical
+    moment the feet's forces then exert about the ZMP is taken off their free moments in
+    proportion to vertical load, so the total wrench stays exact."""
+    idx = np.flatnonzero(double)
+    fy = {s: force[s][idx, 1] for s in ("r", "l")}
+    total = np.maximum(fy["r"] + fy["l"], 1e-6)
+    mean_kin = (fy["r"][:, None] * kinematic["r"][idx] + fy["l"][:, None] * kinematic["l"][idx]) / total[
+        :, None
+    ]
+    shift = zmp[idx] - mean_kin
+    shift[:, 1] = 0.0
+    vertical = np.zeros(len(idx))
+    for s in ("r", "l"):
+        point[s][idx] = kinematic[s][idx] + shift
+        r = point[s][idx] - zmp[idx]
+        vertical += r[:, 2] * force[s][idx, 0] - r[:, 0] * force[s][idx, 2]
+    for s in ("r", "l"):
+        free[s][idx] -= vertical * fy[s] / total
+
+
 @dataclass
 class FootLoads:
     """Synthesised ground reaction of both feet (ground frame)."""
@@ -334,8 +382,9 @@ def split_between_feet(
         # Vertical force and free moment: smooth transition (Ren et al. 2008).
         f_out[trail][a:b, 1] = force[start, 1] * decay
         f_out[lead][a:b, 1] = force[a:b, 1] - f_out[trail][a:b, 1]
-        free_out[trail][a:b] = free[start] * decay
-        free_out[lead][a:b] = free[a:b] - free_out[trail][a:b]
+        since = time[a:b] - time[start]
+        free_out[lead][a:b] = (free[a:b] - free[start] * decay) * shear_onset(since)
+        free_out[trail][a:b] = free[a:b] - free_out[lead][a:b]
         # Horizontal force: each leg pushes along itself, i.e. its force points from its CoP
         # to near the centre of mass (pelvis origin as proxy; Gruben & Boehm 2012, Hum Mov Sci
         # 31:649); what the two legs' directions do not explain is shared by vertical load.
@@ -344,44 +393,14 @@ def split_between_feet(
         for foot in (trail, lead):
             towards = (origin[a:b] - kinematic[foot][a:b])[:, [0, 2]] / lever[a:b, None]
             pointed[foot] = f_out[foot][a:b, 1:2] * towards
+        pointed[lead] *= shear_onset(since)[:, None]
         remainder = force[a:b][:, [0, 2]] - pointed[trail] - pointed[lead]
         for foot in (trail, lead):
             horizontal = pointed[foot] + remainder * (f_out[foot][a:b, 1] / fy_total)[:, None]
             f_out[foot][a:b, 0], f_out[foot][a:b, 2] = horizontal[:, 0], horizontal[:, 1]
     # Centres of pressure.
     point = {s: np.where(contact[s][:, None], zmp, kinematic[s]) for s in ("r", "l")}
-    for i in np.flatnonzero(double):
-        fixed = "r" if f_out["r"][i, 1] < f_out["l"][i, 1] else "l"
-        solved = "l" if fixed == "r" else "r"
-        ff, fs = f_out[fixed][i], f_out[solved][i]
-        point[fixed][i] = kinematic[fixed][i]
-        if abs(fs[1]) < 1e-6:
-            point[solved][i] = kinematic[solved][i]
-            continue
-        # With both CoPs on the floor, offsets d_k from the ZMP leave the horizontal moment
-        # unchanged iff Σ F_k,y d_k = 0: solve for the loaded foot's offset, keep it on its
-        # foot, then give the unloaded foot whatever offset still balances (it is kept on its
-        # own foot below; any remainder stays as a pelvis residual).
-        heel_s, toe_s = FOOT_BODIES[solved]
-        r_fixed = point[fixed][i] - zmp[i]
-        r_solved = -r_fixed * ff[1] / fs[1]
-        r_solved[1] = 0.0
-        candidate = (zmp[i] + r_solved)[None, :]
-        r_solved = (
-            project_to_foot(
-                candidate, landmarks[heel_s][i : i + 1], landmarks[toe_s][i : i + 1], scale=scale
-            )[0]
-            - zmp[i]
-        )
-        if abs(ff[1]) > 1e-6:
-            r_fixed = -r_solved * fs[1] / ff[1]
-            r_fixed[1] = point[fixed][i][1] - zmp[i][1]
-        point[solved][i] = zmp[i] + r_solved
-        point[fixed][i] = zmp[i] + r_fixed
-        # The horizontal CoP offsets change the vertical moment: keep the total exact.
-        m_fixed_y = r_fixed[2] * ff[0] - r_fixed[0] * ff[2]
-        m_solved_y = r_solved[2] * fs[0] - r_solved[0] * fs[2]
-        free_out[solved][i] -= m_fixed_y + m_solved_y
+    _shared_zmp_offset(point, f_out, free_out, kinematic, zmp, double)
     # Keep each centre of pressure on its foot; keep the vertical moment about the ground
     # origin unchanged by moving it, then bound the free moment.
     for s_, (heel, toe) in FOOT_BODIES.items():

@@ -27,7 +27,7 @@ during its single support             bending              82:1705 (trunk/pelvis
 ====================================  ===================  ==========================================
 
 The shorter stance is a local time warp of the right leg's curves around toe-off
-(``kinematics._right_leg_warp``), so the leg leaves the ground earlier without speeding up
+(``alteration.right_leg_warp``), so the leg leaves the ground earlier without speeding up
 elsewhere in the cycle (generator 1.1.0; 1.0.0 used a global sinusoidal warp whose limb
 accelerations made the contralateral hip moments implausible for the largest shortenings).
 

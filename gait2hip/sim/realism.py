@@ -11,10 +11,17 @@
 (b) **Cohort vs normative data** (:func:`check_cohort`). The cohort's mean right-hip moment
     curves (N m/kg) and right-foot GRF (BW) at each cadence against van der Zee et al.
     (2022) at the speed the cadence maps to: share of the cycle inside mean ± 2 SD, plus a
-    figure of both.
+    figure of both. (Van der Zee's horizontal GRF axes are doubtful: its right-foot "Fx"
+    peaks at 0.42 BW in early stance, twice a fore-aft force; read those rows with care.)
+(c) **The realism gate** (:func:`gate_cohort`, :func:`gate_examples`; issue 13). Per cadence and
+    hip-moment axis, against van der Zee at the matching speed and Fukuchi et al. (2018) at
+    the matching overground condition (:mod:`gait2hip.sim.references`): RMSE and r of the
+    cohort's mean curve, the early-stance (0–15 %) extremum difference, the between-subject SD
+    ratio; and the example-trial rows of (a) summarised. Targets are printed, never tuned.
 
-Run ``python -m gait2hip.sim.realism --cohort OUT.npz --out FOLDER`` (the cohort's work
-folder ``OUT.work`` must exist for the GRF part of (b)).
+Run ``python -m gait2hip.sim.realism`` (the embedded default cohort) or ``--cohort OUT.npz``;
+``--out FOLDER`` also writes realism.json and the (b) figure (the GRF part of (b) reads the
+cohort's work folder ``OUT.work``); ``--skip-examples`` / ``--skip-cohort``.
 """
 
 from __future__ import annotations
@@ -166,17 +173,6 @@ def check_grf_synthesis(*, shared: str | Path | None = None) -> pd.DataFrame:
                             ),
                         }
                     )
-        with tempfile.TemporaryDirectory(prefix="gait2hip-realism-") as tmp:
-            _, xml = write_external_loads(
-                loads, grf_file=Path(tmp) / "grf.mot", xml_file=Path(tmp) / "loads.xml"
-            )
-            synth_id = run_inverse_dynamics(
-                model=model_path,
-                coordinates=coords,
-                external_loads=xml,
-                time_range=(t0, t1),
-                lowpass_hz=trial.lowpass_hz,
-            )
         meas_id = run_inverse_dynamics(
             model=model_path,
             coordinates=coords,
@@ -184,20 +180,32 @@ def check_grf_synthesis(*, shared: str | Path | None = None) -> pd.DataFrame:
             time_range=(t0, t1),
             lowpass_hz=trial.lowpass_hz,
         )
-        for side in ("r", "l"):
-            for column in HIP_MOMENTS[side]:
-                a = meas_id[column].to_numpy() / mass
-                b = synth_id[column].to_numpy() / mass
-                rows.append(
-                    {
-                        "trial": trial.name,
-                        "input": "kinematics only",
-                        "quantity": column,
-                        "rmse": float(np.sqrt(np.mean((a - b) ** 2))),
-                        "unit": "N m/kg",
-                        "r": float(np.corrcoef(a, b)[0, 1]),
-                    }
+        for label, synthetic in (("kinematics only", loads), ("split of measured total", split)):
+            with tempfile.TemporaryDirectory(prefix="gait2hip-realism-") as tmp:
+                _, xml = write_external_loads(
+                    synthetic, grf_file=Path(tmp) / "grf.mot", xml_file=Path(tmp) / "loads.xml"
                 )
+                synth_id = run_inverse_dynamics(
+                    model=model_path,
+                    coordinates=coords,
+                    external_loads=xml,
+                    time_range=(t0, t1),
+                    lowpass_hz=trial.lowpass_hz,
+                )
+            for side in ("r", "l"):
+                for column in HIP_MOMENTS[side]:
+                    a = meas_id[column].to_numpy() / mass
+                    b = synth_id[column].to_numpy() / mass
+                    rows.append(
+                        {
+                            "trial": trial.name,
+                            "input": label,
+                            "quantity": column,
+                            "rmse": float(np.sqrt(np.mean((a - b) ** 2))),
+                            "unit": "N m/kg",
+                            "r": float(np.corrcoef(a, b)[0, 1]),
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -281,6 +289,115 @@ def check_cohort(
     return pd.DataFrame(rows)
 
 
+# --------------------------------------------------------------------- (c) the realism gate
+#: Gate targets (issue 13): mean-curve RMSE and early-stance extremum vs van der Zee for the
+#: flexion and adduction moments, the SD ratio for every axis and reference.
+TARGET_RMSE = 0.10
+TARGET_EARLY = 0.15
+TARGET_SD_RATIO = (0.7, 1.3)
+EARLY_STANCE = slice(0, 16)
+
+
+def _subject_means(part: GaitDataset, columns: tuple[str, ...]) -> np.ndarray:
+    """Per-subject mean curves [n_subjects, 100, len(columns)] in N m/kg."""
+    mass = part.meta["mass_kg"].to_numpy()[:, None, None]
+    values = part.Y[:, :100, [part.target_columns.index(c) for c in columns]] / mass
+    ids = part.meta["subject_id"].to_numpy()
+    return np.stack([values[ids == s].mean(axis=0) for s in dict.fromkeys(ids)])
+
+
+def curve_agreement(ours: np.ndarray, ours_sd: np.ndarray, ref_mean: np.ndarray, ref_sd: np.ndarray) -> dict:
+    """Mean-curve RMSE and r, early-stance (0–15 %) extremum difference, SD ratio of one curve.
+
+    The early-stance extremum is the reference's largest-magnitude value in 0–15 % of the cycle;
+    the cohort's is its extremum of the same sign there; the difference is cohort − reference.
+    """
+    window = ref_mean[EARLY_STANCE]
+    k = int(np.argmax(np.abs(window)))
+    pick = np.min if window[k] < 0 else np.max
+    return {
+        "rmse": float(np.sqrt(np.mean((ours - ref_mean) ** 2))),
+        "r": float(np.corrcoef(ours, ref_mean)[0, 1]),
+        "early_ours": float(pick(ours[EARLY_STANCE])),
+        "early_ref": float(window[k]),
+        "early_diff": float(pick(ours[EARLY_STANCE]) - window[k]),
+        "sd_ratio": float(np.mean(ours_sd) / max(float(np.mean(ref_sd)), 1e-9)),
+    }
+
+
+def gate_cohort(dataset: GaitDataset, *, shared: str | Path | None = None) -> pd.DataFrame:
+    """Realism gate (c): the healthy cohort's right-hip moments against both real references.
+
+    One row per cadence × reference × axis: RMSE and r of the cohort mean curve, the
+    early-stance extremum difference, and the between-subject SD ratio (cohort / reference,
+    each averaged over the cycle; the cohort's SD is taken over per-subject mean curves, like
+    the references'), plus whether the issue-13 targets are met (van der Zee, flexion and
+    adduction; the SD ratio for every row).
+    """
+    from gait2hip.sim.references import AXES, FUKUCHI_HIP_MOMENTS, fukuchi_reference, vanderzee_reference
+
+    root = shared_dir(path=shared, required=True)
+    assert root is not None
+    columns = tuple(FUKUCHI_HIP_MOMENTS[a][0] for a in AXES)
+    healthy = dataset.select(cohorts=["healthy"])
+    rows = []
+    for label in ("slow", "med", "fast"):
+        part = healthy.select(cadences=[label])
+        if len(part) == 0:
+            continue
+        cadence = float(part.meta["cadence_spm"].median())
+        subjects = _subject_means(part, columns)
+        refs = (
+            ("van der Zee", vanderzee_reference(cadence, folder=root / "reference" / "vanderzee2022")),
+            ("Fukuchi", fukuchi_reference(label, folder=root / "real" / "fukuchi2018")),
+        )
+        for source, ref in refs:
+            for k, axis in enumerate(AXES):
+                stats = curve_agreement(
+                    subjects[:, :, k].mean(axis=0), subjects[:, :, k].std(axis=0, ddof=1),
+                    ref.mean[:, k], ref.sd[:, k],
+                )  # fmt: skip
+                targeted = source == "van der Zee" and axis != "rotation"
+                meets = TARGET_SD_RATIO[0] <= stats["sd_ratio"] <= TARGET_SD_RATIO[1]
+                if targeted:
+                    meets &= stats["rmse"] <= TARGET_RMSE and abs(stats["early_diff"]) <= TARGET_EARLY
+                rows.append(
+                    {
+                        "cadence": label,
+                        "cadence_spm": cadence,
+                        "reference": ref.name,
+                        "axis": axis,
+                        **stats,
+                        "n_subjects": len(subjects),
+                        "meets_target": bool(meets),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def gate_examples(table: pd.DataFrame) -> pd.DataFrame:
+    """Realism gate (c), example trials: GRF RMSE (% BW, worst component per foot) and the hip
+    moments from synthesised GRF (RMSE N m/kg, r per axis, both hips), from
+    :func:`check_grf_synthesis`'s table."""
+    rows = []
+    for (trial, source), part in table.groupby(["trial", "input"], sort=False):
+        grf = part[part["unit"] == "% BW"]
+        row = {"trial": trial.split(" (")[0], "input": source}
+        for side in ("r", "l"):
+            sel = grf[grf["quantity"].str.startswith(f"GRF {side}")]
+            row[f"grf_{side}_max_rmse_bw_pct"] = float(sel["rmse"].max())
+        moments = part[part["unit"] == "N m/kg"]
+        for axis in ("flexion", "adduction", "rotation"):
+            sel = moments[moments["quantity"].str.contains(axis)]
+            row[f"{axis}_rmse"] = float(sel["rmse"].max()) if len(sel) else np.nan
+            row[f"{axis}_r"] = float(sel["r"].min()) if len(sel) else np.nan
+        row["meets_target"] = bool(
+            all(row[f"{a}_rmse"] <= TARGET_RMSE for a in ("flexion", "adduction", "rotation"))
+        )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def _figure(curves: dict, path: Path) -> None:
     import matplotlib
 
@@ -314,26 +431,53 @@ def _figure(curves: dict, path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """``python -m gait2hip.sim.realism``: run both checks, print and save them."""
+    """``python -m gait2hip.sim.realism``: the realism gate, printed (and saved with ``--out``)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cohort", type=Path, help="cohort .npz (work folder beside it for GRFs)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for realism.json and realism.png")
-    parser.add_argument("--skip-examples", action="store_true", help="skip check (a)")
+    parser.add_argument(
+        "--cohort",
+        type=Path,
+        help="cohort .npz (default: the embedded default cohort); work folder beside it",
+    )
+    parser.add_argument("--out", type=Path, help="folder for realism.json and realism.png")
+    parser.add_argument("--shared", type=Path, help="shared inputs folder (default: GAIT2HIP_SHARED)")
+    parser.add_argument("--skip-examples", action="store_true", help="skip the OpenSim example trials")
+    parser.add_argument("--skip-cohort", action="store_true", help="only the example trials")
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    from gait2hip.paths import RESOURCES
+
     report: dict = {}
-    pd.set_option("display.width", 160)
+    pd.set_option("display.width", 200)
+    pd.set_option("display.max_columns", 30)
+    if not args.skip_cohort:
+        path = args.cohort or RESOURCES / "cohort" / "default.npz"
+        dataset = GaitDataset.load(path)
+        version = dataset.attrs.get("generator_version", "?")
+        table = gate_cohort(dataset, shared=args.shared)
+        print(f"Realism gate — cohort {path} (generator {version}, SIMULATED), healthy right hip, N m/kg")
+        print(
+            f"targets: van der Zee flexion/adduction RMSE <= {TARGET_RMSE}, |early-stance diff| <= "
+            f"{TARGET_EARLY}; SD ratio {TARGET_SD_RATIO[0]}-{TARGET_SD_RATIO[1]} (all rows)"
+        )
+        shown = table.drop(columns=["cadence_spm"]).round(3)
+        print(shown.to_string(index=False))
+        report["gate_cohort"] = table.to_dict(orient="records")
+        if args.out is not None:
+            work = path.with_name(path.stem + ".work")
+            share = check_cohort(dataset, work_dir=work, figure=args.out / "realism.png")
+            report["cohort_vs_vanderzee_bands"] = share.to_dict(orient="records")
     if not args.skip_examples:
-        table = check_grf_synthesis()
-        print(table.round(3).to_string(index=False))
+        table = check_grf_synthesis(shared=args.shared)
+        summary = gate_examples(table)
+        print("\nOpenSim example trials (REAL kinematics and force plates): synthesised vs measured GRF,")
+        print(
+            "worst component per foot (% BW); hip moments from synthesised vs measured GRF, worst hip, N m/kg"
+        )
+        print(summary.round(3).to_string(index=False))
+        report["gate_examples"] = summary.to_dict(orient="records")
         report["grf_synthesis_on_examples"] = table.to_dict(orient="records")
-    if args.cohort is not None:
-        dataset = GaitDataset.load(args.cohort)
-        work = args.cohort.with_name(args.cohort.stem + ".work")
-        table = check_cohort(dataset, work_dir=work, figure=args.out / "realism.png")
-        print(table.round(3).to_string(index=False))
-        report["cohort_vs_vanderzee"] = table.to_dict(orient="records")
-    (args.out / "realism.json").write_text(json.dumps(report, indent=1))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "realism.json").write_text(json.dumps(report, indent=1))
 
 
 if __name__ == "__main__":  # pragma: no cover
