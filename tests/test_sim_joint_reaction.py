@@ -43,6 +43,9 @@ def test_same_forces_give_opensims_joint_reaction_to_round_off(examples):
     reference = run_opensim_joint_reaction(forces=so.forces, **trial)
     assert list(ours.columns) == list(CONTACT_R + CONTACT_L)
     assert _error_of_peak(ours, reference).max() < 1e-6
+    # Reusing the SO's own q and u (what label and the cohort do) changes nothing.
+    reused = hip_contact_forces(forces=so.forces, kinematics=so.info["kinematics"], **trial)
+    np.testing.assert_allclose(reused.to_numpy(), ours.to_numpy(), rtol=0, atol=1e-6)
     # Right mid-stance (0.85-1.05 s of a 0.62 s heel strike): the pelvis pushes the femoral head
     # down (negative femur-frame y) with 1.5-6 body weights (72.6 kg).
     body_weight = 72.6 * 9.81

@@ -308,8 +308,9 @@ def _simulate_walk(
         in_degrees=False,
     )
     contact = hip_contact_forces(
-        model=model_path, coordinates=coords, external_loads=xml_file, forces=so.forces, in_degrees=False
-    )
+        model=model_path, coordinates=coords, external_loads=xml_file, forces=so.forces, in_degrees=False,
+        kinematics=so.info.get("kinematics"),
+    )  # fmt: skip
     groups = _group_forces(so.muscle_forces)
     reserves = so.reserve_by_coordinate()
     hip_muscles = [

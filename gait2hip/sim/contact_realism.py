@@ -91,7 +91,7 @@ def compare_with_opensim(trial: dict) -> dict:
     no_window = {k: v for k, v in args.items() if k != "time_range"}
     started = time.perf_counter()
     fast = run_static_optimization(solver="fast", **args)
-    ours = hip_contact_forces(forces=fast.forces, **no_window)
+    ours = hip_contact_forces(forces=fast.forces, kinematics=fast.info["kinematics"], **no_window)
     ours_s = time.perf_counter() - started
     started = time.perf_counter()
     so = run_static_optimization(solver="opensim", convergence_criterion=1e-8, max_iterations=2000, **args)
@@ -132,7 +132,8 @@ def example_peaks(trials: dict[str, dict]) -> pd.DataFrame:
     for name, trial in trials.items():
         args = _run_args(trial)
         so = run_static_optimization(solver="fast", **args)
-        contact = hip_contact_forces(forces=so.forces, **{k: v for k, v in args.items() if k != "time_range"})
+        no_window = {k: v for k, v in args.items() if k != "time_range"}
+        contact = hip_contact_forces(forces=so.forces, kinematics=so.info["kinematics"], **no_window)
         mass = trial.get("mass_kg") or model_mass_kg(trial["model"])
         column = "hip_r_contact_mag" if trial["hip"] == "right" else "hip_l_contact_mag"
         percent = contact_in_percent_bw(contact[[column]], mass_kg=mass)[column]

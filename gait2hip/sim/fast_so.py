@@ -520,7 +520,8 @@ def run_fast_static_optimization(
         muscles=tuple(prepared.muscles),
         reserves=dict(prepared.reserves),
         solver="fast",
-        info={"max_constraint_violation": float(violation.max(initial=0.0))},
+        # q and u at the solved frames, for the contact force (sim.joint_reaction) to reuse.
+        info={"max_constraint_violation": float(violation.max(initial=0.0)), "kinematics": (q, u)},
     )
 
 

@@ -15,9 +15,10 @@ body frames. That is what OpenSim's ``JointReaction`` analysis does with an SO f
 forces, ≤ 4e-7 % of the peak |F| on the three example trials; the whole chain (fast SO + this)
 against OpenSim's (StaticOptimization at IPOPT 1e-8, then JointReaction) ≤ 0.012 % of peak
 (``python -m gait2hip.sim.contact_realism --agreement``; ``tests/test_sim_joint_reaction.py``).
-Cost: one ``realizeAcceleration`` and one override per actuator per frame: 0.27 s CPU for the
-75 frames of the gait2392 example's cycle (115 actuators), against 0.36 s for the fast SO
-itself. A linearised alternative (subtree Newton–Euler sums reusing the fast SO's
+Cost: one ``realizeAcceleration`` and one override per actuator per frame: 0.06 s CPU for the
+75 frames of the gait2392 example's cycle (115 actuators) with the fast SO's own q and u
+(0.27 s when the filter and splines are re-derived), against 0.36 s for the fast SO itself; in
+the cohort generator 1.5 s of a subject's 11.7 s (three walks, four cycles each). A linearised alternative (subtree Newton–Euler sums reusing the fast SO's
 unit-tension body forces) could be faster but would re-implement Simbody's reaction algebra
 and differ from JointReaction wherever the SO leaves a constraint residual.
 
@@ -143,6 +144,7 @@ def hip_contact_forces(
     lowpass_hz: float | None = None,
     in_degrees: bool | None = None,
     reserves: ReserveConfig | None = None,
+    kinematics: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Right and left hip contact force (N) at the frames of a static-optimisation solution.
 
@@ -153,6 +155,10 @@ def hip_contact_forces(
         (the kinematics are processed the same way and the same reserves are added).
     forces
         SO actuator forces (``SOResult.forces``: every muscle and reserve, time index).
+    kinematics
+        (q, u) the SO used (the fast solver's ``SOResult.info['kinematics']``), so they are not
+        derived again (the filter and splines are most of this function's cost); None: derived
+        from ``coordinates`` as the AnalyzeTool does.
 
     Returns
     -------
@@ -167,8 +173,11 @@ def hip_contact_forces(
         prepared = prepared_model(
             model, external_loads=external_loads, grf=grf, reserves=reserves, folder=Path(tmp)
         )
-        table = coordinate_table(prepared.model, coordinates, in_degrees=in_degrees)
-        q, u, _ = analyze_tool_kinematics(table, lowpass_hz=lowpass_hz, folder=Path(tmp))
+        if kinematics is None:
+            table = coordinate_table(prepared.model, coordinates, in_degrees=in_degrees)
+            q, u, _ = analyze_tool_kinematics(table, lowpass_hz=lowpass_hz, folder=Path(tmp))
+        else:
+            q, u = kinematics
     times = q.index.to_numpy()
     wanted = forces.index.to_numpy(dtype=float)
     rows = np.clip(np.searchsorted(times, wanted), 1, len(times) - 1)

@@ -250,7 +250,9 @@ def label_trial(
     moments = run_inverse_dynamics(time_range=span, **common)
     so = run_static_optimization(time_range=span, solver=config.solver, reserves=config.reserves, **common)
     try:
-        contact = hip_contact_forces(forces=so.forces, reserves=config.reserves, **common)
+        contact = hip_contact_forces(
+            forces=so.forces, reserves=config.reserves, kinematics=so.info.get("kinematics"), **common
+        )
     except MissingHipJointError as exc:  # another model: label forces and moments only
         contact = None
         notes.append(f"no hip contact force: {exc.problem}")
