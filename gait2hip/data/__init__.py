@@ -12,13 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import CONTACT_R, INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import RESOURCES
 
 __all__ = [
     "CADENCE_SPM",
+    "CONTACT_R",
     "EMBEDDED_DATASETS",
     "INPUT_ANGLES",
     "MOMENTS_R",

@@ -18,7 +18,8 @@ against OpenSim's (StaticOptimization at IPOPT 1e-8, then JointReaction) ≤ 0.0
 Cost: one ``realizeAcceleration`` and one override per actuator per frame: 0.06 s CPU for the
 75 frames of the gait2392 example's cycle (115 actuators) with the fast SO's own q and u
 (0.27 s when the filter and splines are re-derived), against 0.36 s for the fast SO itself; in
-the cohort generator 1.5 s of a subject's 11.7 s (three walks, four cycles each). A linearised alternative (subtree Newton–Euler sums reusing the fast SO's
+the cohort generator 1.5 s of a subject's 11.7 s (three walks, four cycles each). A linearised
+alternative (subtree Newton–Euler sums reusing the fast SO's
 unit-tension body forces) could be faster but would re-implement Simbody's reaction algebra
 and differ from JointReaction wherever the SO leaves a constraint residual.
 
