@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
+from gait2hip.commands.options import (
+    EXIT_BAD_INPUT,
+    ExportFormat,
+    Hips,
+    MomentConvention,
+    MomentUnits,
+    PredictSide,
+    Side,
+    Solver,
+)
 from gait2hip.errors import Gait2HipInputError
 
 app = typer.Typer(
@@ -43,7 +52,7 @@ def clear_errors(func):
             return func(*args, **kwargs)
         except Gait2HipInputError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=EXIT_BAD_INPUT) from None
 
     return wrapper
 
@@ -206,12 +215,24 @@ def benchmark(
 
 
 # ---------------------------------------------------------------- predict & deploy (issue D)
-@app.command("predict")
+@app.command(
+    "predict",
+    epilog="Examples:\n\n"
+    "  gait2hip predict walk1_ik.mot --mass 72.6 --out results --side both\n\n"
+    "  gait2hip predict trials/ --masses masses.csv --out results --moment-convention external "
+    "--moment-units %BWh\n\n"
+    "Exit codes: 0 all done; 1 some files skipped or unreliable cycles withheld (summary.csv says "
+    "why); 2 bad input.",
+)
 @clear_errors
 def predict(
     input: Annotated[Path, typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, or a folder")],
-    out: Annotated[Path, typer.Option(help="Output folder")],
-    mass: Annotated[float, typer.Option(help="Body mass in kg")],
+    out: Annotated[Path, typer.Option(help="Output folder (new or empty; see --overwrite)")],
+    mass: Annotated[float | None, typer.Option(help="Body mass in kg (every file)")] = None,
+    masses: Annotated[
+        Path | None, typer.Option(help="CSV with one row per file: file, mass_kg[, height_m]")
+    ] = None,
+    height: Annotated[float | None, typer.Option(help="Body height in m (for --moment-units %BWh)")] = None,
     model: Annotated[
         str, typer.Option(help="'default', an installed bundle name, or a bundle path")
     ] = "default",
@@ -219,11 +240,39 @@ def predict(
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
     ] = None,
+    moment_convention: Annotated[
+        MomentConvention,
+        typer.Option(help="internal: OpenSim inverse dynamics (muscle) moments; external: minus those"),
+    ] = MomentConvention.internal,
+    moment_units: Annotated[
+        MomentUnits, typer.Option(help="Nm/kg, or %BWh = 100·M/(m·g·height) (needs --height)")
+    ] = MomentUnits.nm_per_kg,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also write the curves of cycles rated UNRELIABLE")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Use a non-empty --out, replacing gait2hip's earlier outputs")
+    ] = False,
 ) -> None:
     """Predict hip muscle forces and moments per gait cycle from joint angles."""
     from gait2hip.commands.predict import predict_command
 
-    predict_command(input=input, out=out, mass_kg=mass, model=model, side=side, cycle=cycle, console=console)
+    outcome = predict_command(
+        input=input,
+        out=out,
+        mass_kg=mass,
+        masses=masses,
+        height_m=height,
+        model=model,
+        side=side,
+        cycle=cycle,
+        console=console,
+        force=force,
+        overwrite=overwrite,
+        moment_convention=MomentConvention(moment_convention).value,
+        moment_units=MomentUnits(moment_units).value,
+    )
+    raise typer.Exit(code=outcome.exit_code)
 
 
 @app.command("export")
