@@ -199,6 +199,14 @@ def angles_from_table(
                 "suffix in a CSV, or the in_degrees argument.",
             )
         unit = guess
+        if unit == "rad":  # loud: a wrong guess would scale every angle by 57
+            warnings.warn(
+                f"{file or 'table'}: UNIT ASSUMED — the angle unit is not declared and the values look like "
+                f"RADIANS (largest |value| {float(table.abs().max().max()):.3g}; knee range "
+                f"{max(float(np.ptp(table[k].to_numpy())) for k in _KNEES):.3g}); converted to degrees. If "
+                "they are degrees, declare it: a '_deg' column suffix (hip_flexion_r_deg) or inDegrees=yes.",
+                stacklevel=2,
+            )
     else:
         unit = "deg" if in_degrees else "rad"
         if guess is not None and guess != unit:
@@ -269,8 +277,10 @@ def _csv_units(columns: list[str]) -> tuple[dict[str, str], set[str]]:
 
 
 def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool | None]:
+    _check_decimal_commas_text(path)
     try:
-        frame = pd.read_csv(path, sep=None, engine="python")
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") must not stick to the first column name
+        frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise Gait2HipInputError(
             f"cannot parse the CSV ({str(exc).splitlines()[0]}).",
@@ -285,9 +295,15 @@ def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool |
             column="time",
             fix="add a 'time' column in seconds (gait cycles are found from it).",
         )
+    _check_decimal_commas(frame, path)
     times = pd.to_numeric(frame[time_column], errors="coerce")
     if not np.isfinite(times.to_numpy(dtype=float)).all():
-        raise Gait2HipInputError("non-numeric or missing times.", file=path, column=str(time_column))
+        raise Gait2HipInputError(
+            "non-numeric or missing times.",
+            file=path,
+            column=str(time_column),
+            fix="give the time in seconds as plain numbers on every row.",
+        )
     frame = frame.drop(columns=[time_column])
     frame.index = pd.Index(times.to_numpy(dtype=float), name="time")
     renamed, units = _csv_units([str(c) for c in frame.columns])
@@ -299,6 +315,45 @@ def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool |
     if units and in_degrees is None:
         in_degrees = units == {"deg"}
     return frame, in_degrees
+
+
+def _check_decimal_commas_text(path: Path) -> None:
+    """Refuse a semicolon/tab-separated file whose numbers have decimal commas ('0;0,605;...')."""
+    import re
+
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            lines = [handle.readline() for _ in range(6)]
+    except OSError:
+        return
+    header, rows = lines[0], [line for line in lines[1:] if line.strip()]
+    if not rows or not any(sep in header for sep in (";", "\t")):
+        return
+    example = re.search(r"(?<![\d.])[-+]?\d+,\d+", rows[0])
+    if example and all(re.search(r"\d,\d", row) for row in rows):
+        raise Gait2HipInputError(
+            f"the numbers use a decimal COMMA (e.g. '{example.group(0)}'), which gait2hip does not read.",
+            file=path,
+            fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
+            "separated by commas, semicolons or tabs.",
+        )
+
+
+def _check_decimal_commas(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse numbers written with a decimal comma ('0,605'): named, never misread."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        text = values.dropna().astype(str).str.strip()
+        if len(text) and text.str.fullmatch(r"[-+]?\d+,\d+([eE][-+]?\d+)?").mean() > 0.5:
+            raise Gait2HipInputError(
+                f"the numbers use a decimal COMMA (e.g. '{text.iloc[0]}'), which gait2hip does not read.",
+                file=path,
+                column=str(column),
+                fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
+                "separated by commas, semicolons or tabs.",
+            )
 
 
 def read_angles(
