@@ -120,6 +120,9 @@ def label(
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="One trial: use a non-empty --out, replacing earlier outputs")
+    ] = False,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
     from gait2hip.commands.sim import label_command
@@ -136,6 +139,7 @@ def label(
         mass_kg=mass,
         console=console,
         keep_flagged=keep_flagged,
+        overwrite=overwrite,
     )
 
 

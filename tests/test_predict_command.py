@@ -363,3 +363,21 @@ def test_per_file_mass_table(installed, examples, tmp_path):
         env={"COLUMNS": "300"},
     )
     assert result.exit_code == 1 and "no body mass for b.mot" in result.output
+
+
+def test_truncated_npz_input_and_unwritable_export(installed, tmp_path):
+    path = tmp_path / "cycles.npz"
+    np.savez(path, X=np.load(REAL_CYCLES)["X"][:2], in_cols=np.array(INPUT_ANGLES))
+    path.write_bytes(path.read_bytes()[:3000])
+    result = CliRunner().invoke(
+        app, ["predict", str(path), "--mass", "60", "--out", str(tmp_path / "o")], env={"COLUMNS": "300"}
+    )
+    assert (
+        result.exit_code == 2 and "damaged or truncated" in result.output and "Traceback" not in result.output
+    )
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    result = CliRunner().invoke(
+        app, ["export", "lstm-forces-test", "--out", str(blocker / "x.onnx")], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 2 and "is a file" in result.output and "Traceback" not in result.output

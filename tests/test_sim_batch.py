@@ -148,3 +148,19 @@ def test_manifest_errors_name_the_row_and_column(manifest, tmp_path):
     table.drop(columns=["loads"]).to_csv(tmp_path / "req.csv", index=False)
     with pytest.raises(Gait2HipInputError, match="required manifest column"):
         read_label_manifest(tmp_path / "req.csv")
+
+
+def test_cli_batch_says_no_dataset_when_every_cycle_fails_qa(manifest, tmp_path):
+    """The raw example fails the post-RRA residual-moment limit: no dataset.npz, and the summary says so."""
+    from typer.testing import CliRunner
+
+    from gait2hip.cli import app
+
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["label", "--manifest", str(manifest), "--out", str(out)], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "dataset.npz").exists()
+    assert "no dataset written: no cycle passed QA" in result.output and "dataset: 0" not in result.output
+    assert "% BW·h > 1 %" in (out / "qa.csv").read_text()

@@ -229,7 +229,13 @@ def predict_command(
 def export_command(*, bundle: str, out: Path, format: ExportFormat, console: Console) -> Path:
     """Export ``bundle`` (name or folder) to ``out``: ONNX (verified against PyTorch) or one .zip."""
     from gait2hip.commands.models import search_dirs
+    from gait2hip.io.outputs import check_output_file, check_writable_dir
     from gait2hip.predict.export import PARITY_TOLERANCE, export_checked_onnx, export_zip
+
+    if Path(out).is_dir():
+        check_writable_dir(out)  # the file goes inside, named after the bundle
+    else:
+        check_output_file(out)
 
     if ExportFormat(format) is ExportFormat.zip:
         path, loaded = export_zip(bundle, Path(out), search_dirs=search_dirs())

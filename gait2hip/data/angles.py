@@ -22,6 +22,8 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -419,8 +421,13 @@ def _read_npz_angles(path: Path, *, in_degrees: bool | None, knee_flexion_sign: 
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError) as exc:
-        raise Gait2HipInputError(f"not a readable NPZ ({exc}).", file=path) from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise Gait2HipInputError(
+            f"not a readable NPZ: damaged or truncated ({exc}).",
+            file=path,
+            fix="copy or download the file again (an interrupted copy leaves a truncated file), or re-save "
+            "it with numpy.savez.",
+        ) from None
     if "X" not in arrays:
         raise Gait2HipInputError(
             "key missing from the NPZ.", file=path, column="X", fix="store the angles as X."
