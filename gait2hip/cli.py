@@ -230,7 +230,10 @@ def benchmark(
 )
 @clear_errors
 def predict(
-    input: Annotated[Path, typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, or a folder")],
+    input: Annotated[
+        Path,
+        typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, Plug-in Gait .c3d, or a folder"),
+    ],
     out: Annotated[Path, typer.Option(help="Output folder (new or empty; see --overwrite)")],
     mass: Annotated[float | None, typer.Option(help="Body mass in kg (every file)")] = None,
     masses: Annotated[
@@ -243,6 +246,13 @@ def predict(
     side: Annotated[PredictSide, typer.Option(help="The leg(s) to predict")] = PredictSide.right,
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
+    ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of heel strikes: side,time_s[,file] (a C3D's own Foot Strike events are used "
+            "without it)"
+        ),
     ] = None,
     moment_convention: Annotated[
         MomentConvention,
@@ -275,6 +285,7 @@ def predict(
         overwrite=overwrite,
         moment_convention=MomentConvention(moment_convention).value,
         moment_units=MomentUnits(moment_units).value,
+        events=events,
     )
     raise typer.Exit(code=outcome.exit_code)
 

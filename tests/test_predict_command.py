@@ -381,3 +381,52 @@ def test_truncated_npz_input_and_unwritable_export(installed, tmp_path):
         app, ["export", "lstm-forces-test", "--out", str(blocker / "x.onnx")], env={"COLUMNS": "300"}
     )
     assert result.exit_code == 2 and "is a file" in result.output and "Traceback" not in result.output
+
+
+PIG_C3D = Path(__file__).parent / "data" / "pig_walk.c3d"
+
+
+def test_predict_plugin_gait_c3d_uses_its_foot_strike_events(installed, tmp_path):
+    pytest.importorskip("ezc3d", reason="ezc3d is not installed (pip install 'gait2hip[c3d]')")
+    from gait2hip.io.c3d import c3d_heel_strikes
+
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["predict", str(PIG_C3D), "--mass", "70", "--out", str(out), "--side", "both", "--force"]
+    )
+    assert result.exit_code == 0, result.output
+    cycles = pd.read_csv(out / "pig_walk" / "cycles.csv")
+    assert (cycles["method"] == "heel strikes from lab events").all() and len(cycles) >= 2
+    strikes = c3d_heel_strikes(PIG_C3D)
+    for side in ("right", "left"):
+        starts = cycles.loc[cycles["side"] == side, "start_s"].to_numpy()
+        assert len(starts) and all(np.min(np.abs(strikes[side] - s)) < 1e-6 for s in starts)
+
+
+def test_events_csv_defines_cycles_and_swapped_sides_are_named(installed, examples, tmp_path):
+    events = tmp_path / "events.csv"
+    events.write_text("side,time_s\nright,0.62\nright,1.84\nleft,1.22\nleft,2.44\n")
+    out = tmp_path / "o"
+    args = ["predict", str(examples / GAIT2392_IK), "--mass", "72.6", "--side", "both", "--force"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--events", str(events)])
+    assert result.exit_code == 0, result.output
+    cycles = pd.read_csv(out / "subject01_walk1_ik" / "cycles.csv")
+    assert cycles[["side", "start_s", "end_s"]].values.tolist() == [
+        ["right", 0.62, 1.84],
+        ["left", 1.22, 2.44],
+    ]
+    events.write_text("side,time_s\nleft,0.62\nleft,1.84\nright,1.22\nright,2.44\n")  # sides swapped
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "s"), "--events", str(events)],
+                                env={"COLUMNS": "300"})  # fmt: skip
+    assert result.exit_code == 2 and "left and right are swapped" in result.output
+
+
+def test_predict_imports_no_serve():
+    import subprocess
+    import sys
+
+    code = "import sys, gait2hip.commands.predict, gait2hip.predict.write, gait2hip.data.plugin_gait; " \
+        "print(any(m.startswith('gait2hip.serve') for m in sys.modules))"  # fmt: skip
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )

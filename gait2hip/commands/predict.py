@@ -92,6 +92,7 @@ def predict_command(
     height_m: float | None = None,
     moment_convention: str = "internal",
     moment_units: str = "Nm/kg",
+    events: Path | None = None,
 ) -> PredictOutcome:
     """Predict every gait cycle of a kinematics file (or a folder of them), write and report the results.
 
@@ -122,6 +123,9 @@ def predict_command(
         Body height (m), for ``moment_units='%BWh'``.
     moment_convention, moment_units
         See :func:`gait2hip.predict.moments.express_moments`.
+    events
+        A CSV of heel strikes (side, time_s[, file]) defining the cycles; a C3D's own
+        Foot Strike events are used without it. ``cycle`` overrides both.
 
     Returns
     -------
@@ -137,8 +141,10 @@ def predict_command(
     from gait2hip.predict.predictor import Predictor
     from gait2hip.predict.write import (
         OUTPUT_PATTERNS,
+        events_for,
         input_files,
         mass_for,
+        read_events,
         read_kinematics,
         read_masses,
         write_prediction,
@@ -154,6 +160,7 @@ def predict_command(
         )
     files = input_files(input)
     table = read_masses(masses) if masses is not None else {}
+    event_table = read_events(events) if events is not None else None
     out = prepare_output_dir(out, overwrite=overwrite, ours=OUTPUT_PATTERNS, create=False)
     predictor = Predictor.from_bundle(model, search_dirs=search_dirs())
     # One cycle at a time is too little work to share between threads, and a second OpenMP
@@ -173,6 +180,8 @@ def predict_command(
             angles, notes = read_kinematics(source)
             for note in notes:
                 console.print(f"[bold yellow]note:[/] {note}", highlight=False)
+            strikes = events_for(source, event_table) if event_table is not None else None
+            strikes = strikes or angles.attrs.get("heel_strikes") or None  # a C3D's Foot Strike events
             prediction = predictor.predict_trial(
                 angles,
                 mass_kg=mass,
@@ -180,6 +189,7 @@ def predict_command(
                 cycles=None if cycle is None else [tuple(cycle)],
                 in_degrees=True,
                 file=source,
+                heel_strikes=None if cycle is not None else strikes,
             )
             prediction = express_moments(
                 prediction, convention=moment_convention, units=moment_units, height_m=height

@@ -377,6 +377,8 @@ def read_angles(
         * ``.npz``: ``X`` of shape [T, 10] (with ``time`` [T]) or [N, T, 10] (already cut
           gait cycles), ``in_cols`` (default: the release order) and optionally
           ``x_units`` ('deg' / 'rad'). Read without pickle.
+        * ``.c3d``: Vicon Plug-in Gait angle outputs (:mod:`gait2hip.data.plugin_gait`); the
+          C3D's ``Foot Strike`` events go to ``attrs['heel_strikes']`` ({side: times in s}).
     in_degrees
         Overrides the file's declaration (still checked against the values).
     knee_flexion_sign
@@ -410,10 +412,18 @@ def read_angles(
         return table
     if suffix == ".npz":
         return _read_npz_angles(path, in_degrees=in_degrees, knee_flexion_sign=knee_flexion_sign)
+    if suffix == ".c3d":
+        from gait2hip.data.plugin_gait import read_plugin_gait
+
+        table, events = read_plugin_gait(path)
+        table.attrs["heel_strikes"] = {
+            side: kinds["heel_strike"] for side, kinds in events.items() if len(kinds.get("heel_strike", []))
+        }
+        return table
     raise Gait2HipInputError(
         f"unsupported file type '{path.suffix}'.",
         file=path,
-        fix="give an OpenSim .mot/.sto, a CSV with a time column, or an NPZ.",
+        fix="give an OpenSim .mot/.sto, a CSV with a time column, an NPZ, or a Plug-in Gait .c3d.",
     )
 
 

@@ -7,7 +7,7 @@ and right angle columns swapped (:func:`mirror_angles`; see :mod:`gait2hip.predi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,16 +106,21 @@ def find_cycles(
     *,
     side: str,
     file: str | Path | None = None,
+    heel_strikes: Mapping[str, np.ndarray] | None = None,
 ) -> list[CycleWindow]:
     """Heel-strike-to-heel-strike cycles of one leg, from the kinematics alone.
 
     Uses :func:`gait2hip.data.cycles.find_cycles` (heel strike = the foot furthest in
     front of the pelvis, after Zeni et al. 2008; see that module for the method and its
-    check against force-plate events).
+    check against force-plate events). ``heel_strikes`` ({side: times in s}, e.g. a C3D's
+    ``Foot Strike`` events or an events CSV) are used instead when given.
     """
     _time_index(angles, file=file)
     try:
-        found = find_gait_cycles(angles, sides=(side,), file=file)
+        strikes = (
+            None if heel_strikes is None else {s: np.asarray(t, dtype=float) for s, t in heel_strikes.items()}
+        )
+        found = find_gait_cycles(angles, sides=(side,), file=file, heel_strikes=strikes, events_file=file)
     except Gait2HipInputError as exc:
         raise Gait2HipInputError(
             exc.problem,
@@ -216,19 +221,44 @@ def timed_jobs(
     sides: list[str],
     cycles: Sequence[tuple[float, float]] | None,
     file: str | Path | None,
+    heel_strikes: Mapping[str, np.ndarray] | None = None,
 ) -> list[CycleJob]:
-    """Cycles of a trial indexed by time: the user's windows, or heel strike to heel strike."""
+    """Cycles of a trial indexed by time: the user's windows, the given heel strikes, or heel
+    strike to heel strike found from the kinematics."""
     time = _time_index(table, file=file)
     check_walking(table, time, file=file)
+    if heel_strikes is not None:
+        _check_event_sides(table, heel_strikes, file=file)
     jobs = []
     for side in sides:
         if cycles is not None:
             windows = _user_windows(time, cycles, side, file)
         else:
-            windows = find_cycles(table, side=side, file=file)
+            windows = find_cycles(table, side=side, file=file, heel_strikes=heel_strikes)
         jobs.extend(CycleJob(window, values, time) for window in windows)
     jobs.sort(key=lambda job: (job.window.start_s, job.window.side))
     return jobs
+
+
+def _check_event_sides(table: pd.DataFrame, heel_strikes: Mapping[str, np.ndarray], *, file) -> None:
+    """Refuse events whose right and left are the angles' left and right (a left/right swap)."""
+    from gait2hip.data.checks import events_side_problem
+    from gait2hip.data.cycles import heel_strikes_from_kinematics
+
+    kinematic = {side: heel_strikes_from_kinematics(table, side=side) for side in SIDES}
+    strides = [np.diff(np.sort(np.asarray(t, dtype=float))) for t in heel_strikes.values()]
+    strides = [s for s in np.concatenate(strides) if 0.6 <= s <= 2.5] if strides else []
+    problem = events_side_problem(
+        kinematic=kinematic, given=heel_strikes, stride_s=float(np.median(strides)) if len(strides) else 1.1
+    )
+    if problem:
+        raise Gait2HipInputError(
+            problem + ".",
+            file=file,
+            column="events",
+            fix="check the events' Left/Right context (or side column) and the angle column names; one of "
+            "them has left and right swapped.",
+        )
 
 
 def cycle_span(job: CycleJob, *, pre_cut: bool, file: str | Path | None) -> tuple[float, float, float]:

@@ -310,6 +310,7 @@ class Predictor:
         height_m: float | None = None,
         in_degrees: bool | None = True,
         file: str | Path | None = None,
+        heel_strikes: dict[str, Sequence[float]] | None = None,
     ) -> Prediction:
         """Find the cycles of a trial, predict each, check it against the training cohort.
 
@@ -332,6 +333,11 @@ class Predictor:
             The unit of ``angles`` (checked against the values); None to let the values decide.
         file
             The source file, for messages.
+        heel_strikes
+            The lab's heel-strike times per side (``{'right': [...], 'left': [...]}``, s), e.g.
+            a C3D's Foot Strike events: cycles run from one to the next of the same side (not
+            with ``cycles``). Checked against the kinematics: events whose sides are swapped
+            relative to the angles are refused.
         """
         mass = _check_mass(mass_kg)
         sides = check_sides(side)
@@ -345,7 +351,14 @@ class Predictor:
         if pre_cut:
             jobs = pre_cut_jobs(table, values, sides)
         else:
-            jobs = timed_jobs(table, values, sides, cycles, file)
+            if cycles is not None and heel_strikes is not None:
+                raise Gait2HipInputError(
+                    "give either cycle windows or heel-strike events, not both.", file=file
+                )
+            strikes = (
+                None if heel_strikes is None else {s: np.asarray(t, float) for s, t in heel_strikes.items()}
+            )
+            jobs = timed_jobs(table, values, sides, cycles, file, heel_strikes=strikes)
         rows, summaries, inputs = [], [], {}
         for number, job in enumerate(jobs, start=1):
             curves, summary, inputs[number] = self._predict_cycle(

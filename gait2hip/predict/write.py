@@ -26,12 +26,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict.predictor import Prediction, Predictor
 
-INPUT_SUFFIXES = (".mot", ".sto", ".csv", ".tsv", ".npz")
+INPUT_SUFFIXES = (".mot", ".sto", ".csv", ".tsv", ".npz", ".c3d")
 #: Glob patterns of every file ``gait2hip predict`` writes (removed by ``--overwrite``).
 OUTPUT_PATTERNS = ("*.sto", "*.csv", "*.png", "*.json")
 
@@ -301,3 +302,56 @@ def mass_for(
         column="file",
         fix=f"add a row '{source.name},MASS_KG' to {table.name}.",
     )
+
+
+def read_events(path: str | Path) -> dict[str, dict[str, list[float]]]:
+    """Heel strikes from a CSV: columns ``side`` (right/left), ``time_s`` and optionally ``file``
+    (for a folder of trials; rows without it apply to every file) and ``event`` (only rows whose
+    event is a heel/foot strike are used when the column is there).
+
+    Returns ``{file name or '': {side: [times in s]}}``.
+    """
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, encoding="utf-8-sig", dtype={"file": str, "side": str})
+    except (OSError, ValueError) as exc:
+        raise Gait2HipInputError(f"cannot read the events table ({exc}).", file=path) from None
+    table.columns = [str(c).strip().lower() for c in table.columns]
+    for column in ("side", "time_s"):
+        if column not in table.columns:
+            raise Gait2HipInputError(
+                f"the events table has no '{column}' column (it has {', '.join(table.columns)}).",
+                file=path,
+                column=column,
+                fix="give a CSV with a header row: side,time_s[,file][,event] and one heel strike per row.",
+            )
+    if "event" in table.columns:
+        table = table[table["event"].astype(str).str.lower().str.contains("strike|contact|hs", regex=True)]
+    events: dict[str, dict[str, list[float]]] = {}
+    for number, row in enumerate(table.to_dict("records"), start=2):
+        side = {"r": "right", "right": "right", "l": "left", "left": "left"}.get(
+            str(row["side"]).strip().lower()
+        )
+        try:
+            time = float(row["time_s"])
+        except (TypeError, ValueError):
+            time = float("nan")
+        if side is None or not np.isfinite(time):
+            raise Gait2HipInputError(
+                f"line {number}: side '{row['side']}' or time '{row['time_s']}' is not usable.",
+                file=path,
+                column="side" if side is None else "time_s",
+                fix="side is right or left; time_s is in seconds with a decimal point.",
+            )
+        key = str(row.get("file", "") or "").strip() if "file" in table.columns else ""
+        key = "" if key.lower() == "nan" else key
+        events.setdefault(key, {}).setdefault(side, []).append(time)
+    return events
+
+
+def events_for(source: Path, events: dict[str, dict[str, list[float]]]) -> dict[str, list[float]] | None:
+    """The heel strikes of ``source`` in a :func:`read_events` table (its rows, else the file-less rows)."""
+    for key in (source.name, source.stem, str(source)):
+        if key in events:
+            return events[key]
+    return events.get("")
