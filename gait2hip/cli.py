@@ -43,6 +43,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _examples(*commands: str) -> str:
+    """A command's --help epilog: example command lines, then the exit codes."""
+    lines = "\n\n".join(f"  {command}" for command in commands)
+    codes = "Exit codes: 0 all done; 1 some inputs skipped (listed with the reason); 2 bad input."
+    return f"Examples:\n\n{lines}\n\n{codes}"
+
+
 def clear_errors(func):
     """Turn bad-input errors into one red line and exit code 2, never a traceback."""
 
@@ -62,7 +69,14 @@ def _csv_list(text: str | None) -> list[str] | None:
 
 
 # ---------------------------------------------------------------- data (issue A)
-@data_app.command("inspect")
+@data_app.command(
+    "inspect",
+    epilog=_examples(
+        "gait2hip data inspect default",
+        "gait2hip data inspect runs/label  (a folder gait2hip label wrote)",
+        "gait2hip data inspect MF60.npz",
+    ),
+)
 @clear_errors
 def data_inspect(
     path: Annotated[
@@ -85,7 +99,12 @@ def data_inspect(
     inspect_command(path=path, side=side, hips=hips, trust_pickle=trust_pickle, console=console)
 
 
-@data_app.command("fukuchi2018")
+@data_app.command(
+    "fukuchi2018",
+    epilog=_examples(
+        "gait2hip data fukuchi2018 --shared ../shared --markdown",
+    ),
+)
 @clear_errors
 def data_fukuchi2018(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
@@ -105,7 +124,14 @@ def data_fukuchi2018(
 
 
 # ---------------------------------------------------------------- label (issue B1)
-@app.command("label")
+@app.command(
+    "label",
+    epilog=_examples(
+        "gait2hip label --model subject01_simbody.osim --ik walk1_ik.mot --grf walk1_grf.mot "
+        "--loads walk1_grf.xml --out runs/label",
+        "gait2hip label --manifest trials.csv --jobs 2 --out runs/labels  (resumes after a kill)",
+    ),
+)
 @clear_errors
 def label(
     out: Annotated[Path, typer.Option(help="Output folder")],
@@ -144,7 +170,12 @@ def label(
 
 
 # ---------------------------------------------------------------- simulate (issue B2)
-@simulate_app.command("cohort")
+@simulate_app.command(
+    "cohort",
+    epilog=_examples(
+        "gait2hip simulate cohort --out runs/cohort.npz --subjects 10 --patients 2 --jobs 2",
+    ),
+)
 @clear_errors
 def simulate_cohort(
     out: Annotated[Path, typer.Option(help="Output dataset (.npz)")],
@@ -221,12 +252,13 @@ def benchmark(
 # ---------------------------------------------------------------- predict & deploy (issue D)
 @app.command(
     "predict",
-    epilog="Examples:\n\n"
-    "  gait2hip predict walk1_ik.mot --mass 72.6 --out results --side both\n\n"
-    "  gait2hip predict trials/ --masses masses.csv --out results --moment-convention external "
-    "--moment-units %BWh\n\n"
-    "Exit codes: 0 all done; 1 some files skipped or unreliable cycles withheld (summary.csv says "
-    "why); 2 bad input.",
+    epilog=_examples(
+        "gait2hip predict walk1_ik.mot --mass 72.6 --out results --side both",
+        "gait2hip predict trial.c3d --mass 70 --out results  (cycles from the C3D's Foot Strike events)",
+        "gait2hip predict trials/ --masses masses.csv --out results --moment-convention external "
+        "--moment-units %BWh",
+        "(exit code 1 also when UNRELIABLE cycles were withheld: --force writes them)",
+    ),
 )
 @clear_errors
 def predict(
@@ -290,7 +322,13 @@ def predict(
     raise typer.Exit(code=outcome.exit_code)
 
 
-@app.command("export")
+@app.command(
+    "export",
+    epilog=_examples(
+        "gait2hip export transformer-forces-default --out forces.onnx",
+        "gait2hip export transformer-moments-default --format zip --out moments.zip",
+    ),
+)
 @clear_errors
 def export(
     bundle: Annotated[str, typer.Argument(help="Bundle name or path")],
@@ -303,7 +341,13 @@ def export(
     export_command(bundle=bundle, out=out, format=format, console=console)
 
 
-@models_app.command("list")
+@models_app.command(
+    "list",
+    epilog=_examples(
+        "gait2hip models list",
+        "GAIT2HIP_BUNDLE_PATH=~/bundles gait2hip models list",
+    ),
+)
 @clear_errors
 def models_list() -> None:
     """List installed model bundles."""
@@ -346,7 +390,14 @@ def bench_label(
 
 
 # ---------------------------------------------------------------- serve (issue 15)
-@app.command("serve")
+@app.command(
+    "serve",
+    epilog=_examples(
+        "gait2hip serve  (this machine only, http://127.0.0.1:8000)",
+        "gait2hip serve --host 0.0.0.0 --ssl-certfile cert.pem --ssl-keyfile key.pem "
+        "--data-dir /srv/gait2hip",
+    ),
+)
 @clear_errors
 def serve(
     host: Annotated[
@@ -412,6 +463,28 @@ def bench_serve(
         shared=shared,
         console=console,
     )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gait2hip import __version__
+
+        console.print(f"gait2hip {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
+) -> None:
+    """Hip muscle forces and hip joint moments from joint angles.
+
+    Exit codes (every command): 0 all done; 1 some inputs skipped or results withheld (listed
+    in summary.csv with the reason); 2 bad input (one line says what and how to fix it).
+    """
 
 
 def main() -> None:  # pragma: no cover - entry point
