@@ -430,3 +430,36 @@ def test_predict_imports_no_serve():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_summary_long_mean_sd_and_symmetry(installed, examples, tmp_path):
+    out = tmp_path / "o"
+    args = [
+        "predict",
+        str(examples / GAIT2392_IK),
+        "--mass",
+        "72.6",
+        "--side",
+        "both",
+        "--force",
+        "--out",
+        str(out),
+    ]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    long = pd.read_csv(out / "summary_long.csv")
+    assert set(long.columns) == {"file", "variable", "unit", "side", "measure", "statistic", "value"}
+    peaks = {}
+    for side, code in (("right", "r"), ("left", "l")):
+        stos = sorted((out / "subject01_walk1_ik").glob(f"*_{side}_*.sto"))
+        values = [read_storage(p).data[f"glmed_{code}_per_kg"].max() for p in stos]
+        peaks[side] = np.mean(values)
+        row = long.query("variable == 'glmed' and side == @side and measure == 'peak_max'").set_index(
+            "statistic"
+        )
+        assert row.loc["mean", "value"] == pytest.approx(peaks[side], abs=1e-5)
+        assert row.loc["sd", "value"] == pytest.approx(np.std(values, ddof=1), abs=1e-5)
+        assert row.loc["n_cycles", "value"] == len(stos) == 2
+    si = long.query("variable == 'glmed' and measure == 'peak_max' and statistic == 'symmetry_index_pct'")
+    expected = 100 * (peaks["right"] - peaks["left"]) / (0.5 * (abs(peaks["right"]) + abs(peaks["left"])))
+    assert si["value"].iloc[0] == pytest.approx(expected, abs=1e-3)
+    assert set(long.loc[long["variable"] == "hip_flexion_moment", "unit"]) == {"Nm/kg"}

@@ -171,8 +171,11 @@ def predict_command(
         + (" — trained on SIMULATED data" if predictor.simulated else ""),
         highlight=False,
     )
+    from gait2hip.predict.summary import trial_summary
+
     outcome = PredictOutcome()
     summaries: list[pd.DataFrame] = []
+    longs: list[pd.DataFrame] = []
     prepare_output_dir(out, overwrite=True, create=True)
     for source in files:
         try:
@@ -209,10 +212,16 @@ def predict_command(
         summary = pd.read_csv(folder / "cycles.csv")
         summaries.append(summary)
         outcome.withheld += int((~summary["curves_written"].astype(bool)).sum())
+        written_cycles = summary.loc[summary["curves_written"].astype(bool), "cycle"].tolist()
+        longs.append(trial_summary(prediction.curves, file=source.name, cycles=written_cycles))
         console.print(_cycles_table(prediction, title=f"{source.name} → {folder}", force=force))
         _report_levels(prediction, force=force, console=console)
     if summaries or outcome.skipped:
         outcome.written.append(write_summary(summaries, out, outcome.skipped))
+    if longs:
+        path = out / "summary_long.csv"
+        pd.concat(longs, ignore_index=True).to_csv(path, index=False, float_format="%.6g")
+        outcome.written.append(path)
     if outcome.skipped and not summaries:
         raise Gait2HipInputError(
             f"no file could be predicted ({len(outcome.skipped)} failed; see above and summary.csv).",
