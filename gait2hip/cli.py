@@ -286,6 +286,13 @@ def predict(
             "without it)"
         ),
     ] = None,
+    lowpass: Annotated[
+        float | None,
+        typer.Option(
+            help="Low-pass the angles at HZ first (zero-lag Butterworth; default none, as the models "
+            "were trained; OpenSim's gait2392 ID uses 6)"
+        ),
+    ] = None,
     moment_convention: Annotated[
         MomentConvention,
         typer.Option(help="internal: OpenSim inverse dynamics (muscle) moments; external: minus those"),
@@ -318,6 +325,7 @@ def predict(
         moment_convention=MomentConvention(moment_convention).value,
         moment_units=MomentUnits(moment_units).value,
         events=events,
+        lowpass_hz=lowpass,
     )
     raise typer.Exit(code=outcome.exit_code)
 

@@ -463,3 +463,20 @@ def test_summary_long_mean_sd_and_symmetry(installed, examples, tmp_path):
     expected = 100 * (peaks["right"] - peaks["left"]) / (0.5 * (abs(peaks["right"]) + abs(peaks["left"])))
     assert si["value"].iloc[0] == pytest.approx(expected, abs=1e-3)
     assert set(long.loc[long["variable"] == "hip_flexion_moment", "unit"]) == {"Nm/kg"}
+
+
+def test_lowpass_option_filters_and_is_recorded(installed, examples, tmp_path):
+    base = ["predict", str(examples / GAIT2392_IK), "--mass", "72.6", "--force", "--cycle", "0.618", "1.853"]
+    assert CliRunner().invoke(app, [*base, "--out", str(tmp_path / "raw")]).exit_code == 0
+    assert CliRunner().invoke(app, [*base, "--out", str(tmp_path / "lp"), "--lowpass", "3"]).exit_code == 0
+    name = "subject01_walk1_ik/subject01_walk1_ik_right_618ms.sto"
+    raw, lp = read_storage(tmp_path / "raw" / name), read_storage(tmp_path / "lp" / name)
+    assert (
+        "angles_lowpass_hz=3.0" in lp.header.extra_lines
+        and "angles_lowpass_hz=none" in raw.header.extra_lines
+    )
+    assert not np.allclose(raw.data["glmed_r"], lp.data["glmed_r"])
+    bad = CliRunner().invoke(
+        app, [*base, "--out", str(tmp_path / "x"), "--lowpass", "500"], env={"COLUMNS": "300"}
+    )
+    assert bad.exit_code == 2 and "below half the sampling rate" in bad.output

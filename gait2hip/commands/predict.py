@@ -93,6 +93,7 @@ def predict_command(
     moment_convention: str = "internal",
     moment_units: str = "Nm/kg",
     events: Path | None = None,
+    lowpass_hz: float | None = None,
 ) -> PredictOutcome:
     """Predict every gait cycle of a kinematics file (or a folder of them), write and report the results.
 
@@ -126,6 +127,8 @@ def predict_command(
     events
         A CSV of heel strikes (side, time_s[, file]) defining the cycles; a C3D's own
         Foot Strike events are used without it. ``cycle`` overrides both.
+    lowpass_hz
+        Low-pass the angles at this cut-off first (default: no filter).
 
     Returns
     -------
@@ -193,6 +196,7 @@ def predict_command(
                 in_degrees=True,
                 file=source,
                 heel_strikes=None if cycle is not None else strikes,
+                lowpass_hz=lowpass_hz,
             )
             prediction = express_moments(
                 prediction, convention=moment_convention, units=moment_units, height_m=height

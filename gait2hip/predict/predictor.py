@@ -311,6 +311,7 @@ class Predictor:
         in_degrees: bool | None = True,
         file: str | Path | None = None,
         heel_strikes: dict[str, Sequence[float]] | None = None,
+        lowpass_hz: float | None = None,
     ) -> Prediction:
         """Find the cycles of a trial, predict each, check it against the training cohort.
 
@@ -338,10 +339,17 @@ class Predictor:
             a C3D's Foot Strike events: cycles run from one to the next of the same side (not
             with ``cycles``). Checked against the kinematics: events whose sides are swapped
             relative to the angles are refused.
+        lowpass_hz
+            Low-pass the angles first (zero-lag Butterworth, :mod:`gait2hip.data.filtering`);
+            None (default): unfiltered, as the models were trained.
         """
         mass = _check_mass(mass_kg)
         sides = check_sides(side)
         table = angle_table(angles, in_degrees=in_degrees, file=file)
+        if lowpass_hz is not None and not isinstance(table.index, pd.MultiIndex):
+            from gait2hip.data.filtering import lowpass_angles
+
+            table = lowpass_angles(table, cutoff_hz=float(lowpass_hz), file=file)
         values = table[list(INPUT_ANGLES)].to_numpy(dtype=float)
         pre_cut = isinstance(angles.index, pd.MultiIndex)
         if pre_cut and cycles is not None:
@@ -373,6 +381,7 @@ class Predictor:
         curves.attrs["mass_kg"] = mass
         curves.attrs["bundles"] = [b.name for b in self.bundles]
         curves.attrs["simulated"] = self.simulated
+        curves.attrs["lowpass_hz"] = lowpass_hz
         return Prediction(
             curves=curves,
             cycles=pd.DataFrame(summaries),

@@ -84,6 +84,7 @@ def _metadata(prediction: Prediction, row: pd.Series, source: Path) -> dict:
         "cycle_found_by": str(row["method"]),
         "mass_kg": prediction.mass_kg,
         "height_m": attrs.get("height_m"),
+        "angles_lowpass_hz": attrs.get("lowpass_hz"),
         "bundles": list(prediction.bundles),
         "units": {c: u for c, u in attrs["units"].items() if c in prediction.curves.columns},
         "moment_convention": convention,
@@ -112,6 +113,7 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
             else "cycle_window_s=unknown (pre-cut cycle: the time column is the fraction of the cycle)"
         ),
         f"mass_kg={prediction.mass_kg:g}",
+        f"angles_lowpass_hz={prediction.curves.attrs.get('lowpass_hz') or 'none'}",
         f"bundles={','.join(prediction.bundles)}",
         "units: columns without suffix in N (forces) or Nm (moments); *_per_kg in N/kg or Nm/kg; "
         f"*_pct_bwh in % body weight x height ({units})",
