@@ -153,7 +153,7 @@ def label(
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
     from gait2hip.commands.sim import label_command
 
-    label_command(
+    code = label_command(
         out=out,
         model=model,
         ik=ik,
@@ -167,6 +167,7 @@ def label(
         keep_flagged=keep_flagged,
         overwrite=overwrite,
     )
+    raise typer.Exit(code=code)
 
 
 # ---------------------------------------------------------------- simulate (issue B2)

@@ -153,3 +153,13 @@ def test_cli_input_error_leaves_no_empty_folder_and_a_file_as_out_is_refused(exa
         env={"COLUMNS": "300"},
     )  # fmt: skip
     assert result.exit_code == 2 and "is a file" in result.output and "Traceback" not in result.output
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "subject01_walk1_id.sto").write_text("from an earlier run")
+    result = CliRunner().invoke(
+        app,
+        ["label", "--out", str(used), "--model", str(example["model"]),
+         "--ik", str(example["ik"]), "--loads", str(example["loads"])],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 2 and "not empty" in result.output and "--overwrite" in result.output

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gait2hip.commands.options import Solver
+from gait2hip.commands.options import EXIT_OK, EXIT_PARTIAL, Solver
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.progress import bar_callback, eta_progress
 
@@ -26,12 +26,15 @@ def label_command(
     console: Console,
     keep_flagged: bool = False,
     overwrite: bool = False,
-) -> None:
+) -> int:
     """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs).
 
     The output folder is checked first (writable; for one trial, empty unless ``overwrite``)
     and made only once the inputs are read, so an input error leaves no empty folder. A
     manifest run may reuse its folder: it resumes, skipping the trials already labelled.
+
+    Returns the exit code: 0, or 1 when some trials of a manifest failed (listed in
+    ``OUT/failures.csv`` with the reason).
     """
     from gait2hip.io.outputs import check_writable_dir, prepare_output_dir
     from gait2hip.sim.label import LabelConfig
@@ -44,8 +47,10 @@ def label_command(
                 fix="put every trial in the manifest.",
             )
         check_writable_dir(out)
-        _label_batch(manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console)
-        return
+        failures = _label_batch(
+            manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console
+        )
+        return EXIT_PARTIAL if failures else EXIT_OK
     given = {"--model": model, "--ik": ik, "--loads": loads}
     missing = [name for name, value in given.items() if value is None]
     if missing:
@@ -61,6 +66,7 @@ def label_command(
     prepare_output_dir(out, overwrite=overwrite, ours=_LABEL_OUTPUTS, create=False)
     _label_one(out=Path(out), model=model, ik=ik, grf=grf, loads=loads, config=config, mass_kg=mass_kg,
                console=console)  # fmt: skip
+    return EXIT_OK
 
 
 #: Files ``label`` writes for one trial (removed by --overwrite).
@@ -91,6 +97,12 @@ def _label_batch(*, manifest: Path, out: Path, jobs: int, config, mass_kg: float
     )
     for failure in run.failures:
         console.print(f"[red]failed[/] {failure['trial']}: {failure['error']}", highlight=False)
+    if run.failures:  # label_manifest lists them in OUT/failures.csv with the reason
+        console.print(
+            f"{len(run.failures)} trial(s) skipped: listed in {Path(out) / 'failures.csv'} (exit code 1).",
+            highlight=False,
+        )
+    return run.failures
 
 
 def _label_one(
