@@ -318,6 +318,8 @@ def test_moment_convention_and_units_stated_and_applied(installed, examples, tmp
     a, b = read_storage(internal / f"{name}.sto"), read_storage(external / f"{name}.sto")
     m = "hip_flexion_r_moment"
     np.testing.assert_allclose(b.data[m], -a.data[m], atol=2e-6)
+    # forces keep their sign (a bundle with non-negative force outputs stays non-negative)
+    np.testing.assert_array_equal(b.data["glmed_r"], a.data["glmed_r"])
     # 1 Nm/kg for a 1.80 m subject is 100 / (9.81 · 1.80) = 5.663 %BW·h
     np.testing.assert_allclose(b.data[m + "_pct_bwh"], -a.data[m + "_per_kg"] * 5.6631, rtol=1e-3, atol=1e-5)
     assert any("EXTERNAL joint moments" in line for line in b.header.extra_lines)
