@@ -482,3 +482,19 @@ def test_lowpass_option_filters_and_is_recorded(installed, examples, tmp_path):
         app, [*base, "--out", str(tmp_path / "x"), "--lowpass", "500"], env={"COLUMNS": "300"}
     )
     assert bad.exit_code == 2 and "below half the sampling rate" in bad.output
+
+
+def test_short_raw_gait2392_trial_is_called_short_not_a_knee_convention(installed, examples, tmp_path):
+    """0.3 s of OpenSim's own IK: one knee in swing (clearly negative), the other in stance."""
+    storage = read_storage(examples / GAIT2392_IK)
+    from gait2hip.io.opensim import write_storage
+
+    data = storage.data
+    short = write_storage(
+        tmp_path / "short.mot", data[(data.index >= 0.6) & (data.index < 0.9)], in_degrees=True
+    )
+    result = CliRunner().invoke(
+        app, ["predict", str(short), "--mass", "72.6", "--out", str(tmp_path / "o")], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 2 and "lasts only 0.28 s" in result.output
+    assert "knee" not in result.output.split("error:")[1] and "knee_flexion_sign" not in result.output

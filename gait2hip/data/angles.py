@@ -237,12 +237,16 @@ def angles_from_table(
     flipped = False
     signs = {k: _knee_is_flexion_negative(table[k].to_numpy()) for k in _KNEES}
     if knee_flexion_sign == "negative" or (knee_flexion_sign == "auto" and any(signs.values())):
-        if knee_flexion_sign == "auto" and not all(signs.values()):
+        # A knee that never bent far in the record (e.g. only its stance in a short trial) does
+        # not tell its sign: it follows the other knee. Only a clearly positive knee is a mix.
+        positive = [k for k in _KNEES if not signs[k] and _knee_is_flexion_positive(table[k].to_numpy())]
+        if knee_flexion_sign == "auto" and positive:
             raise Gait2HipInputError(
                 "one knee flexes positive and the other negative: the model's conventions are mixed.",
                 file=file,
-                column=next(k for k, neg in signs.items() if not neg),
-                fix="check the IK; pass knee_flexion_sign='positive' or 'negative' to force one convention.",
+                column=positive[0],
+                fix="check the IK: both knees must use one sign convention (flexion positive, or gait2392's "
+                "negative); in Python, knee_flexion_sign='positive' or 'negative' forces one.",
             )
         for knee in _KNEES:
             table[knee] = -table[knee]
@@ -264,6 +268,10 @@ def angles_from_table(
 
 def _knee_is_flexion_negative(knee_deg: np.ndarray) -> bool:
     return bool(np.min(knee_deg) < -30.0 and np.max(knee_deg) < 15.0)
+
+
+def _knee_is_flexion_positive(knee_deg: np.ndarray) -> bool:
+    return bool(np.max(knee_deg) > 30.0 and np.min(knee_deg) > -15.0)
 
 
 def _csv_units(columns: list[str]) -> tuple[dict[str, str], set[str]]:
