@@ -99,7 +99,8 @@ def convention_problems(cycle_deg: Mapping[str, np.ndarray]) -> list[str]:
     elif inverted:
         legs = " and ".join({"r": "right", "l": "left"}[s] for s in inverted)
         problems.append(
-            f"the {legs} hip flexion sign looks inverted (hip flexion velocity vs knee flexion "
+            f"the hip flexion sign looks inverted on the {legs} leg{'s' if len(inverted) > 1 else ''} "
+            "(hip flexion velocity vs knee flexion "
             f"correlates {', '.join(f'{own[s]:+.2f}' for s in inverted)}; every real walker is positive): "
             "hip flexion must be positive when the thigh swings forward; negate the hip_flexion column(s)"
         )

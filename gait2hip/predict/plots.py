@@ -121,6 +121,10 @@ def plot_cycle(
             ax.set_xlabel("% gait cycle", fontsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower right", fontsize=8, frameon=False)
+    import textwrap
+
+    width = int(3.0 * n_cols * 12)  # characters per title line at fontsize 10 (~12 per inch)
+    note = "\n".join(textwrap.fill(line, width) for line in note.split("\n")) if note else note
     colour = {"caution": "darkorange", "unreliable": "red"}.get(level)
     fig.suptitle(title + ("\n" + note if note else ""), fontsize=10, color=colour or "black")
     lines = 1 + (note.count("\n") + 1 if note else 0)
