@@ -14,7 +14,16 @@ from rich.console import Console
 
 from gait2hip.bench.settings import DEFAULT_MODELS
 from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target
-from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
+from gait2hip.commands.options import (
+    EXIT_BAD_INPUT,
+    ExportFormat,
+    Hips,
+    MomentConvention,
+    MomentUnits,
+    PredictSide,
+    Side,
+    Solver,
+)
 from gait2hip.errors import Gait2HipInputError
 
 app = typer.Typer(
@@ -36,6 +45,13 @@ console = Console()
 err_console = Console(stderr=True)
 
 
+def _examples(*commands: str) -> str:
+    """A command's --help epilog: example command lines, then the exit codes."""
+    lines = "\n\n".join(f"  {command}" for command in commands)
+    codes = "Exit codes: 0 all done; 1 some inputs skipped (listed with the reason); 2 bad input."
+    return f"Examples:\n\n{lines}\n\n{codes}"
+
+
 def clear_errors(func):
     """Turn bad-input errors into one red line and exit code 2, never a traceback."""
 
@@ -45,13 +61,20 @@ def clear_errors(func):
             return func(*args, **kwargs)
         except Gait2HipInputError as exc:
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(code=2) from None
+            raise typer.Exit(code=EXIT_BAD_INPUT) from None
 
     return wrapper
 
 
 # ---------------------------------------------------------------- data (issue A)
-@data_app.command("inspect")
+@data_app.command(
+    "inspect",
+    epilog=_examples(
+        "gait2hip data inspect default",
+        "gait2hip data inspect runs/label  (a folder gait2hip label wrote)",
+        "gait2hip data inspect MF60.npz",
+    ),
+)
 @clear_errors
 def data_inspect(
     path: Annotated[
@@ -74,7 +97,12 @@ def data_inspect(
     inspect_command(path=path, side=side, hips=hips, trust_pickle=trust_pickle, console=console)
 
 
-@data_app.command("fukuchi2018")
+@data_app.command(
+    "fukuchi2018",
+    epilog=_examples(
+        "gait2hip data fukuchi2018 --shared ../shared --markdown",
+    ),
+)
 @clear_errors
 def data_fukuchi2018(
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
@@ -94,7 +122,14 @@ def data_fukuchi2018(
 
 
 # ---------------------------------------------------------------- label (issue B1)
-@app.command("label")
+@app.command(
+    "label",
+    epilog=_examples(
+        "gait2hip label --model subject01_simbody.osim --ik walk1_ik.mot --grf walk1_grf.mot "
+        "--loads walk1_grf.xml --out runs/label",
+        "gait2hip label --manifest trials.csv --jobs 2 --out runs/labels  (resumes after a kill)",
+    ),
+)
 @clear_errors
 def label(
     out: Annotated[Path, typer.Option(help="Output folder")],
@@ -109,11 +144,14 @@ def label(
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
     ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="One trial: use a non-empty --out, replacing earlier outputs")
+    ] = False,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
     from gait2hip.commands.sim import label_command
 
-    label_command(
+    code = label_command(
         out=out,
         model=model,
         ik=ik,
@@ -125,11 +163,18 @@ def label(
         mass_kg=mass,
         console=console,
         keep_flagged=keep_flagged,
+        overwrite=overwrite,
     )
+    raise typer.Exit(code=code)
 
 
 # ---------------------------------------------------------------- simulate (issue B2)
-@simulate_app.command("cohort")
+@simulate_app.command(
+    "cohort",
+    epilog=_examples(
+        "gait2hip simulate cohort --out runs/cohort.npz --subjects 10 --patients 2 --jobs 2",
+    ),
+)
 @clear_errors
 def simulate_cohort(
     out: Annotated[Path, typer.Option(help="Output dataset (.npz)")],
@@ -216,12 +261,28 @@ def report(
 
 
 # ---------------------------------------------------------------- predict & deploy (issue D)
-@app.command("predict")
+@app.command(
+    "predict",
+    epilog=_examples(
+        "gait2hip predict walk1_ik.mot --mass 72.6 --out results --side both",
+        "gait2hip predict trial.c3d --mass 70 --out results  (cycles from the C3D's Foot Strike events)",
+        "gait2hip predict trials/ --masses masses.csv --out results --moment-convention external "
+        "--moment-units %BWh",
+        "(exit code 1 also when UNRELIABLE cycles were withheld: --force writes them)",
+    ),
+)
 @clear_errors
 def predict(
-    input: Annotated[Path, typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, or a folder")],
-    out: Annotated[Path, typer.Option(help="Output folder")],
-    mass: Annotated[float, typer.Option(help="Body mass in kg")],
+    input: Annotated[
+        Path,
+        typer.Argument(help="IK .mot/.sto, CSV or NPZ with the 10 angles, Plug-in Gait .c3d, or a folder"),
+    ],
+    out: Annotated[Path, typer.Option(help="Output folder (new or empty; see --overwrite)")],
+    mass: Annotated[float | None, typer.Option(help="Body mass in kg (every file)")] = None,
+    masses: Annotated[
+        Path | None, typer.Option(help="CSV with one row per file: file, mass_kg[, height_m]")
+    ] = None,
+    height: Annotated[float | None, typer.Option(help="Body height in m (for --moment-units %BWh)")] = None,
     model: Annotated[
         str, typer.Option(help="'default', an installed bundle name, or a bundle path")
     ] = "default",
@@ -229,14 +290,64 @@ def predict(
     cycle: Annotated[
         tuple[float, float] | None, typer.Option(help="START END in seconds: use this window as the cycle")
     ] = None,
+    events: Annotated[
+        Path | None,
+        typer.Option(
+            help="CSV of heel strikes: side,time_s[,file] (a C3D's own Foot Strike events are used "
+            "without it)"
+        ),
+    ] = None,
+    lowpass: Annotated[
+        float | None,
+        typer.Option(
+            help="Low-pass the angles at HZ first (zero-lag Butterworth; default none, as the models "
+            "were trained; OpenSim's gait2392 ID uses 6)"
+        ),
+    ] = None,
+    moment_convention: Annotated[
+        MomentConvention,
+        typer.Option(help="internal: OpenSim inverse dynamics (muscle) moments; external: minus those"),
+    ] = MomentConvention.internal,
+    moment_units: Annotated[
+        MomentUnits, typer.Option(help="Nm/kg, or %BWh = 100·M/(m·g·height) (needs --height)")
+    ] = MomentUnits.nm_per_kg,
+    force: Annotated[
+        bool, typer.Option("--force", help="Also write the curves of cycles rated UNRELIABLE")
+    ] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Use a non-empty --out, replacing gait2hip's earlier outputs")
+    ] = False,
 ) -> None:
     """Predict hip muscle forces and moments per gait cycle from joint angles."""
     from gait2hip.commands.predict import predict_command
 
-    predict_command(input=input, out=out, mass_kg=mass, model=model, side=side, cycle=cycle, console=console)
+    outcome = predict_command(
+        input=input,
+        out=out,
+        mass_kg=mass,
+        masses=masses,
+        height_m=height,
+        model=model,
+        side=side,
+        cycle=cycle,
+        console=console,
+        force=force,
+        overwrite=overwrite,
+        moment_convention=MomentConvention(moment_convention).value,
+        moment_units=MomentUnits(moment_units).value,
+        events=events,
+        lowpass_hz=lowpass,
+    )
+    raise typer.Exit(code=outcome.exit_code)
 
 
-@app.command("export")
+@app.command(
+    "export",
+    epilog=_examples(
+        "gait2hip export transformer-forces-default --out forces.onnx",
+        "gait2hip export transformer-moments-default --format zip --out moments.zip",
+    ),
+)
 @clear_errors
 def export(
     bundle: Annotated[str, typer.Argument(help="Bundle name or path")],
@@ -249,7 +360,13 @@ def export(
     export_command(bundle=bundle, out=out, format=format, console=console)
 
 
-@models_app.command("list")
+@models_app.command(
+    "list",
+    epilog=_examples(
+        "gait2hip models list",
+        "GAIT2HIP_BUNDLE_PATH=~/bundles gait2hip models list",
+    ),
+)
 @clear_errors
 def models_list() -> None:
     """List installed model bundles."""
@@ -314,7 +431,14 @@ def bench_label(
 
 
 # ---------------------------------------------------------------- serve (issue 15)
-@app.command("serve")
+@app.command(
+    "serve",
+    epilog=_examples(
+        "gait2hip serve  (this machine only, http://127.0.0.1:8000)",
+        "gait2hip serve --host 0.0.0.0 --ssl-certfile cert.pem --ssl-keyfile key.pem "
+        "--data-dir /srv/gait2hip",
+    ),
+)
 @clear_errors
 def serve(
     host: Annotated[
@@ -380,6 +504,28 @@ def bench_serve(
         shared=shared,
         console=console,
     )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gait2hip import __version__
+
+        console.print(f"gait2hip {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit"),
+    ] = False,
+) -> None:
+    """Hip muscle forces and hip joint moments from joint angles.
+
+    Exit codes (every command): 0 all done; 1 some inputs skipped or results withheld (listed
+    in summary.csv with the reason); 2 bad input (one line says what and how to fix it).
+    """
 
 
 def main() -> None:  # pragma: no cover - entry point

@@ -49,3 +49,17 @@ def test_env_paths_splits_on_the_path_separator(tmp_path) -> None:
         tmp_path / "b",
     ]
     assert env_paths("GAIT2HIP_BUNDLE_PATH", environ={}) == []
+
+
+def test_version_and_examples_in_every_help():
+    from typer.testing import CliRunner
+
+    import gait2hip
+    from gait2hip.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"gait2hip {gait2hip.__version__}"
+    for command in (["predict"], ["label"], ["export"], ["data", "inspect"], ["models", "list"], ["serve"]):
+        text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "300"}).output
+        assert "Examples:" in text and f"gait2hip {' '.join(command)}" in text and "Exit codes: 0" in text

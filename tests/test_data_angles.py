@@ -185,3 +185,35 @@ def test_impossible_angles_are_refused() -> None:
     with pytest.raises(Gait2HipInputError, match="beyond any joint's range") as info:
         angles_from_table(table, in_degrees=True, file="t.mot")
     assert info.value.column == "hip_rotation_l"
+
+
+def _gait2392(examples: Path) -> pd.DataFrame:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        angles = read_angles(examples / "gait2392-subject01/subject01_walk1_ik.mot")
+    angles.index.name = "time"
+    return angles
+
+
+def test_csv_with_a_byte_order_mark_keeps_its_time_column(examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_text(_gait2392(examples).to_csv(), encoding="utf-8-sig")  # Excel's "CSV UTF-8"
+    table = read_angles(path)
+    assert table.index[0] == pytest.approx(0.5) and table.index.name == "time"
+
+
+def test_decimal_commas_are_named(examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "comma.csv"
+    _gait2392(examples).to_csv(path, sep=";", decimal=",")
+    with pytest.raises(Gait2HipInputError, match=r"decimal COMMA .*'0,5'"):
+        read_angles(path)
+
+
+def test_undeclared_radians_are_assumed_loudly(examples: Path, tmp_path: Path) -> None:
+    path = tmp_path / "rad.csv"
+    np.radians(_gait2392(examples)).to_csv(path)
+    with pytest.warns(UserWarning, match="UNIT ASSUMED .* RADIANS"):
+        table = read_angles(path)
+    assert table["knee_angle_r"].max() == pytest.approx(70.3, abs=0.1)

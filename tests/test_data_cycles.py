@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from gait2hip.data.angles import read_angles
+from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.data.cycles import (
     GaitCycle,
     contact_events,
@@ -156,3 +157,11 @@ def test_grf_support_fraction_flags_a_foot_off_the_plates(g2392: dict, examples:
     grf = read_storage(examples / "rajagopal-walk/ExpData/grf_walk.mot").data
     assert grf_support_fraction(grf, GaitCycle("right", 0.268, 1.412, "grf"), mass_kg=85.07) < 0.05
     assert grf_support_fraction(grf, GaitCycle("left", 0.8365, 1.98, "grf"), mass_kg=85.07) > 0.7
+
+
+def test_no_heel_strike_message_reads_well() -> None:
+    time = np.arange(0, 3, 0.01)
+    flat = pd.DataFrame({c: np.full(len(time), 5.0) for c in INPUT_ANGLES}, index=time)
+    with pytest.raises(Gait2HipInputError, match="no heel strike found: the foot never swings") as info:
+        find_cycles(flat, sides=("right",))
+    assert "the the" not in str(info.value)

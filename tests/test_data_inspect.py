@@ -153,3 +153,48 @@ def test_summary_counts(tmp_path: Path) -> None:
         "hip_rotation_r_moment",
     ]
     assert not ins.simulated and not ins.mass_normalized
+
+
+def test_truncated_npz_is_one_red_line(tmp_path: Path) -> None:
+    data = default_dataset_path().read_bytes()
+    truncated = tmp_path / "half.npz"
+    truncated.write_bytes(data[: len(data) // 2])  # an interrupted copy
+    result = CliRunner().invoke(app, ["data", "inspect", str(truncated)], env={"COLUMNS": "300"})
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "damaged, truncated" in result.output and "half.npz" in result.output
+
+
+def test_cli_on_labelled_folder_respects_qa_csv(examples: Path, tmp_path: Path) -> None:
+    """A folder `gait2hip label` wrote: cycles its qa.csv flags are left out, and the count is said."""
+    src = examples / "gait2392-subject01"
+    for name in ("subject01_walk1_ik.mot", "subject01_walk1_grf.mot", "subject01_walk1_grf.xml"):
+        os.symlink(src / name, tmp_path / name)
+    os.symlink(src / "OutputReference/ResultsCMC/subject01_walk1_Actuation_force.sto", tmp_path / "so.sto")
+    pd.DataFrame(
+        [dict(subject="s01", mass_kg=72.6, height_m=1.80, trial="subject01_walk1",
+              ik="subject01_walk1_ik.mot", forces="so.sto", grf="subject01_walk1_grf.mot",
+              loads="subject01_walk1_grf.xml")]
+    ).to_csv(tmp_path / "manifest.csv", index=False)  # fmt: skip
+    qa = dict(subject_id="s01", side="right", start_s=0.618, end_s=1.852, reasons="")
+    pd.DataFrame([dict(trial_id="subject01_walk1_R1", flagged=False, **qa)]).to_csv(tmp_path / "qa.csv")
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0 and "1 × 101 time points" in result.output
+    assert "flagged in qa.csv" not in result.output
+    pd.DataFrame([dict(trial_id="subject01_walk1_R1", flagged=True, **qa)]).to_csv(tmp_path / "qa.csv")
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path)], env={"COLUMNS": "300"})
+    assert (
+        result.exit_code == 2
+        and "failed the labelling's quality checks (1 flagged in qa.csv)" in result.output
+    )
+    from gait2hip.data.lab import load_lab_folder
+
+    assert len(load_lab_folder(tmp_path, respect_qa=False)) == 1
+    two = pd.read_csv(tmp_path / "manifest.csv")
+    two = pd.concat([two.assign(trial="a"), two.assign(trial="b")])
+    two.to_csv(tmp_path / "manifest.csv", index=False)
+    pd.DataFrame(
+        [dict(trial_id="a_R1", flagged=True, **qa), dict(trial_id="b_R1", flagged=False, **qa)]
+    ).to_csv(tmp_path / "qa.csv")
+    result = runner.invoke(app, ["data", "inspect", str(tmp_path)], env={"COLUMNS": "300"})
+    assert result.exit_code == 0 and "1 × 101 time points" in result.output
+    assert "1 cycle(s) left out: flagged in qa.csv" in result.output

@@ -267,3 +267,15 @@ def test_the_etc_hostname_probe_is_refused(tmp_path):
     _point_manifest_at(path, "../../../../etc/hostname", "0" * 64)
     with pytest.raises(Gait2HipInputError, match=r"'\.\./\.\./\.\./\.\./etc/hostname'.*climbs out"):
         load_bundle(path)
+
+
+def test_config_that_does_not_fit_the_weights_is_one_clear_error(tmp_path):
+    import json
+
+    path, *_ = _save(tmp_path)
+    manifest = json.loads((path / "manifest.json").read_text())
+    manifest["config"]["hidden_size"] *= 2  # weights saved for the original size
+    (path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(Gait2HipInputError, match=r"do not fit the architecture .*size mismatch") as info:
+        load_bundle(path)
+    assert "weights.safetensors" in str(info.value) and "Fix:" in str(info.value)

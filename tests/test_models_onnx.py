@@ -77,3 +77,17 @@ def test_normalisation_is_baked_in_and_metadata_is_kept(tmp_path):
     assert meta["target_units"] == "Nm/kg,Nm/kg,Nm/kg" and meta["seq_len"] == str(T)
     assert json.loads(meta["gait2hip_manifest"])["architecture"] == "lstm"
     assert meta["simulated_training_data"] == "true"
+
+
+def test_exported_file_states_its_input_conventions(tmp_path):
+    """Knee sign, cycle definition, resampling, units and moment convention read back from metadata_props."""
+    from gait2hip.models.onnx import input_conventions
+
+    bundle = load_bundle(_bundle(tmp_path, "lstm"))
+    path = export_onnx(bundle, tmp_path / "m.onnx")
+    meta = onnx_metadata(path)
+    assert meta["angle_units"].startswith("degrees") and "knee flexion POSITIVE" in meta["knee_sign"]
+    assert "heel strike to the next heel strike" in meta["cycle_definition"]
+    assert f"{bundle.seq_len} evenly spaced points" in meta["resampling"]
+    assert "INTERNAL joint moments" in meta["moment_convention"]
+    assert {k: meta[k] for k in input_conventions(bundle.seq_len)} == input_conventions(bundle.seq_len)

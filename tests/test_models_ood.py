@@ -37,3 +37,14 @@ def test_ordinals() -> None:
     assert [ood._ordinal(v) for v in (99.0, 95.0, 91.0, 92.0, 93.0, 11.0, 97.5)] == [
         "99th", "95th", "91st", "92nd", "93rd", "11th", "97.5th",
     ]  # fmt: skip
+
+
+def test_graded_levels_follow_the_constants(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert ood.ood_level(distance=5.0, threshold=6.0, outside=0.01) == "ok"
+    assert ood.ood_level(distance=15.0, threshold=6.0, outside=0.10) == "caution"  # a real walker (2.5 ×)
+    assert ood.ood_level(distance=39.0, threshold=6.0, outside=0.25) == "unreliable"  # negated hip flexion
+    assert ood.ood_level(distance=5.0, threshold=6.0, outside=0.21) == "unreliable"
+    assert ood.ood_level(distance=math.nan, threshold=math.nan, outside=0.0) == "ok"  # no reference
+    monkeypatch.setattr(ood, "OOD_UNRELIABLE_DISTANCE_FACTOR", 2.0)
+    assert ood.ood_level(distance=15.0, threshold=6.0, outside=0.10) == "unreliable"
+    assert "up to 2 × the threshold" in ood.ood_legend()

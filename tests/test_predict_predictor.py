@@ -258,3 +258,38 @@ def test_ood_reasons_follow_the_detector_constants(predictor, monkeypatch):
     reason = predictor.predict_trial(trial, mass_kg=70, cycles=[(0, 1.1)]).cycles.iloc[0]["ood_reason"]
     assert "95th percentile" in reason and "99th" not in reason
     assert "beyond ±2.5 SD of the training mean" in reason and "±4 SD" not in reason
+
+
+def _gait2392(examples) -> pd.DataFrame:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return read_angles(examples / "gait2392-subject01/subject01_walk1_ik.mot")
+
+
+def test_misleading_diagnoses_are_right(predictor, examples, tmp_path):
+    angles = _gait2392(examples)
+    short = angles[(angles.index >= 0.6) & (angles.index < 0.9)]
+    with pytest.raises(Gait2HipInputError, match=r"lasts only 0.28 s; one gait cycle .* 0.6–2.5 s") as info:
+        predictor.predict_trial(short, mass_kg=72.6)
+    assert "knee" not in str(info.value)
+    in_ms = angles.set_axis(angles.index * 1000)
+    with pytest.raises(Gait2HipInputError, match="probably milliseconds"):
+        predictor.predict_trial(in_ms, mass_kg=72.6)
+    standing = angles.copy()
+    standing[:] = angles.iloc[0].to_numpy() + np.random.default_rng(0).normal(0, 0.5, angles.shape)
+    with pytest.raises(Gait2HipInputError, match="no walking in this trial"):
+        predictor.predict_trial(standing, mass_kg=72.6)
+
+
+def test_dataframe_straight_from_read_csv_uses_its_time_column(predictor, examples, tmp_path):
+    angles = _gait2392(examples)
+    angles.index.name = "time"
+    path = tmp_path / "trial.csv"
+    angles.to_csv(path)
+    from_csv = pd.read_csv(path)  # RangeIndex + a 'time' column
+    expected = predictor.predict_trial(angles, mass_kg=72.6).cycles
+    got = predictor.predict_trial(from_csv, mass_kg=72.6).cycles
+    np.testing.assert_allclose(got["start_s"], expected["start_s"])
+    assert got["start_s"].iloc[0] == pytest.approx(0.605, abs=0.01)
+    with pytest.raises(Gait2HipInputError, match="indexed by row number"):
+        predictor.predict_trial(from_csv.drop(columns="time"), mass_kg=72.6)

@@ -148,3 +148,38 @@ def test_manifest_errors_name_the_row_and_column(manifest, tmp_path):
     table.drop(columns=["loads"]).to_csv(tmp_path / "req.csv", index=False)
     with pytest.raises(Gait2HipInputError, match="required manifest column"):
         read_label_manifest(tmp_path / "req.csv")
+
+
+def test_cli_batch_says_no_dataset_when_every_cycle_fails_qa(manifest, tmp_path):
+    """The raw example fails the post-RRA residual-moment limit: no dataset.npz, and the summary says so."""
+    from typer.testing import CliRunner
+
+    from gait2hip.cli import app
+
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["label", "--manifest", str(manifest), "--out", str(out)], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 0, result.output
+    assert not (out / "dataset.npz").exists()
+    assert "no dataset written: no cycle passed QA" in result.output and "dataset: 0" not in result.output
+    assert "% BW·h > 1 %" in (out / "qa.csv").read_text()
+
+
+def test_cli_exit_code_1_when_a_trial_is_skipped(manifest, tmp_path):
+    from typer.testing import CliRunner
+
+    from gait2hip.cli import app
+
+    table = pd.read_csv(manifest)
+    table.loc[1, "start"], table.loc[1, "end"] = 2.6, 4.0  # after the force-plate data: no cycle
+    table.to_csv(manifest, index=False)
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app,
+        ["label", "--manifest", str(manifest), "--out", str(out), "--keep-flagged"],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 1, result.output
+    assert "1 trial(s) skipped: listed in" in result.output
+    assert list(pd.read_csv(out / "failures.csv")["trial"]) == ["walk_left"]

@@ -152,3 +152,34 @@ def test_cli_bad_input_is_one_clear_line(example, tmp_path):
 
     with pytest.raises(Gait2HipInputError, match="unknown static-optimisation solver"):
         LabelConfig(solver="cmc")
+
+
+def test_cli_input_error_leaves_no_empty_folder_and_a_file_as_out_is_refused(example, tmp_path):
+    from gait2hip.cli import app
+
+    out = tmp_path / "never-made"
+    result = CliRunner().invoke(
+        app,
+        ["label", "--out", str(out), "--model", str(tmp_path / "missing.osim"),
+         "--ik", str(example["ik"]), "--loads", str(example["loads"])],
+    )  # fmt: skip
+    assert result.exit_code == 2 and "not found" in result.output and not out.exists()
+    blocker = tmp_path / "afile"
+    blocker.write_text("")
+    result = CliRunner().invoke(
+        app,
+        ["label", "--out", str(blocker), "--model", str(example["model"]),
+         "--ik", str(example["ik"]), "--loads", str(example["loads"])],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 2 and "is a file" in result.output and "Traceback" not in result.output
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "subject01_walk1_id.sto").write_text("from an earlier run")
+    result = CliRunner().invoke(
+        app,
+        ["label", "--out", str(used), "--model", str(example["model"]),
+         "--ik", str(example["ik"]), "--loads", str(example["loads"])],
+        env={"COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 2 and "not empty" in result.output and "--overwrite" in result.output

@@ -7,6 +7,25 @@ from __future__ import annotations
 
 import enum
 
+#: Exit codes of every ``gait2hip`` command (README, "Conventions and exit codes").
+EXIT_OK = 0  # everything asked was done
+EXIT_PARTIAL = 1  # some inputs were skipped (or cycles withheld): listed in summary.csv with the reason
+EXIT_BAD_INPUT = 2  # bad input or options: nothing useful was done; one line says what and how to fix it
+
+
+class MomentConvention(enum.StrEnum):
+    """Sign convention of the written hip moments."""
+
+    internal = "internal"
+    external = "external"
+
+
+class MomentUnits(enum.StrEnum):
+    """Normalisation of the written hip moments."""
+
+    nm_per_kg = "Nm/kg"
+    percent_bw_height = "%BWh"
+
 
 class Side(enum.StrEnum):
     """The leg whose cycles a lab folder gives."""

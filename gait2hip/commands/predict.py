@@ -2,26 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from gait2hip.commands.options import ExportFormat, PredictSide
+from gait2hip.commands.options import EXIT_OK, EXIT_PARTIAL, ExportFormat, PredictSide
 from gait2hip.errors import Gait2HipInputError
 
+_LEVEL_STYLE = {
+    "ok": "[green]ok[/]",
+    "caution": "[yellow]CAUTION[/]",
+    "unreliable": "[bold red]UNRELIABLE[/]",
+}
 
-def _cycles_table(prediction, *, title: str) -> Table:
+
+@dataclass
+class PredictOutcome:
+    """What ``gait2hip predict`` did: the files written, and what was skipped (files) or withheld
+    (unreliable cycles); either makes the exit code 1."""
+
+    written: list[Path] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    withheld: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PARTIAL if self.skipped or self.withheld else EXIT_OK
+
+
+def _cycles_table(prediction, *, title: str, force: bool) -> Table:
     from gait2hip.models.ood import outside_label, outside_limit_text
 
     table = Table(title=title, title_justify="left")
     for column in ("cycle", "side", "window (s)", "stride (s)", "OOD distance / limit"):
         table.add_column(column)
-    for column in (outside_label(), "status"):
+    for column in (outside_label(), "OOD level", "curves"):
         table.add_column(column)
     for _, row in prediction.cycles.iterrows():
         window = f"{row['start_s']:.3f}–{row['end_s']:.3f}" if pd.notna(row["start_s"]) else "pre-cut"
+        unreliable = row["ood_level"] == "unreliable"
         table.add_row(
             str(row["cycle"]),
             str(row["side"]),
@@ -29,21 +51,50 @@ def _cycles_table(prediction, *, title: str) -> Table:
             f"{row['stride_s']:.3f}" if pd.notna(row["stride_s"]) else "-",
             f"{row['ood_distance']:.1f} / {row['ood_threshold']:.1f}",
             f"{row['ood_outside_fraction']:.0%} / {outside_limit_text()}",
-            "[yellow]OOD[/]" if row["ood"] else "[green]ok[/]",
+            _LEVEL_STYLE[row["ood_level"]],
+            "[red]NOT written[/]" if unreliable and not force else "written",
         )
     return table
+
+
+def _report_levels(prediction, *, force: bool, console: Console) -> None:
+    """One loud line per cycle that is not 'ok', with its reasons (convention problems first)."""
+    for _, row in prediction.cycles.iterrows():
+        if row["ood_level"] == "ok":
+            continue
+        where = f"{row['side']} cycle {row['cycle']}"
+        if row["ood_level"] == "unreliable":
+            action = (
+                "curves written because of --force" if force else "NO curves written (--force writes them)"
+            )
+            console.print(
+                f"[bold red]UNRELIABLE[/] {where}: {row['ood_reason']} — {action}.", highlight=False
+            )
+        else:
+            console.print(
+                f"[yellow]caution[/] {where}: outside the training cohort ({row['ood_reason']}).",
+                highlight=False,
+            )
 
 
 def predict_command(
     *,
     input: Path,
     out: Path,
-    mass_kg: float,
+    mass_kg: float | None,
     model: str = "default",
     side: PredictSide = PredictSide.right,
     cycle: tuple[float, float] | None = None,
     console: Console,
-) -> list[Path]:
+    force: bool = False,
+    overwrite: bool = False,
+    masses: Path | None = None,
+    height_m: float | None = None,
+    moment_convention: str = "internal",
+    moment_units: str = "Nm/kg",
+    events: Path | None = None,
+    lowpass_hz: float | None = None,
+) -> PredictOutcome:
     """Predict every gait cycle of a kinematics file (or a folder of them), write and report the results.
 
     Parameters
@@ -52,9 +103,10 @@ def predict_command(
         An OpenSim IK ``.mot`` / ``.sto`` (degrees or radians; IK or Moco state-path names),
         a CSV with a time column and the 10 angles, an NPZ, or a folder of these.
     out
-        Output folder.
+        Output folder: new or empty, unless ``overwrite`` (then gait2hip's earlier outputs
+        there are removed first).
     mass_kg
-        Body mass in kg (forces in N = N/kg × mass).
+        Body mass in kg (forces in N = N/kg × mass); or ``masses``.
     model
         'default' (the installed forces + moments bundles), installed bundle names or bundle
         folders, comma-separated.
@@ -64,21 +116,55 @@ def predict_command(
         (START, END) in seconds: use this window as the cycle instead of finding heel strikes.
     console
         Where progress and the results tables go.
+    force
+        Write the curves of 'unreliable' cycles too.
+    masses
+        A CSV (file, mass_kg[, height_m]) giving each file's mass (and height).
+    height_m
+        Body height (m), for ``moment_units='%BWh'``.
+    moment_convention, moment_units
+        See :func:`gait2hip.predict.moments.express_moments`.
+    events
+        A CSV of heel strikes (side, time_s[, file]) defining the cycles; a C3D's own
+        Foot Strike events are used without it. ``cycle`` overrides both.
+    lowpass_hz
+        Low-pass the angles at this cut-off first (default: no filter).
 
     Returns
     -------
-    list of Path
-        Every file written (see :mod:`gait2hip.predict.write`).
+    PredictOutcome
+        Files written, files skipped (with the reason) and cycles withheld.
     """
     import torch
 
     from gait2hip.commands.models import search_dirs
+    from gait2hip.io.outputs import prepare_output_dir
     from gait2hip.models.ood import ood_legend
+    from gait2hip.predict.moments import convention_text, express_moments
     from gait2hip.predict.predictor import Predictor
-    from gait2hip.predict.write import input_files, read_kinematics, write_prediction, write_summary
+    from gait2hip.predict.write import (
+        OUTPUT_PATTERNS,
+        events_for,
+        input_files,
+        mass_for,
+        read_events,
+        read_kinematics,
+        read_masses,
+        write_prediction,
+        write_summary,
+    )
 
     side = PredictSide(side)
+    if (mass_kg is None) == (masses is None):
+        raise Gait2HipInputError(
+            "give the body mass: --mass KG for every file, or --masses TABLE.csv "
+            "(file, mass_kg[, height_m]).",
+            column="mass",
+        )
     files = input_files(input)
+    table = read_masses(masses) if masses is not None else {}
+    event_table = read_events(events) if events is not None else None
+    out = prepare_output_dir(out, overwrite=overwrite, ours=OUTPUT_PATTERNS, create=False)
     predictor = Predictor.from_bundle(model, search_dirs=search_dirs())
     # One cycle at a time is too little work to share between threads, and a second OpenMP
     # thread waiting for a busy core can cost 100× (measured on a loaded 2-core machine).
@@ -88,57 +174,91 @@ def predict_command(
         + (" — trained on SIMULATED data" if predictor.simulated else ""),
         highlight=False,
     )
-    out = Path(out)
-    written: list[Path] = []
+    from gait2hip.predict.summary import trial_summary
+
+    outcome = PredictOutcome()
     summaries: list[pd.DataFrame] = []
-    failures: list[str] = []
+    longs: list[pd.DataFrame] = []
+    prepare_output_dir(out, overwrite=True, create=True)
     for source in files:
         try:
+            mass, height = mass_for(source, table, masses) if masses is not None else (mass_kg, height_m)
             angles, notes = read_kinematics(source)
             for note in notes:
-                console.print(f"[yellow]note:[/] {note}", highlight=False)
+                console.print(f"[bold yellow]note:[/] {note}", highlight=False)
+            strikes = events_for(source, event_table) if event_table is not None else None
+            strikes = strikes or angles.attrs.get("heel_strikes") or None  # a C3D's Foot Strike events
             prediction = predictor.predict_trial(
                 angles,
-                mass_kg=mass_kg,
+                mass_kg=mass,
                 side=side.value,
                 cycles=None if cycle is None else [tuple(cycle)],
                 in_degrees=True,
                 file=source,
+                heel_strikes=None if cycle is not None else strikes,
+                lowpass_hz=lowpass_hz,
+            )
+            prediction = express_moments(
+                prediction, convention=moment_convention, units=moment_units, height_m=height
             )
         except Gait2HipInputError as exc:
             if len(files) == 1:
                 raise
-            failures.append(str(exc))
+            outcome.skipped.append({"file": str(source), "reason": str(exc)})
             console.print(f"[red]skipped[/] {exc}", highlight=False)
             continue
         folder = out / source.stem
-        written.extend(write_prediction(prediction, predictor=predictor, source=source, out=folder))
-        summary = prediction.cycles.copy()
-        summary.insert(0, "file", str(source))
+        outcome.written.extend(
+            write_prediction(
+                prediction, predictor=predictor, source=source, out=folder, withhold_unreliable=not force
+            )
+        )
+        summary = pd.read_csv(folder / "cycles.csv")
         summaries.append(summary)
-        console.print(_cycles_table(prediction, title=f"{source.name} → {folder}"))
-    if summaries and len(files) > 1:
-        written.append(write_summary(summaries, out))
-    if failures and not summaries:
+        outcome.withheld += int((~summary["curves_written"].astype(bool)).sum())
+        written_cycles = summary.loc[summary["curves_written"].astype(bool), "cycle"].tolist()
+        longs.append(trial_summary(prediction.curves, file=source.name, cycles=written_cycles))
+        console.print(_cycles_table(prediction, title=f"{source.name} → {folder}", force=force))
+        _report_levels(prediction, force=force, console=console)
+    if summaries or outcome.skipped:
+        outcome.written.append(write_summary(summaries, out, outcome.skipped))
+    if longs:
+        path = out / "summary_long.csv"
+        pd.concat(longs, ignore_index=True).to_csv(path, index=False, float_format="%.6g")
+        outcome.written.append(path)
+    if outcome.skipped and not summaries:
         raise Gait2HipInputError(
-            f"no file could be predicted ({len(failures)} failed; see above).", file=input
+            f"no file could be predicted ({len(outcome.skipped)} failed; see above and summary.csv).",
+            file=input,
         )
     n_cycles = sum(len(s) for s in summaries)
-    n_ood = sum(int(s["ood"].sum()) for s in summaries)
+    levels = pd.concat(summaries)["ood_level"].value_counts() if summaries else pd.Series(dtype=int)
     console.print(
-        f"{n_cycles} cycle(s) from {len(summaries)} file(s) written to {out}"
-        + (f"; {n_ood} flagged out of distribution" if n_ood else "")
-        + (f"; {len(failures)} file(s) skipped" if failures else ""),
+        f"{n_cycles} cycle(s) from {len(summaries)} file(s) in {out}: "
+        + ", ".join(f"{levels.get(level, 0)} {level}" for level in ("ok", "caution", "unreliable"))
+        + (f"; [bold red]{outcome.withheld} unreliable cycle(s) NOT written[/] (--force writes them)"
+           if outcome.withheld else "")
+        + (f"; [red]{len(outcome.skipped)} file(s) skipped[/] (summary.csv says why)"
+           if outcome.skipped else ""),
         highlight=False,
+    )  # fmt: skip
+    console.print(
+        f"Moments: {convention_text(moment_convention)}, normalised in {moment_units}.", highlight=False
     )
     console.print(ood_legend(), highlight=False, style="dim")
-    return written
+    return outcome
 
 
 def export_command(*, bundle: str, out: Path, format: ExportFormat, console: Console) -> Path:
     """Export ``bundle`` (name or folder) to ``out``: ONNX (verified against PyTorch) or one .zip."""
     from gait2hip.commands.models import search_dirs
+    from gait2hip.io.outputs import check_output_file, check_writable_dir
     from gait2hip.predict.export import PARITY_TOLERANCE, export_checked_onnx, export_zip
+
+    if Path(out).is_dir():
+        check_writable_dir(out)  # the file goes inside, named after the bundle
+    else:
+        check_output_file(out)
 
     if ExportFormat(format) is ExportFormat.zip:
         path, loaded = export_zip(bundle, Path(out), search_dirs=search_dirs())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from gait2hip.commands.options import Solver
+from gait2hip.commands.options import EXIT_OK, EXIT_PARTIAL, Solver
 from gait2hip.commands.progress import bar_callback, eta_progress
 from gait2hip.errors import Gait2HipInputError
 
@@ -25,8 +25,18 @@ def label_command(
     mass_kg: float | None,
     console: Console,
     keep_flagged: bool = False,
-) -> None:
-    """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs)."""
+    overwrite: bool = False,
+) -> int:
+    """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs).
+
+    The output folder is checked first (writable; for one trial, empty unless ``overwrite``)
+    and made only once the inputs are read, so an input error leaves no empty folder. A
+    manifest run may reuse its folder: it resumes, skipping the trials already labelled.
+
+    Returns the exit code: 0, or 1 when some trials of a manifest failed (listed in
+    ``OUT/failures.csv`` with the reason).
+    """
+    from gait2hip.io.outputs import check_writable_dir, prepare_output_dir
     from gait2hip.sim.label import LabelConfig
 
     config = LabelConfig(solver=Solver(solver).value, exclude_flagged=not keep_flagged)
@@ -36,8 +46,11 @@ def label_command(
                 "give either --manifest or --model/--ik/--grf/--loads, not both.",
                 fix="put every trial in the manifest.",
             )
-        _label_batch(manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console)
-        return
+        check_writable_dir(out)
+        failures = _label_batch(
+            manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console
+        )
+        return EXIT_PARTIAL if failures else EXIT_OK
     given = {"--model": model, "--ik": ik, "--loads": loads}
     missing = [name for name, value in given.items() if value is None]
     if missing:
@@ -47,8 +60,17 @@ def label_command(
             "(or --manifest trials.csv).",
         )
     assert model is not None and ik is not None and loads is not None
+    for flag, path in (("--model", model), ("--ik", ik), ("--loads", loads), ("--grf", grf)):
+        if path is not None and not Path(path).is_file():
+            raise Gait2HipInputError(f"{flag} file not found.", file=path, fix="check the path.")
+    prepare_output_dir(out, overwrite=overwrite, ours=_LABEL_OUTPUTS, create=False)
     _label_one(out=Path(out), model=model, ik=ik, grf=grf, loads=loads, config=config, mass_kg=mass_kg,
                console=console)  # fmt: skip
+    return EXIT_OK
+
+
+#: Files ``label`` writes for one trial (removed by --overwrite).
+_LABEL_OUTPUTS = ("*.sto", "qa.csv", "manifest.csv", "dataset.npz", "*.json")
 
 
 def _label_batch(*, manifest: Path, out: Path, jobs: int, config, mass_kg: float | None, console: Console):
@@ -61,15 +83,26 @@ def _label_batch(*, manifest: Path, out: Path, jobs: int, config, mass_kg: float
             on_progress=bar_callback(progress, "[bold]labelling"),
         )  # fmt: skip
     summary = quality_summary(run.quality)
+    dataset = Path(out) / "dataset.npz"
     console.print(
         f"[bold]{run.n_trials}[/] trial(s): {run.done_before} already done, {run.labelled_now} labelled now, "
         f"{len(run.failures)} failed. {summary['cycles']} cycle(s): {summary['kept']} passed QA, "
-        f"{summary['flagged']} flagged {summary['by_reason'] or ''}; dataset: "
-        f"{0 if run.dataset is None else len(run.dataset)} cycle(s) → {Path(out) / 'dataset.npz'}",
+        f"{summary['flagged']} flagged {summary['by_reason'] or ''}; "
+        + (
+            f"dataset: {len(run.dataset)} cycle(s) → {dataset}"
+            if run.dataset is not None and dataset.is_file()
+            else "[yellow]no dataset written: no cycle passed QA[/] (see qa.csv; --keep-flagged keeps them)"
+        ),
         highlight=False,
     )
     for failure in run.failures:
         console.print(f"[red]failed[/] {failure['trial']}: {failure['error']}", highlight=False)
+    if run.failures:  # label_manifest lists them in OUT/failures.csv with the reason
+        console.print(
+            f"{len(run.failures)} trial(s) skipped: listed in {Path(out) / 'failures.csv'} (exit code 1).",
+            highlight=False,
+        )
+    return run.failures
 
 
 def _label_one(
@@ -86,12 +119,12 @@ def _label_one(
     )
     from gait2hip.sim.quality import quality_summary
 
-    out.mkdir(parents=True, exist_ok=True)
     trial = trial_name(ik)
     with console.status(f"labelling {ik.name} (ID + {config.solver} SO)…"):
         labels = label_trial(model=model, ik=ik, grf=grf, loads=loads, mass_kg=mass_kg, config=config)
+    out.mkdir(parents=True, exist_ok=True)  # only now: an input error leaves no empty folder
     files = write_trial_outputs(labels, out, trial=trial)
-    write_quality(labels.quality, out, thresholds=config.thresholds)
+    write_quality(labels.quality, out, thresholds=config.thresholds, exclude_flagged=config.exclude_flagged)
     grf_path = _grf_file(Path(loads), None if grf is None else Path(grf))
     row = lab_manifest_row(labels=labels, folder=out, out=out, trial=trial, ik=ik, grf=grf_path, loads=loads)
     files.append(write_lab_manifest([row], out))

@@ -22,6 +22,8 @@ from __future__ import annotations
 import difflib
 import re
 import warnings
+import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -199,6 +201,14 @@ def angles_from_table(
                 "suffix in a CSV, or the in_degrees argument.",
             )
         unit = guess
+        if unit == "rad":  # loud: a wrong guess would scale every angle by 57
+            warnings.warn(
+                f"{file or 'table'}: UNIT ASSUMED — the angle unit is not declared and the values look like "
+                f"RADIANS (largest |value| {float(table.abs().max().max()):.3g}; knee range "
+                f"{max(float(np.ptp(table[k].to_numpy())) for k in _KNEES):.3g}); converted to degrees. If "
+                "they are degrees, declare it: a '_deg' column suffix (hip_flexion_r_deg) or inDegrees=yes.",
+                stacklevel=2,
+            )
     else:
         unit = "deg" if in_degrees else "rad"
         if guess is not None and guess != unit:
@@ -227,12 +237,16 @@ def angles_from_table(
     flipped = False
     signs = {k: _knee_is_flexion_negative(table[k].to_numpy()) for k in _KNEES}
     if knee_flexion_sign == "negative" or (knee_flexion_sign == "auto" and any(signs.values())):
-        if knee_flexion_sign == "auto" and not all(signs.values()):
+        # A knee that never bent far in the record (e.g. only its stance in a short trial) does
+        # not tell its sign: it follows the other knee. Only a clearly positive knee is a mix.
+        positive = [k for k in _KNEES if not signs[k] and _knee_is_flexion_positive(table[k].to_numpy())]
+        if knee_flexion_sign == "auto" and positive:
             raise Gait2HipInputError(
                 "one knee flexes positive and the other negative: the model's conventions are mixed.",
                 file=file,
-                column=next(k for k, neg in signs.items() if not neg),
-                fix="check the IK; pass knee_flexion_sign='positive' or 'negative' to force one convention.",
+                column=positive[0],
+                fix="check the IK: both knees must use one sign convention (flexion positive, or gait2392's "
+                "negative); in Python, knee_flexion_sign='positive' or 'negative' forces one.",
             )
         for knee in _KNEES:
             table[knee] = -table[knee]
@@ -256,6 +270,10 @@ def _knee_is_flexion_negative(knee_deg: np.ndarray) -> bool:
     return bool(np.min(knee_deg) < -30.0 and np.max(knee_deg) < 15.0)
 
 
+def _knee_is_flexion_positive(knee_deg: np.ndarray) -> bool:
+    return bool(np.max(knee_deg) > 30.0 and np.min(knee_deg) > -15.0)
+
+
 def _csv_units(columns: list[str]) -> tuple[dict[str, str], set[str]]:
     """Strip unit suffixes ('hip_flexion_r_deg', 'knee_angle_r [rad]') from CSV headers."""
     renamed: dict[str, str] = {}
@@ -269,8 +287,10 @@ def _csv_units(columns: list[str]) -> tuple[dict[str, str], set[str]]:
 
 
 def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool | None]:
+    _check_decimal_commas_text(path)
     try:
-        frame = pd.read_csv(path, sep=None, engine="python")
+        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") must not stick to the first column name
+        frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
         raise Gait2HipInputError(
             f"cannot parse the CSV ({str(exc).splitlines()[0]}).",
@@ -285,9 +305,15 @@ def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool |
             column="time",
             fix="add a 'time' column in seconds (gait cycles are found from it).",
         )
+    _check_decimal_commas(frame, path)
     times = pd.to_numeric(frame[time_column], errors="coerce")
     if not np.isfinite(times.to_numpy(dtype=float)).all():
-        raise Gait2HipInputError("non-numeric or missing times.", file=path, column=str(time_column))
+        raise Gait2HipInputError(
+            "non-numeric or missing times.",
+            file=path,
+            column=str(time_column),
+            fix="give the time in seconds as plain numbers on every row.",
+        )
     frame = frame.drop(columns=[time_column])
     frame.index = pd.Index(times.to_numpy(dtype=float), name="time")
     renamed, units = _csv_units([str(c) for c in frame.columns])
@@ -299,6 +325,45 @@ def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool |
     if units and in_degrees is None:
         in_degrees = units == {"deg"}
     return frame, in_degrees
+
+
+def _check_decimal_commas_text(path: Path) -> None:
+    """Refuse a semicolon/tab-separated file whose numbers have decimal commas ('0;0,605;...')."""
+    import re
+
+    try:
+        with open(path, encoding="utf-8-sig", errors="replace") as handle:
+            lines = [handle.readline() for _ in range(6)]
+    except OSError:
+        return
+    header, rows = lines[0], [line for line in lines[1:] if line.strip()]
+    if not rows or not any(sep in header for sep in (";", "\t")):
+        return
+    example = re.search(r"(?<![\d.])[-+]?\d+,\d+", rows[0])
+    if example and all(re.search(r"\d,\d", row) for row in rows):
+        raise Gait2HipInputError(
+            f"the numbers use a decimal COMMA (e.g. '{example.group(0)}'), which gait2hip does not read.",
+            file=path,
+            fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
+            "separated by commas, semicolons or tabs.",
+        )
+
+
+def _check_decimal_commas(frame: pd.DataFrame, path: Path) -> None:
+    """Refuse numbers written with a decimal comma ('0,605'): named, never misread."""
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype != object:
+            continue
+        text = values.dropna().astype(str).str.strip()
+        if len(text) and text.str.fullmatch(r"[-+]?\d+,\d+([eE][-+]?\d+)?").mean() > 0.5:
+            raise Gait2HipInputError(
+                f"the numbers use a decimal COMMA (e.g. '{text.iloc[0]}'), which gait2hip does not read.",
+                file=path,
+                column=str(column),
+                fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
+                "separated by commas, semicolons or tabs.",
+            )
 
 
 def read_angles(
@@ -320,6 +385,8 @@ def read_angles(
         * ``.npz``: ``X`` of shape [T, 10] (with ``time`` [T]) or [N, T, 10] (already cut
           gait cycles), ``in_cols`` (default: the release order) and optionally
           ``x_units`` ('deg' / 'rad'). Read without pickle.
+        * ``.c3d``: Vicon Plug-in Gait angle outputs (:mod:`gait2hip.data.plugin_gait`); the
+          C3D's ``Foot Strike`` events go to ``attrs['heel_strikes']`` ({side: times in s}).
     in_degrees
         Overrides the file's declaration (still checked against the values).
     knee_flexion_sign
@@ -353,10 +420,16 @@ def read_angles(
         return table
     if suffix == ".npz":
         return _read_npz_angles(path, in_degrees=in_degrees, knee_flexion_sign=knee_flexion_sign)
+    if suffix == ".c3d":
+        table, events = read_plugin_gait(path)
+        table.attrs["heel_strikes"] = {
+            side: kinds["heel_strike"] for side, kinds in events.items() if len(kinds.get("heel_strike", []))
+        }
+        return table
     raise Gait2HipInputError(
         f"unsupported file type '{path.suffix}'.",
         file=path,
-        fix="give an OpenSim .mot/.sto, a CSV with a time column, or an NPZ.",
+        fix="give an OpenSim .mot/.sto, a CSV with a time column, an NPZ, or a Plug-in Gait .c3d.",
     )
 
 
@@ -364,8 +437,13 @@ def _read_npz_angles(path: Path, *, in_degrees: bool | None, knee_flexion_sign: 
     try:
         with np.load(path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError) as exc:
-        raise Gait2HipInputError(f"not a readable NPZ ({exc}).", file=path) from None
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise Gait2HipInputError(
+            f"not a readable NPZ: damaged or truncated ({exc}).",
+            file=path,
+            fix="copy or download the file again (an interrupted copy leaves a truncated file), or re-save "
+            "it with numpy.savez.",
+        ) from None
     if "X" not in arrays:
         raise Gait2HipInputError(
             "key missing from the NPZ.", file=path, column="X", fix="store the angles as X."
@@ -407,3 +485,35 @@ def _read_npz_angles(path: Path, *, in_degrees: bool | None, knee_flexion_sign: 
     table.index = index
     table.attrs["cycles"] = True
     return table
+
+
+def read_plugin_gait(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """The 10 angles (degrees, indexed by time in s on the capture's clock) and events of a C3D.
+
+    Frames where any of the six angle points is missing at the start or end of the capture are
+    cut off; a gap inside the trial is an error (as for any NaN input).
+
+    Returns
+    -------
+    (angles, events)
+        ``angles`` as :func:`gait2hip.data.angles.read_angles` returns them; ``events``:
+        ``{'right'|'left': {'heel_strike'|'toe_off': times in s}}`` (empty without events).
+    """
+    from gait2hip.data.plugin_gait import FIX_EXPORT, PLUGIN_GAIT_POINTS, gait_events, plugin_gait_angles
+    from gait2hip.io.c3d import read_c3d_points
+
+    path = Path(path)
+    points, time, unit = read_c3d_points(path, PLUGIN_GAIT_POINTS)
+    table = plugin_gait_angles(points, source=path)
+    table.index = pd.Index(time, name="time")
+    complete = np.flatnonzero(np.isfinite(table.to_numpy()).all(axis=1))
+    if len(complete) < 2:
+        raise Gait2HipInputError(
+            "the Plug-in Gait angles are empty (no frame with all six).", file=path, fix=FIX_EXPORT
+        )
+    table = table.iloc[complete[0] : complete[-1] + 1]
+    angles = angles_from_table(
+        table, in_degrees=unit.lower().startswith("deg"), file=path, knee_flexion_sign="positive"
+    )
+    angles.attrs["cycles"] = False
+    return angles, gait_events(path)

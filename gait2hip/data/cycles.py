@@ -383,12 +383,12 @@ def find_cycles(
     strikes = {side: s for side, s in strikes.items() if side in sides}
     if not any(len(s) for s in strikes.values()):
         what = {
-            "grf": f"vertical GRF never rises above {threshold:g} N after being below it",
+            "grf": f"the vertical GRF never rises above {threshold:g} N after being below it",
             "lab events": "the given events hold no heel strike of the requested side(s)",
             "kinematics": "the foot never swings forward and back (no peak of hip/knee-based foot position)",
         }[method]
         raise Gait2HipInputError(
-            f"no heel strike found: the {what}.",
+            f"no heel strike found: {what}.",
             file=source,
             column=column,
             fix="check the trial is walking with at least one full stride; for GRF check the units (N) and "

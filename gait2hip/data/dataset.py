@@ -42,6 +42,8 @@ contact columns load as before; :meth:`GaitDataset.target_group` returns an empt
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -464,11 +466,12 @@ class GaitDataset:
         try:
             with np.load(path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
             raise Gait2HipInputError(
-                f"not a readable gait2hip NPZ ({exc}).",
+                f"not a readable gait2hip NPZ: damaged, truncated or another format ({exc}).",
                 file=path,
-                fix="give a file written by gait2hip, or load the release with gait2hip.data.release.",
+                fix="copy or download the file again (an interrupted copy leaves a truncated file); give a "
+                "file written by gait2hip, or the release's MF60/JM60 NPZ.",
             ) from None
         required = ("X", "Y", "in_cols", "out_cols", "subject_id", "weight_kg", "x_units", "y_units")
         for key in required:

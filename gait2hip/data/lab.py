@@ -52,6 +52,7 @@ mirrored) in the folder, or pass ``mapping_csv``, to use another model.
 from __future__ import annotations
 
 import difflib
+import json
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -503,6 +504,7 @@ def load_lab_folder(
     n_points: int = 101,
     mapping_csv: str | Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    respect_qa: bool = True,
 ) -> GaitDataset:
     """Every gait cycle of ``side`` in a lab folder (see the module docstring for the layout).
 
@@ -523,6 +525,11 @@ def load_lab_folder(
     on_progress
         Called with (trials read, trials in the manifest) at the start and after each trial
         (the command line draws a progress bar from it).
+    respect_qa
+        When the folder holds ``qa.csv`` (written by ``gait2hip label``), leave out the cycles
+        it flags (same trial and side, start within ``QA_MATCH_S``), as ``label`` left them
+        out of its dataset — unless its ``qa.json`` says they were kept (``--keep-flagged``).
+        ``attrs['qa_excluded']`` counts them and a note says why.
 
     Returns
     -------
@@ -597,9 +604,15 @@ def load_lab_folder(
         X.append(x)
         Y.append(y)
         report(len(X), len(manifest))
+    X, Y, rows, excluded = _drop_qa_flagged(folder, np.concatenate(X), np.concatenate(Y), rows, respect_qa)
+    if excluded:
+        notes.append(
+            f"{excluded} cycle(s) left out: flagged in qa.csv by gait2hip label (see its reasons column; "
+            "load_lab_folder(respect_qa=False) keeps them)."
+        )
     return GaitDataset(
-        X=np.concatenate(X),
-        Y=np.concatenate(Y),
+        X=X,
+        Y=Y,
         input_columns=INPUT_ANGLES,
         target_columns=columns,
         input_units=("deg",) * len(INPUT_ANGLES),
@@ -613,5 +626,49 @@ def load_lab_folder(
             hips=hips,
             notes=sorted(set(notes)),
             path=str(folder),
+            qa_excluded=excluded,
         ),
     )
+
+
+#: A cycle and a qa.csv row are the same cycle when their starts differ by less than this (s).
+QA_MATCH_S = 0.05
+
+
+def _drop_qa_flagged(
+    folder: Path, X: np.ndarray, Y: np.ndarray, rows: list[dict], respect_qa: bool
+) -> tuple[np.ndarray, np.ndarray, list[dict], int]:
+    """Leave out the cycles that ``folder/qa.csv`` flags; returns X, Y, rows and how many went."""
+    path = folder / "qa.csv"
+    if not respect_qa or not path.is_file():
+        return X, Y, rows, 0
+    try:  # labelled with --keep-flagged: the flagged cycles are part of the dataset
+        if json.loads((folder / "qa.json").read_text()).get("exclude_flagged") is False:
+            return X, Y, rows, 0
+    except (OSError, ValueError):
+        pass
+    qa = pd.read_csv(path)
+    if not {"trial_id", "side", "start_s", "flagged"} <= set(qa.columns):
+        return X, Y, rows, 0
+    flagged = qa[qa["flagged"].astype(str).str.lower().isin(("true", "1"))]
+    keep = []
+    for row in rows:
+        trial = row["trial_id"].rsplit("_", 1)[0]
+        start = float(row["source"].split("[", 1)[1].split("-", 1)[0])
+        same = flagged[
+            (flagged["side"] == row["side"])
+            & (flagged["trial_id"].astype(str).str.rsplit("_", n=1).str[0] == trial)
+            & ((flagged["start_s"].astype(float) - start).abs() < QA_MATCH_S)
+        ]
+        keep.append(same.empty)
+    keep = np.array(keep, dtype=bool)
+    if not keep.any():
+        raise Gait2HipInputError(
+            f"every cycle of the folder failed the labelling's quality checks ({int((~keep).sum())} flagged "
+            "in qa.csv), so none is left to load.",
+            file=path,
+            column="flagged",
+            fix="see qa.csv's reasons; relabel with --keep-flagged to keep flagged cycles, or load them "
+            "anyway with load_lab_folder(respect_qa=False).",
+        )
+    return X[keep], Y[keep], [r for r, k in zip(rows, keep, strict=True) if k], int((~keep).sum())

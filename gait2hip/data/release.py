@@ -12,6 +12,7 @@ Targets are kept in raw N / N m with their units recorded; call
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -342,6 +343,6 @@ def is_release_file(path: str | Path) -> bool:
     try:
         with np.load(path, allow_pickle=False) as npz:
             keys = set(npz.files)
-    except (OSError, ValueError):
-        return False
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False  # the loader that follows says what is wrong with the file
     return {"X", "Y", "out_cols"} <= keys and "y_units" not in keys

@@ -7,6 +7,9 @@ Labs that process in Vicon Nexus / Qualisys / Motive keep their gait events (``F
   as ``EVENT:TIMES`` = (minutes, seconds) pairs counted from the start of the capture, which is
   also the clock of a TRC exported from the same C3D (and so of the IK .mot made from it).
 * :func:`c3d_heel_strikes`: the heel strikes (``Foot Strike``, ``Heel Strike``, ``RHS`` / ``LHS``).
+* :func:`check_c3d_header`: refuse a file that is not a C3D or is truncated, before ezc3d sees it.
+* :func:`read_c3d_points`: named 3-component points (e.g. Plug-in Gait's ``RHipAngles``) with
+  their times; :mod:`gait2hip.data.plugin_gait` turns them into gait2hip's angles.
 
 Force plates are read from the OpenSim GRF ``.mot`` the lab exports (``gait2hip.io.opensim``).
 
@@ -15,11 +18,51 @@ ezc3d is the optional extra ``gait2hip[c3d]``; it is imported only when a C3D is
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from gait2hip.errors import Gait2HipInputError
+
+
+def check_c3d_header(path: str | Path) -> None:
+    """Refuse a file that is not a C3D or is shorter than its header declares.
+
+    Reads the 512-byte header: byte 2 must be 0x50; the data section starts at block ``word 9`` and
+    holds ``frames × (3D points × 4 + analog samples)`` values of 2 bytes (integer) or 4 (float,
+    negative scale). Only Intel-format files (processor 84, the usual) are sized; others go on.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if len(data) < 512 or data[1] != 0x50:
+        raise Gait2HipInputError(
+            "this is not a C3D file (its header is missing).", file=path, fix="upload the trial's .c3d file."
+        )
+    parameter_block = data[0]
+    start = (parameter_block - 1) * 512
+    if parameter_block < 2 or len(data) < start + 4:
+        raise Gait2HipInputError(
+            f"the C3D is truncated: {len(data)} bytes end before its parameters.",
+            file=path,
+            fix="the upload or the export was cut short; export or copy the file again.",
+        )
+    if data[start + 3] != 84:  # not Intel: leave the sizes to ezc3d
+        return
+    points, analogs, first, last = struct.unpack("<HHHH", data[2:10])
+    (scale,) = struct.unpack("<f", data[12:16])
+    (data_block,) = struct.unpack("<H", data[16:18])
+    frames = max(0, last - first + 1)
+    needed = (data_block - 1) * 512 + frames * (4 * points + analogs) * (4 if scale < 0 else 2)
+    if len(data) < needed:
+        raise Gait2HipInputError(
+            f"the C3D is truncated: {len(data)} bytes of the {needed} its header declares "
+            f"({frames} frames of {points} points).",
+            file=path,
+            fix="the upload or the export was cut short; export or copy the file again.",
+        )
+
 
 _STRIKE_WORDS = ("foot strike", "heel strike", "strike", "contact", "hs", "ic")
 _OFF_WORDS = ("foot off", "toe off", "off", "to", "fo")
@@ -123,3 +166,26 @@ def c3d_heel_strikes(path: str | Path) -> dict[str, np.ndarray]:
             fix="mark the gait events in the capture software, or give the GRF file instead.",
         )
     return {side: np.unique(np.array(times)) for side, times in strikes.items()}
+
+
+def read_c3d_points(path: str | Path, names: Sequence[str]) -> tuple[dict[str, np.ndarray], np.ndarray, str]:
+    """The named points of a C3D (subject prefixes such as ``Jane:`` dropped), and their times.
+
+    Returns
+    -------
+    (points, time, angle_units)
+        ``{name: [T, 3]}`` for the names present, the time of each frame in s on the capture's
+        clock (frame 1 of the capture is t = 0 s, as for the events), and ``POINT:ANGLE_UNITS``.
+    """
+    path = Path(path)
+    check_c3d_header(path)
+    c3d = _load(path)
+    parameters = c3d["parameters"]
+    labels = [str(label).split(":")[-1].strip() for label in parameters["POINT"]["LABELS"]["value"]]
+    data = c3d["data"]["points"]
+    points = {name: data[:3, labels.index(name), :].T for name in names if name in labels}
+    rate = float(np.ravel(parameters["POINT"]["RATE"]["value"])[0])
+    first = int(c3d["header"]["points"]["first_frame"])  # 0-based
+    time = (first + np.arange(data.shape[2])) / rate
+    units = str(parameters["POINT"].get("ANGLE_UNITS", {}).get("value", ["deg"])[0])
+    return points, time, units

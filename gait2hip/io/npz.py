@@ -7,6 +7,7 @@ import io
 import pickle
 import warnings
 import zipfile
+import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -93,8 +94,12 @@ def read_npz(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.nd
                 arrays.update({key: trusted[key] for key in pickled})
     except Gait2HipInputError:
         raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
-        raise Gait2HipInputError(f"not a readable NPZ file ({exc}).", file=path) from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise Gait2HipInputError(
+            f"not a readable NPZ file: damaged or truncated ({exc}).",
+            file=path,
+            fix="copy or download the file again (an interrupted copy leaves a truncated file).",
+        ) from None
     return arrays
 
 

@@ -446,7 +446,19 @@ def load_bundle(
         # safetensors' load_model restores tensors shared between parameters; it reads files
         weights = Path(tmp) / WEIGHTS_FILE
         weights.write_bytes(contents[WEIGHTS_FILE])
-        missing, unexpected = _load_model_weights(model, str(weights), strict=False)
+        try:
+            missing, unexpected = _load_model_weights(model, str(weights), strict=False)
+        except (RuntimeError, ValueError) as exc:  # e.g. "size mismatch": config and weights disagree
+            first = next(
+                (line.strip() for line in str(exc).splitlines() if "mismatch" in line), str(exc)[:200]
+            )
+            raise Gait2HipInputError(
+                f"the weights do not fit the architecture in manifest.json's config ({first}).",
+                file=folder / WEIGHTS_FILE,
+                column="config",
+                fix="the manifest or the weights were edited or come from different bundles: reinstall the "
+                "bundle (or export it again with gait2hip export).",
+            ) from None
     if missing or unexpected:
         raise Gait2HipInputError(
             f"weights do not fit the architecture (missing {sorted(missing)[:3]}, "

@@ -143,6 +143,7 @@ def export_onnx(
         "seq_len": str(bundle.seq_len),
         "normalisation": "baked in: input is raw angles in input_units, output is targets in target_units",
         "simulated_training_data": str(bundle.simulated).lower(),
+        **input_conventions(bundle.seq_len),
     }
     del model_proto.metadata_props[:]
     for key, value in metadata.items():
@@ -172,6 +173,24 @@ def onnx_session(path: str | Path, *, threads: int = 1) -> Any:
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.log_severity_level = 3
     return ort.InferenceSession(str(path), sess_options=options, providers=["CPUExecutionProvider"])
+
+
+def input_conventions(seq_len: int) -> dict[str, str]:
+    """What an ONNX file's input must be, stated in its metadata so it cannot be fed wrong data silently."""
+    return {
+        "angle_units": "degrees (not radians)",
+        "knee_sign": "knee flexion POSITIVE (gait2392/Gait2354 IK gives it negative: negate those knees)",
+        "sign_convention": "OpenSim gait-model coordinates: hip flexion, adduction, internal rotation "
+        "positive; ankle dorsiflexion positive; left leg with the same anatomical signs as the right",
+        "side": "predicts the RIGHT hip; for the left hip feed the angles with _r and _l columns swapped",
+        "cycle_definition": "one gait cycle: heel strike to the next heel strike of the same foot (the "
+        "predicted hip's leg)",
+        "resampling": f"each cycle resampled (cubic spline) to {seq_len} evenly spaced points, 0-100 % "
+        "of the cycle",
+        "moment_convention": "INTERNAL joint moments, OpenSim inverse-dynamics sign convention (positive = "
+        "moment in the coordinate's positive direction); external moments are the negative",
+        "output_per_kg": "targets in N/kg or Nm/kg: multiply by body mass (kg)",
+    }
 
 
 def onnx_metadata(path: str | Path) -> dict[str, str]:

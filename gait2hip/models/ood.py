@@ -17,7 +17,14 @@ and stored in the bundle's ``reference.safetensors``:
   whose z-score against the training cohort's mean ± SD curve exceeds ``OOD_Z_LIMIT``;
   flagged above ``OOD_OUTSIDE_FRACTION_LIMIT``.
 
-A cycle is flagged when either exceeds its limit. Every user-facing sentence about these
+A cycle is flagged when either exceeds its limit. Graded levels (:func:`ood_level`): **ok**
+within both limits; **caution** up to ``OOD_UNRELIABLE_DISTANCE_FACTOR`` × the distance
+threshold and ``OOD_UNRELIABLE_OUTSIDE_FRACTION`` outside; **unreliable** beyond either (no
+curves are written then unless the user forces it). The unreliable limits were set on REAL
+people: the 178 cycles of fukuchi2018 (30 healthy adults, overground, 3 speeds) reach at most
+2.6 × the shipped bundles' threshold and 16 % outside (median 1.6 ×, 1 %), so a healthy
+real person is at most "caution" with models trained on simulated data; an inverted hip
+flexion sign on OpenSim's gait2392 example reaches 6.5 × and 25 %. Every user-facing sentence about these
 limits (:func:`ood_reasons`, :func:`ood_legend`, the manifest's rules) is built from the
 constants below, so changing one changes every message.
 
@@ -59,6 +66,11 @@ OOD_Z_LIMIT = 4.0
 OOD_OUTSIDE_FRACTION_LIMIT = 0.05
 OOD_FOLDS = 5
 OOD_MAX_CYCLES = 2000
+#: Above either of these a cycle is "unreliable" (the distance as a multiple of its threshold).
+OOD_UNRELIABLE_DISTANCE_FACTOR = 3.0
+OOD_UNRELIABLE_OUTSIDE_FRACTION = 0.20
+#: The graded levels, mildest first.
+OOD_LEVELS = ("ok", "caution", "unreliable")
 #: The off-PCA residual is scaled by at least this RMS (deg per sample and channel), so
 #: measurement noise absent from smooth (e.g. simulated) training curves is not "far away".
 OOD_RESIDUAL_FLOOR_DEG = 1.0
@@ -235,13 +247,35 @@ def ood_reasons(*, distance: float, threshold: float, outside: float) -> list[st
     return reasons
 
 
+def ood_level(*, distance: float, threshold: float, outside: float) -> str:
+    """'ok', 'caution' or 'unreliable' (see the module docstring); 'ok' without an OOD reference."""
+    ratio = distance / threshold if math.isfinite(distance) and threshold > 0 else 0.0
+    if ratio > OOD_UNRELIABLE_DISTANCE_FACTOR or outside > OOD_UNRELIABLE_OUTSIDE_FRACTION:
+        return "unreliable"
+    if ood_reasons(distance=distance, threshold=threshold, outside=outside):
+        return "caution"
+    return "ok"
+
+
+def level_rules() -> str:
+    """The graded levels in one sentence, built from the constants."""
+    return (
+        "ok: not flagged; caution: flagged, distance up to "
+        f"{OOD_UNRELIABLE_DISTANCE_FACTOR:g} × the threshold and ≤ "
+        f"{OOD_UNRELIABLE_OUTSIDE_FRACTION * 100:g} % "
+        "of samples beyond it; unreliable: above either, or an input convention error (sign, side) — "
+        "no curves are written for it unless forced"
+    )
+
+
 def ood_legend() -> str:
-    """One paragraph explaining the OOD flag, for the end of a command's output."""
+    """One paragraph explaining the OOD levels, for the end of a command's output."""
     return (
         "OOD = outside the training cohort (prediction less trustworthy): Mahalanobis distance of the "
         "cycle's angle curves in the training cycles' PCA space (+ residual); flagged above the "
         f"{_ordinal(OOD_PERCENTILE)} percentile of training cycles, or when > "
-        f"{OOD_OUTSIDE_FRACTION_LIMIT * 100:g} % of samples are beyond ±{OOD_Z_LIMIT:g} SD."
+        f"{OOD_OUTSIDE_FRACTION_LIMIT * 100:g} % of samples are beyond ±{OOD_Z_LIMIT:g} SD. "
+        f"Levels — {level_rules()}."
     )
 
 

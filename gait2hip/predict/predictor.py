@@ -25,12 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.checks import convention_problems
 from gait2hip.data.columns import INPUT_ANGLES, to_left
 from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle, load_bundle
 from gait2hip.models.discovery import resolve_bundle_paths
-from gait2hip.models.ood import ood_distance, ood_outside_fraction, ood_reasons
+from gait2hip.models.ood import ood_distance, ood_level, ood_outside_fraction, ood_reasons
 from gait2hip.predict.cycles import (
     SIDES,
     CycleJob,
@@ -66,7 +67,10 @@ class Prediction:
     cycles
         One row per cycle: side, start/end/stride (s), how it was found, and the
         out-of-distribution measures (``ood_distance``, ``ood_threshold``,
-        ``ood_outside_fraction``, ``ood`` flag and ``ood_reason``).
+        ``ood_outside_fraction``, ``ood`` flag (level not 'ok'), ``ood_level`` ('ok', 'caution',
+        'unreliable'; see :func:`gait2hip.models.ood.ood_level`), ``convention`` (the likely
+        input convention errors, :func:`gait2hip.data.checks.convention_problems`; any makes the
+        cycle 'unreliable') and ``ood_reason``).
     inputs
         Cycle number → the resampled input angles [T, 10] in degrees (the leg's own order:
         right-named columns for a right cycle, left-named for a left cycle, already swapped
@@ -236,6 +240,7 @@ class Predictor:
         start, end, stride = cycle_span(job, pre_cut=pre_cut, file=file)
         frame: dict[str, Any] = {}
         inputs = pd.DataFrame()
+        problems: list[str] = []
         worst = (np.nan, np.nan, -1.0)  # distance, threshold, distance / threshold
         outside = 0.0
         for bundle in self.bundles:
@@ -243,6 +248,7 @@ class Predictor:
             cycle_angles = time_normalize(job.stamps, own, start, end, T)
             if bundle is self.bundles[0]:
                 inputs = pd.DataFrame(cycle_angles, columns=order)
+                problems = convention_problems(dict(zip(order, cycle_angles.T, strict=True)))
                 frame["percent"] = np.linspace(0.0, 100.0, T)
                 frame["time"] = np.linspace(start, end, T) if not pre_cut else np.full(T, np.nan)
             x = self._bundle_inputs(bundle, cycle_angles, stride_s=stride, mass_kg=mass, height_m=height_m)
@@ -263,6 +269,9 @@ class Predictor:
         curves.insert(0, "side", window.side)
         curves.insert(0, "cycle", number)
         reasons = ood_reasons(distance=worst[0], threshold=worst[1], outside=outside)
+        level = (
+            "unreliable" if problems else ood_level(distance=worst[0], threshold=worst[1], outside=outside)
+        )
         summary = {
             "cycle": number,
             "side": window.side,
@@ -273,8 +282,10 @@ class Predictor:
             "ood_distance": worst[0],
             "ood_threshold": worst[1],
             "ood_outside_fraction": outside if any(b.has_ood for b in self.bundles) else np.nan,
-            "ood": bool(reasons),
-            "ood_reason": "; ".join(reasons),
+            "ood": level != "ok",
+            "ood_level": level,
+            "convention": "; ".join(problems),
+            "ood_reason": "; ".join(problems + reasons),
         }
         return curves, summary, inputs
 
@@ -299,6 +310,8 @@ class Predictor:
         height_m: float | None = None,
         in_degrees: bool | None = True,
         file: str | Path | None = None,
+        heel_strikes: dict[str, Sequence[float]] | None = None,
+        lowpass_hz: float | None = None,
     ) -> Prediction:
         """Find the cycles of a trial, predict each, check it against the training cohort.
 
@@ -321,10 +334,22 @@ class Predictor:
             The unit of ``angles`` (checked against the values); None to let the values decide.
         file
             The source file, for messages.
+        heel_strikes
+            The lab's heel-strike times per side (``{'right': [...], 'left': [...]}``, s), e.g.
+            a C3D's Foot Strike events: cycles run from one to the next of the same side (not
+            with ``cycles``). Checked against the kinematics: events whose sides are swapped
+            relative to the angles are refused.
+        lowpass_hz
+            Low-pass the angles first (zero-lag Butterworth, :mod:`gait2hip.data.filtering`);
+            None (default): unfiltered, as the models were trained.
         """
         mass = _check_mass(mass_kg)
         sides = check_sides(side)
         table = angle_table(angles, in_degrees=in_degrees, file=file)
+        if lowpass_hz is not None and not isinstance(table.index, pd.MultiIndex):
+            from gait2hip.data.filtering import lowpass_angles
+
+            table = lowpass_angles(table, cutoff_hz=float(lowpass_hz), file=file)
         values = table[list(INPUT_ANGLES)].to_numpy(dtype=float)
         pre_cut = isinstance(angles.index, pd.MultiIndex)
         if pre_cut and cycles is not None:
@@ -334,7 +359,14 @@ class Predictor:
         if pre_cut:
             jobs = pre_cut_jobs(table, values, sides)
         else:
-            jobs = timed_jobs(table, values, sides, cycles, file)
+            if cycles is not None and heel_strikes is not None:
+                raise Gait2HipInputError(
+                    "give either cycle windows or heel-strike events, not both.", file=file
+                )
+            strikes = (
+                None if heel_strikes is None else {s: np.asarray(t, float) for s, t in heel_strikes.items()}
+            )
+            jobs = timed_jobs(table, values, sides, cycles, file, heel_strikes=strikes)
         rows, summaries, inputs = [], [], {}
         for number, job in enumerate(jobs, start=1):
             curves, summary, inputs[number] = self._predict_cycle(
@@ -349,6 +381,7 @@ class Predictor:
         curves.attrs["mass_kg"] = mass
         curves.attrs["bundles"] = [b.name for b in self.bundles]
         curves.attrs["simulated"] = self.simulated
+        curves.attrs["lowpass_hz"] = lowpass_hz
         return Prediction(
             curves=curves,
             cycles=pd.DataFrame(summaries),

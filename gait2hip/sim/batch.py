@@ -242,7 +242,7 @@ def merge_results(
         if (folder / "cycles.npz").is_file():
             datasets.append(GaitDataset.load(folder / "cycles.npz"))
     quality = pd.concat(records, ignore_index=True) if records else pd.DataFrame()
-    write_quality(quality, out, thresholds=config.thresholds)
+    write_quality(quality, out, thresholds=config.thresholds, exclude_flagged=config.exclude_flagged)
     if rows:
         write_lab_manifest(rows, out)
     dataset = None

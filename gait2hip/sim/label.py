@@ -386,14 +386,16 @@ def write_lab_manifest(rows: list[dict], out: Path) -> Path:
 
 
 def write_quality(
-    records: pd.DataFrame, folder: str | Path, *, thresholds: QualityThresholds
+    records: pd.DataFrame, folder: str | Path, *, thresholds: QualityThresholds, exclude_flagged: bool = True
 ) -> tuple[Path, Path]:
-    """``qa.csv`` (one row per cycle) and ``qa.json`` (thresholds, counts, records)."""
+    """``qa.csv`` (one row per cycle) and ``qa.json`` (thresholds, counts, records, and whether
+    flagged cycles were left out of the dataset — lab-folder loading follows the same rule)."""
     folder = Path(folder)
     csv = folder / "qa.csv"
     records.to_csv(csv, index=False, float_format="%.6g")
     payload = {
         "thresholds": thresholds_dict(thresholds),
+        "exclude_flagged": bool(exclude_flagged),
         "summary": quality_summary(records),
         "reference": "Hicks et al. 2015, J Biomech Eng 137(2):020905 (see gait2hip.sim.quality)",
         "cycles": json.loads(records.to_json(orient="records")),
