@@ -14,7 +14,7 @@ from rich.console import Console
 
 from gait2hip.bench.settings import DEFAULT_MODELS
 from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target
-from gait2hip.commands.options import ExportFormat, Hips, PredictSide, Side, Solver
+from gait2hip.commands.options import BackendName, ExportFormat, Hips, PredictSide, Side, Solver
 from gait2hip.errors import Gait2HipInputError
 
 app = typer.Typer(
@@ -34,6 +34,20 @@ app.add_typer(bench_app, name="bench")
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: ``--backend`` / ``--address`` of the commands that run many independent units.
+BackendOption = Annotated[
+    BackendName,
+    typer.Option(
+        help="Where units run: local processes, or Ray tasks (pip install 'gait2hip\\[distributed]')"
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster address (ray start --head prints it; 'auto'); default: a local Ray instance"
+    ),
+]
 
 
 def clear_errors(func):
@@ -109,8 +123,11 @@ def label(
     keep_flagged: Annotated[
         bool, typer.Option(help="Keep cycles that fail QA in the dataset (their flags stay in qa.csv)")
     ] = False,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
+    from gait2hip.commands.options import backend_from_options
     from gait2hip.commands.sim import label_command
 
     label_command(
@@ -125,6 +142,7 @@ def label(
         mass_kg=mass,
         console=console,
         keep_flagged=keep_flagged,
+        backend=backend_from_options(backend, address),
     )
 
 
@@ -142,8 +160,11 @@ def simulate_cohort(
     seed: Annotated[int, typer.Option(help="Random seed")] = 2026,
     jobs: Annotated[int, typer.Option(help="Parallel processes")] = 2,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Generate a virtual cohort labelled by gait2hip's OpenSim pipeline (always marked simulated)."""
+    from gait2hip.commands.options import backend_from_options
     from gait2hip.commands.sim import simulate_cohort_command
 
     simulate_cohort_command(
@@ -156,6 +177,7 @@ def simulate_cohort(
         jobs=jobs,
         shared=shared,
         console=console,
+        backend=backend_from_options(backend, address),
     )
 
 
@@ -186,10 +208,14 @@ def benchmark(
             "code hidden in the file: use only for files from a source you trust",
         ),
     ] = False,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
     from gait2hip.commands.benchmark import benchmark_command, csv_list, resolve_settings
+    from gait2hip.commands.options import backend_from_options
 
+    chosen = backend_from_options(backend, address)
     settings = resolve_settings(
         data=data,
         target=target,
@@ -199,8 +225,9 @@ def benchmark(
         seeds=seeds,
         device=device,
         trust_pickle=trust_pickle,
+        cluster=chosen.address is not None,
     )
-    benchmark_command(out=out, settings=settings, shared=shared, console=console)
+    benchmark_command(out=out, settings=settings, shared=shared, console=console, backend=chosen)
 
 
 @app.command("report")

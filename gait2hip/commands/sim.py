@@ -25,6 +25,7 @@ def label_command(
     mass_kg: float | None,
     console: Console,
     keep_flagged: bool = False,
+    backend=None,
 ) -> None:
     """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs)."""
     from gait2hip.sim.label import LabelConfig
@@ -36,7 +37,10 @@ def label_command(
                 "give either --manifest or --model/--ik/--grf/--loads, not both.",
                 fix="put every trial in the manifest.",
             )
-        _label_batch(manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console)
+        _label_batch(
+            manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console,
+            backend=backend,
+        )  # fmt: skip
         return
     given = {"--model": model, "--ik": ik, "--loads": loads}
     missing = [name for name, value in given.items() if value is None]
@@ -46,19 +50,26 @@ def label_command(
             fix="gait2hip label --model M.osim --ik T.mot --grf G.mot --loads L.xml --out DIR "
             "(or --manifest trials.csv).",
         )
+    if backend is not None and backend.name != "local":
+        raise Gait2HipInputError(
+            f"--backend {backend.name} runs the trials of a manifest.", column="--backend",
+            fix="give --manifest, or leave --backend out for one trial.",
+        )  # fmt: skip
     assert model is not None and ik is not None and loads is not None
     _label_one(out=Path(out), model=model, ik=ik, grf=grf, loads=loads, config=config, mass_kg=mass_kg,
                console=console)  # fmt: skip
 
 
-def _label_batch(*, manifest: Path, out: Path, jobs: int, config, mass_kg: float | None, console: Console):
+def _label_batch(
+    *, manifest: Path, out: Path, jobs: int, config, mass_kg: float | None, console: Console, backend=None
+):
     from gait2hip.sim.batch import label_manifest
     from gait2hip.sim.quality import quality_summary
 
     with eta_progress(console=console, unit="trials") as progress:
         run = label_manifest(
             manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg,
-            on_progress=bar_callback(progress, "[bold]labelling"),
+            on_progress=bar_callback(progress, "[bold]labelling"), backend=backend,
         )  # fmt: skip
     summary = quality_summary(run.quality)
     console.print(
@@ -130,6 +141,7 @@ def simulate_cohort_command(
     jobs: int,
     shared: Path | None,
     console: Console,
+    backend=None,
 ) -> None:
     """``gait2hip simulate cohort``: generate, save and summarise."""
     from gait2hip.sim.cohort import simulate_cohort
@@ -139,6 +151,7 @@ def simulate_cohort_command(
         dataset = simulate_cohort(
             out=out, model=model, n_subjects=n_subjects, n_patients=n_patients, n_trials=n_trials,
             seed=seed, jobs=jobs, shared=shared, on_progress=bar_callback(progress, "simulating subjects"),
+            backend=backend,
         )  # fmt: skip
     wall = time.perf_counter() - started
     meta = dataset.meta
