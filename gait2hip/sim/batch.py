@@ -213,7 +213,14 @@ def label_one(spec: TrialSpec, out: str | Path, config: LabelConfig) -> dict:
         pd.DataFrame([row]).to_csv(staging / "manifest_row.csv", index=False)
         if labels.dataset is not None:
             labels.dataset.save(staging / "cycles.npz")
-        staging.rename(final)
+        try:
+            staging.rename(final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            # another attempt finished this trial first (a Ray worker outliving its killed driver)
+            shutil.rmtree(staging, ignore_errors=True)
+            return {"trial": spec.trial, "skipped": True}
     except Gait2HipInputError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         return {"trial": spec.trial, "error": str(exc)}
