@@ -12,8 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import requires_opensim, tiny_settings
+from typer.testing import CliRunner
 
 from gait2hip.backends import Backend, LocalExecutor, Resources, drain, open_executor
+from gait2hip.cli import app
 from gait2hip.errors import Gait2HipInputError
 
 HAS_RAY = importlib.util.find_spec("ray") is not None
@@ -182,10 +184,25 @@ def test_labelling_on_ray_writes_the_local_outputs_and_survives_a_killed_worker(
         else:
             assert local_files[name] == ray_files[name], name
 
-    # resume on Ray: nothing recomputed
+    # resume on Ray, from the command line: nothing recomputed
     monkeypatch.setattr(batch, "label_one", lambda *a, **k: pytest.fail("a finished trial was relabelled"))
-    again = _label(manifest, tmp_path / "ray", jobs=2, backend=RAY)
-    assert again.done_before == 2 and again.labelled_now == 0
+    again = CliRunner().invoke(
+        app, ["label", "--manifest", str(manifest), "--out", str(tmp_path / "ray"), "--backend", "ray"]
+    )
+    assert again.exit_code == 0 and "2 already done, 0 labelled now" in again.output, again.output
+
+
+def test_backend_options_on_the_command_line(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["label", "--out", str(tmp_path), "--address", "10.0.0.1:6379"])
+    assert result.exit_code == 2 and "add --backend ray" in result.output
+    result = runner.invoke(
+        app, ["simulate", "cohort", "--out", str(tmp_path / "c.npz"), "--backend", "spark"]
+    )
+    assert result.exit_code == 2 and "spark" in result.output
+    one_trial = ["label", "--out", str(tmp_path), "--model", "m.osim", "--ik", "t.mot", "--loads", "l.xml"]
+    result = runner.invoke(app, [*one_trial, "--backend", "ray"])
+    assert result.exit_code == 2 and "runs the trials of a manifest" in result.output
 
 
 # ---------------------------------------------------------------- a virtual cohort
