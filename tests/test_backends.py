@@ -246,3 +246,46 @@ def test_benchmark_on_ray_gives_the_local_metrics(ray_session, finished_run, tin
     assert sorted(p.name for p in (out / "units").iterdir()) == sorted(
         p.name for p in (finished_run / "units").iterdir()
     )
+
+
+@requires_ray
+@requires_opensim
+@pytest.mark.slow
+def test_a_killed_ray_driver_resumes_without_relabelling(
+    ray_session, manifest, tmp_path, shared, monkeypatch
+):
+    """``gait2hip label --backend ray`` killed (with its local Ray instance) after the first trial."""
+    import signal
+    import subprocess
+    import time
+
+    import gait2hip.sim.batch as batch
+
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gait2hip.cli", "label", "--manifest", str(manifest), "--out", str(out)]
+    env = dict(os.environ, GAIT2HIP_SHARED=str(shared))
+    process = subprocess.Popen(
+        [*command, "--backend", "ray", "--jobs", "1", "--solver", "fast", "--keep-flagged"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 120
+    while not (out / "trials" / "walk_right").is_dir() and process.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # the driver and the Ray instance it started
+    process.wait()
+    assert (out / "trials" / "walk_right").is_dir() and not (out / "dataset.npz").exists()
+
+    labelled = []
+    real = batch.label_one
+
+    def counting(spec, *, out, config):  # runs in the driver's process: the counting is local
+        labelled.append(spec.trial)
+        return real(spec, out, config)
+
+    monkeypatch.setattr(batch, "label_one", counting)
+    resumed = _label(manifest, out, jobs=1)  # resumed with the local backend: same folder format
+    assert resumed.done_before >= 1 and set(labelled) <= {"walk_left"}
+    reference = _label(manifest, tmp_path / "reference", jobs=1)
+    for name in ("trials/walk_right/walk_right_id.sto", "trials/walk_left/walk_left_so_force.sto", "qa.csv"):
+        assert (out / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
+    np.testing.assert_array_equal(resumed.dataset.Y, reference.dataset.Y)
