@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +290,17 @@ def test_a_killed_ray_driver_resumes_without_relabelling(
     for name in ("trials/walk_right/walk_right_id.sto", "trials/walk_left/walk_left_so_force.sto", "qa.csv"):
         assert (out / name).read_bytes() == (tmp_path / "reference" / name).read_bytes(), name
     np.testing.assert_array_equal(resumed.dataset.Y, reference.dataset.Y)
+
+
+def test_a_unit_training_on_cuda_asks_ray_for_a_gpu(tiny_data):
+    from gait2hip.bench.runner import unit_resources
+    from gait2hip.commands.benchmark import runtime_from_environment
+    from gait2hip.train.protocols import Runtime
+
+    settings = tiny_settings(tiny_data)
+    assert unit_resources(settings).gpus == 0 and unit_resources(settings).cpus == 1
+    on_gpu = replace(settings, runtime=Runtime(threads=2, workers=1, device="cuda"))
+    assert unit_resources(on_gpu).ray_options()["num_gpus"] == 1
+    assert unit_resources(on_gpu).ray_options()["num_cpus"] == 2
+    # on a cluster the GPU is on a worker node: the driver does not look for one on itself
+    assert runtime_from_environment("cuda", check_device=False).device == "cuda"
