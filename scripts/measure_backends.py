@@ -14,7 +14,9 @@ Parts (each printed as it finishes, as one JSON line):
 * ``subject``: one healthy virtual subject (3 cadences × 4 cycles, default solver), in its own
   process (peak memory);
 * ``train``: one training unit per architecture (gait2hip recipe, joint targets, quick budget,
-  default data, 1 torch thread), local and on Ray.
+  default data, 1 torch thread), local and on Ray;
+* ``memory``: peak memory of a process that loads the default data and trains one paper-protocol
+  unit (quick budget, forces) of each architecture in ``--memory-models`` (default transformer).
 """
 
 from __future__ import annotations
@@ -170,10 +172,44 @@ def train(folder: Path) -> None:
         _emit("train", unit=f"gait2hip {architecture} joint, quick", **figures)
 
 
+def _unit_memory(architecture: str) -> tuple[float, float]:
+    from gait2hip.bench.benchmark import run_benchmark
+    from gait2hip.bench.settings import BenchmarkSettings
+    from gait2hip.train.protocols import BUDGETS, Runtime
+
+    settings = BenchmarkSettings(
+        data="default",
+        targets=("forces",),
+        models=(architecture,),
+        protocols=("paper",),
+        budget=replace(BUDGETS["quick"], ablation_models=()),
+        seeds=1,
+        paper_seeds=1,
+        runtime=Runtime(threads=1, workers=1),
+    )
+    started = time.perf_counter()
+    run_benchmark(out=Path(tempfile.mkdtemp(prefix="gait2hip-memory-")), settings=settings, shared=None)
+    return time.perf_counter() - started, _peak_mb()
+
+
+def memory(architectures: list[str]) -> None:
+    for architecture in architectures:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            seconds, peak = pool.submit(_unit_memory, architecture).result()
+        _emit(
+            "memory",
+            unit=f"paper {architecture} forces, quick",
+            wall_s=round(seconds, 1),
+            peak_mb=round(peak),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip", default="", help="comma-separated parts to skip")
-    skip = set(parser.parse_args().skip.split(","))
+    parser.add_argument("--memory-models", default="transformer", help="architectures of the memory part")
+    args = parser.parse_args()
+    skip = set(args.skip.split(","))
     shared = shared_dir(required=True)
     folder = Path(tempfile.mkdtemp(prefix="gait2hip-backends-"))
     try:
@@ -185,6 +221,8 @@ def main() -> None:
             subject(shared, folder)
         if "train" not in skip:
             train(folder)
+        if "memory" not in skip:
+            memory(args.memory_models.split(","))
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
