@@ -197,6 +197,8 @@ def test_backend_options_on_the_command_line(tmp_path):
     runner = CliRunner()
     result = runner.invoke(app, ["label", "--out", str(tmp_path), "--address", "10.0.0.1:6379"])
     assert result.exit_code == 2 and "add --backend ray" in result.output
+    result = runner.invoke(app, ["benchmark", "--out", str(tmp_path / "b"), "--address", "auto"])
+    assert result.exit_code == 2 and "add --backend ray" in result.output
     result = runner.invoke(
         app, ["simulate", "cohort", "--out", str(tmp_path / "c.npz"), "--backend", "spark"]
     )
