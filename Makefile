@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first, pinned: the CPU build. Any looser spec pulls GBs of CUDA packages.
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[sim,c3d,stats,dev,serve]'
+	$(BIN)/python -m pip install --quiet -e '.[sim,c3d,stats,dev,serve,distributed]'
 	rm -f $(VENV)/.installed-*
 	touch $@
 

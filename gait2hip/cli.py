@@ -16,6 +16,7 @@ from gait2hip.bench.settings import DEFAULT_MODELS
 from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target
 from gait2hip.commands.options import (
     EXIT_BAD_INPUT,
+    BackendName,
     ExportFormat,
     Hips,
     MomentConvention,
@@ -43,6 +44,20 @@ app.add_typer(bench_app, name="bench")
 
 console = Console()
 err_console = Console(stderr=True)
+
+#: ``--backend`` / ``--address`` of the commands that run many independent units.
+BackendOption = Annotated[
+    BackendName,
+    typer.Option(
+        help="Where units run: local processes, or Ray tasks (pip install 'gait2hip\\[distributed]')"
+    ),
+]
+AddressOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Ray cluster address (ray start --head prints it; 'auto'); default: a local Ray instance"
+    ),
+]
 
 
 def _examples(*commands: str) -> str:
@@ -147,8 +162,11 @@ def label(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="One trial: use a non-empty --out, replacing earlier outputs")
     ] = False,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Label trials with OpenSim: inverse dynamics (hip moments) + static optimisation (hip muscle forces)."""
+    from gait2hip.commands.options import backend_from_options
     from gait2hip.commands.sim import label_command
 
     code = label_command(
@@ -164,6 +182,7 @@ def label(
         console=console,
         keep_flagged=keep_flagged,
         overwrite=overwrite,
+        backend=backend_from_options(backend, address),
     )
     raise typer.Exit(code=code)
 
@@ -187,8 +206,11 @@ def simulate_cohort(
     seed: Annotated[int, typer.Option(help="Random seed")] = 2026,
     jobs: Annotated[int, typer.Option(help="Parallel processes")] = 2,
     shared: Annotated[Path | None, typer.Option(help="Shared inputs folder (else GAIT2HIP_SHARED)")] = None,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Generate a virtual cohort labelled by gait2hip's OpenSim pipeline (always marked simulated)."""
+    from gait2hip.commands.options import backend_from_options
     from gait2hip.commands.sim import simulate_cohort_command
 
     simulate_cohort_command(
@@ -201,6 +223,7 @@ def simulate_cohort(
         jobs=jobs,
         shared=shared,
         console=console,
+        backend=backend_from_options(backend, address),
     )
 
 
@@ -231,10 +254,14 @@ def benchmark(
             "code hidden in the file: use only for files from a source you trust",
         ),
     ] = False,
+    backend: BackendOption = BackendName.local,
+    address: AddressOption = None,
 ) -> None:
     """Train and compare architectures under the published protocol and gait2hip's recipe."""
     from gait2hip.commands.benchmark import benchmark_command, csv_list, resolve_settings
+    from gait2hip.commands.options import backend_from_options
 
+    chosen = backend_from_options(backend, address)
     settings = resolve_settings(
         data=data,
         target=target,
@@ -244,8 +271,9 @@ def benchmark(
         seeds=seeds,
         device=device,
         trust_pickle=trust_pickle,
+        cluster=chosen.address is not None,
     )
-    benchmark_command(out=out, settings=settings, shared=shared, console=console)
+    benchmark_command(out=out, settings=settings, shared=shared, console=console, backend=chosen)
 
 
 @app.command("report")

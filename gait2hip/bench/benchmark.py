@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gait2hip.backends import Backend
 from gait2hip.bench.data import prepare_data
 from gait2hip.bench.rundir import check_run_file, finish_call, heartbeat
 from gait2hip.bench.runner import run_units
@@ -43,12 +44,15 @@ def run_benchmark(
     shared: Path | None,
     progress: ProgressSink | None = None,
     on_event: Callable[[str, dict], None] = lambda kind, details: None,
+    backend: Backend | None = None,
 ) -> Path:
     """Run (or resume) a benchmark into ``out``: trained units, scores, curves, ``run.json``; returns ``out``.
 
     ``on_event(kind, details)`` is told ``'data'`` (the run.json record, once the data are split),
     ``'resume'`` (``found``, ``total``), ``'start'`` (``todo``: units to train) and ``'unit'``
     (``message``: one per finished unit), so the caller can show progress; nothing here prints.
+    ``backend``: local processes (default) or Ray tasks (:mod:`gait2hip.backends`); where units
+    run, not what comes out.
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     out = Path(out)
@@ -73,6 +77,7 @@ def run_benchmark(
             settings,
             progress=progress,
             on_done=lambda message: on_event("unit", {"message": message}),
+            backend=backend,
         )
     score_run(out, units, results, splits, settings)
     timing = {
@@ -82,6 +87,8 @@ def run_benchmark(
         "training_seconds_all_units": sum(results[u.key][0].get("seconds", 0.0) for u in units),
         "training_cpu_seconds_all_units": sum(results[u.key][0].get("cpu_seconds", 0.0) for u in units),
         "workers": settings.runtime.workers,
+        "backend": (backend.name if backend else "local")
+        + (f" ({backend.address})" if backend and backend.address else ""),
         "full_profile_estimate_s": estimate_full_seconds(
             units,
             results,

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 
+from gait2hip.backends import Backend, Resources, drain, open_executor
 from gait2hip.bench.data import Splits
 from gait2hip.bench.rundir import load_unit, save_unit
 from gait2hip.bench.settings import BenchmarkSettings, Unit
 from gait2hip.train.loop import ProgressSink
 from gait2hip.train.protocols import Trainer
-from gait2hip.workers import exit_with_parent
 
 Results = dict[str, tuple[dict, dict[str, np.ndarray]]]
 
@@ -83,7 +83,16 @@ def train_one(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings
     )
 
 
-def _worker(out: Path, unit: Unit, splits: Splits, settings: BenchmarkSettings, queue, job: int) -> str:
+def unit_resources(settings: BenchmarkSettings) -> Resources:
+    """What training one unit needs: its torch threads, memory, and a GPU when it trains on CUDA."""
+    cuda = settings.runtime.device.startswith("cuda")
+    return Resources(cpus=settings.runtime.threads, memory_mb=2048, gpus=1 if cuda else 0)
+
+
+def _worker(
+    job_unit: tuple[int, Unit], *, out: Path, splits: Splits, settings: BenchmarkSettings, queue
+) -> str:
+    job, unit = job_unit
     return train_one(out, unit, splits, settings, _QueueProgress(queue, job))
 
 
@@ -95,6 +104,7 @@ def run_units(
     *,
     progress: ProgressSink | None = None,
     on_done: Callable[[str], None] = lambda message: None,
+    backend: Backend | None = None,
 ) -> tuple[Results, int]:
     """Train every unit not already in ``out`` (resume).
 
@@ -102,7 +112,8 @@ def run_units(
     With ``settings.runtime.workers > 1`` the units run in that many processes of
     ``runtime.threads`` torch threads each (independent units parallelise far better on a
     small CPU than torch's intra-op threads, and degrade gracefully on a shared machine).
-    ``on_done`` receives one line per unit this call finishes.
+    ``on_done`` receives one line per unit this call finishes. ``backend`` Ray: every unit is a
+    Ray task (:func:`unit_resources`), written to the same unit folders.
     """
     results: Results = {}
     todo = []
@@ -113,12 +124,19 @@ def run_units(
         else:
             todo.append(unit)
     workers = min(settings.runtime.workers, len(todo))
-    if workers <= 1:
+    if workers <= 1 and (backend is None or backend.name == "local"):
         for unit in todo:
             on_done(train_one(out, unit, splits, settings, progress))
     elif todo:
         run_parallel(
-            out, sorted(todo, key=_unit_cost, reverse=True), splits, settings, progress, on_done, workers
+            out,
+            sorted(todo, key=_unit_cost, reverse=True),
+            splits,
+            settings,
+            progress,
+            on_done,
+            settings.runtime.workers,
+            backend=backend,
         )
     for unit in todo:
         results[unit.key] = load_unit(out, unit)
@@ -133,30 +151,21 @@ def run_parallel(
     progress: ProgressSink | None,
     on_done: Callable[[str], None],
     workers: int,
+    *,
+    backend: Backend | None = None,
 ) -> None:
-    """Train ``todo`` in ``workers`` spawned processes, forwarding their progress to ``progress``."""
-    import multiprocessing as mp
-    import queue as queue_module
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-
-    context = mp.get_context("spawn")  # no fork of a process holding torch / OpenMP state
+    """Train ``todo`` in ``workers`` spawned processes (or as Ray tasks), forwarding their progress
+    to ``progress``."""
+    tasks: dict = {}
+    on_ray = backend is not None and backend.name == "ray"
+    cpus = workers * settings.runtime.threads if on_ray else workers  # a local Ray instance's CPUs
     with (
-        context.Manager() as manager,
-        ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent) as pool,
+        open_executor(backend, workers=cpus, start_method="spawn") as executor,
+        executor.message_queue() as messages,
     ):
-        messages = manager.Queue()
-        tasks: dict = {}
-        pending = {
-            pool.submit(_worker, out, unit, splits, settings, messages, i): unit
-            for i, unit in enumerate(todo)
-        }
-        while pending:
-            finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
-            while True:
-                try:
-                    message = messages.get_nowait()
-                except queue_module.Empty:
-                    break
+
+        def forward() -> None:
+            for message in drain(messages):
                 if progress is None:
                     continue
                 if message[0] == "add":
@@ -164,6 +173,13 @@ def run_parallel(
                     tasks[key] = progress.add_task(description, total=total, **fields)
                 elif message[1] in tasks:
                     progress.update(tasks[message[1]], **message[2])
-            for future in finished:
-                pending.pop(future)
-                on_done(future.result())  # re-raises a worker's error here
+
+        for _, line in executor.map_unordered(
+            _worker,
+            list(enumerate(todo)),
+            shared={"out": out, "splits": splits, "settings": settings, "queue": messages},
+            resources=unit_resources(settings),
+            poll=forward,
+        ):
+            forward()
+            on_done(line)

@@ -75,10 +75,11 @@ def _env_int(name: str, default: int) -> int:
     return value
 
 
-def runtime_from_environment(device: str | None):
+def runtime_from_environment(device: str | None, *, check_device: bool = True):
     """Where training runs: one single-threaded process per core (at most 8) unless
     GAIT2HIP_WORKERS / GAIT2HIP_THREADS say otherwise; the device from ``--device`` or
-    GAIT2HIP_DEVICE (default cpu), checked against this machine here, once."""
+    GAIT2HIP_DEVICE (default cpu), checked against this machine here, once (not with
+    ``check_device=False``: units on a Ray cluster ask the scheduler for a GPU node instead)."""
     from gait2hip.train.protocols import Runtime
 
     cpus = os.cpu_count() or 1
@@ -86,7 +87,10 @@ def runtime_from_environment(device: str | None):
     threads = _env_int("GAIT2HIP_THREADS", max(1, cpus // workers))
     chosen = device or os.environ.get("GAIT2HIP_DEVICE", "cpu")
     try:
-        return Runtime(threads=threads, workers=workers, device=chosen).resolved()
+        runtime = Runtime(threads=threads, workers=workers, device=chosen)
+        if not check_device and chosen.startswith("cuda"):
+            return runtime
+        return runtime.resolved()
     except ValueError as exc:
         raise Gait2HipInputError(
             f"{exc}.", column="--device", fix="use --device cpu, or run where torch sees a GPU."
@@ -103,6 +107,7 @@ def resolve_settings(
     seeds: int | None,
     device: str | None = None,
     trust_pickle: bool = False,
+    cluster: bool = False,
 ):
     """The typed options of ``gait2hip benchmark`` → :class:`~gait2hip.bench.settings.BenchmarkSettings`."""
     from gait2hip.bench.settings import DEFAULT_MODELS, BenchmarkSettings
@@ -121,7 +126,7 @@ def resolve_settings(
         budget=budget,
         seeds=seeds if seeds is not None else budget.seeds,
         paper_seeds=seeds if seeds is not None else budget.paper_seeds,
-        runtime=runtime_from_environment(device),
+        runtime=runtime_from_environment(device, check_device=not cluster),
         trust_pickle=trust_pickle,
     )
 
@@ -181,7 +186,7 @@ class _Reporter:
         return f"[{count}, {elapsed / 3600:.2f} h, ≤ {left / 3600:.2f} h left] {message}"
 
 
-def run_and_report(*, out: Path, settings, shared: Path | None, console: Console) -> Path:
+def run_and_report(*, out: Path, settings, shared: Path | None, console: Console, backend=None) -> Path:
     """Run (or resume) the benchmark with live progress, then write its report; the report's path."""
     from gait2hip.bench.benchmark import run_benchmark
     from gait2hip.commands.progress import eta_progress
@@ -194,18 +199,21 @@ def run_and_report(*, out: Path, settings, shared: Path | None, console: Console
             shared=shared,
             progress=progress,
             on_event=_Reporter(console, progress),
+            backend=backend,
         )
     return write_report(out, shared=shared)
 
 
-def benchmark_command(*, out: Path, settings, shared: Path | None, console: Console) -> Path:
+def benchmark_command(*, out: Path, settings, shared: Path | None, console: Console, backend=None) -> Path:
     """``gait2hip benchmark``: see :mod:`gait2hip.bench.benchmark`. Prints where the report is.
 
     ``settings`` come from :func:`resolve_settings` (options checked before anything runs).
     """
     shared_root = resolve_shared(shared)
     started = time.perf_counter()
-    report = run_and_report(out=Path(out), settings=settings, shared=shared_root, console=console)
+    report = run_and_report(
+        out=Path(out), settings=settings, shared=shared_root, console=console, backend=backend
+    )
     minutes = (time.perf_counter() - started) / 60
     console.print(
         f"[bold green]Benchmark done[/] in {minutes:.1f} min. Report: {report} "

@@ -62,3 +62,25 @@ class ExportFormat(enum.StrEnum):
 
     onnx = "onnx"
     zip = "zip"
+
+
+class BackendName(enum.StrEnum):
+    """Where the units of a long job run (see :mod:`gait2hip.backends`)."""
+
+    local = "local"
+    ray = "ray"
+
+
+def backend_from_options(backend: BackendName | str, address: str | None):
+    """``--backend`` / ``--address`` → :class:`gait2hip.backends.Backend`, Ray checked as installed."""
+    from gait2hip.backends import Backend, ray_available
+    from gait2hip.errors import Gait2HipInputError
+
+    chosen = Backend(name=BackendName(backend).value, address=address or None)
+    if chosen.name == "ray" and not ray_available():
+        raise Gait2HipInputError(
+            "--backend ray needs Ray, which is not installed.",
+            column="--backend",
+            fix="pip install 'gait2hip[distributed]' (or use --backend local).",
+        )
+    return chosen

@@ -26,6 +26,7 @@ def label_command(
     console: Console,
     keep_flagged: bool = False,
     overwrite: bool = False,
+    backend=None,
 ) -> int:
     """``gait2hip label``: one trial (--model --ik --grf --loads) or a manifest (--manifest --jobs).
 
@@ -48,8 +49,9 @@ def label_command(
             )
         check_writable_dir(out)
         failures = _label_batch(
-            manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console
-        )
+            manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg, console=console,
+            backend=backend,
+        )  # fmt: skip
         return EXIT_PARTIAL if failures else EXIT_OK
     given = {"--model": model, "--ik": ik, "--loads": loads}
     missing = [name for name, value in given.items() if value is None]
@@ -59,6 +61,11 @@ def label_command(
             fix="gait2hip label --model M.osim --ik T.mot --grf G.mot --loads L.xml --out DIR "
             "(or --manifest trials.csv).",
         )
+    if backend is not None and backend.name != "local":
+        raise Gait2HipInputError(
+            f"--backend {backend.name} runs the trials of a manifest.", column="--backend",
+            fix="give --manifest, or leave --backend out for one trial.",
+        )  # fmt: skip
     assert model is not None and ik is not None and loads is not None
     for flag, path in (("--model", model), ("--ik", ik), ("--loads", loads), ("--grf", grf)):
         if path is not None and not Path(path).is_file():
@@ -73,14 +80,16 @@ def label_command(
 _LABEL_OUTPUTS = ("*.sto", "qa.csv", "manifest.csv", "dataset.npz", "*.json")
 
 
-def _label_batch(*, manifest: Path, out: Path, jobs: int, config, mass_kg: float | None, console: Console):
+def _label_batch(
+    *, manifest: Path, out: Path, jobs: int, config, mass_kg: float | None, console: Console, backend=None
+):
     from gait2hip.sim.batch import label_manifest
     from gait2hip.sim.quality import quality_summary
 
     with eta_progress(console=console, unit="trials") as progress:
         run = label_manifest(
             manifest=manifest, out=out, jobs=jobs, config=config, mass_kg=mass_kg,
-            on_progress=bar_callback(progress, "[bold]labelling"),
+            on_progress=bar_callback(progress, "[bold]labelling"), backend=backend,
         )  # fmt: skip
     summary = quality_summary(run.quality)
     dataset = Path(out) / "dataset.npz"
@@ -163,6 +172,7 @@ def simulate_cohort_command(
     jobs: int,
     shared: Path | None,
     console: Console,
+    backend=None,
 ) -> None:
     """``gait2hip simulate cohort``: generate, save and summarise."""
     from gait2hip.sim.cohort import simulate_cohort
@@ -172,6 +182,7 @@ def simulate_cohort_command(
         dataset = simulate_cohort(
             out=out, model=model, n_subjects=n_subjects, n_patients=n_patients, n_trials=n_trials,
             seed=seed, jobs=jobs, shared=shared, on_progress=bar_callback(progress, "simulating subjects"),
+            backend=backend,
         )  # fmt: skip
     wall = time.perf_counter() - started
     meta = dataset.meta

@@ -37,19 +37,18 @@ paths only: OpenSim objects do not pickle.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import shutil
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from gait2hip.backends import Backend, Resources, open_executor
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.sim.label import (
@@ -62,11 +61,12 @@ from gait2hip.sim.label import (
     write_quality,
     write_trial_outputs,
 )
-from gait2hip.workers import exit_with_parent
 
 REQUIRED = ("model", "ik", "loads")
 OPTIONAL = ("grf", "subject", "mass_kg", "height_m", "trial", "cohort", "cadence", "start", "end")
 TRIALS = "trials"
+#: What labelling one trial needs (one core; peak memory measured ≈ 0.3 GB, see docs/scale-out.md).
+TRIAL_RESOURCES = Resources(cpus=1, memory_mb=1024)
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,11 @@ def _trial_folder(out: Path, trial: str) -> Path:
     return out / TRIALS / trial
 
 
+def _remove_staging(out: Path) -> None:
+    for stale in (out / TRIALS).glob(".*.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def label_one(spec: TrialSpec, out: str | Path, config: LabelConfig) -> dict:
     """Label one trial and move its results into place atomically. Runs in a worker."""
     out = Path(out)
@@ -208,7 +213,14 @@ def label_one(spec: TrialSpec, out: str | Path, config: LabelConfig) -> dict:
         pd.DataFrame([row]).to_csv(staging / "manifest_row.csv", index=False)
         if labels.dataset is not None:
             labels.dataset.save(staging / "cycles.npz")
-        staging.rename(final)
+        try:
+            staging.rename(final)
+        except OSError:
+            if not final.is_dir():
+                raise
+            # another attempt finished this trial first (a Ray worker outliving its killed driver)
+            shutil.rmtree(staging, ignore_errors=True)
+            return {"trial": spec.trial, "skipped": True}
     except Gait2HipInputError as exc:
         shutil.rmtree(staging, ignore_errors=True)
         return {"trial": spec.trial, "error": str(exc)}
@@ -293,6 +305,7 @@ def label_manifest(
     config: LabelConfig | None = None,
     mass_kg: float | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
 ) -> BatchLabels:
     """Label every trial of a manifest into ``out``, resuming a previous run.
 
@@ -303,13 +316,16 @@ def label_manifest(
     out
         Output folder (created).
     jobs
-        Worker processes (1: in this process).
+        Worker processes (1: in this process); with a local Ray instance, its CPUs.
     config
         Labelling settings (default: :class:`LabelConfig`).
     mass_kg
         Body mass for rows without ``mass_kg``.
     on_progress
         Called with (trials done, trials in the manifest) at the start and after each trial.
+    backend
+        Local processes (default) or Ray (:mod:`gait2hip.backends`): one task per trial, same
+        per-trial folders, same outputs.
 
     Returns
     -------
@@ -322,27 +338,20 @@ def label_manifest(
     specs = read_label_manifest(manifest, mass_kg=mass_kg)
     out = Path(out)
     (out / TRIALS).mkdir(parents=True, exist_ok=True)
-    for stale in (out / TRIALS).glob(".*.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)  # a run killed mid-trial left it unfinished
+    _remove_staging(out)  # a run killed mid-trial left them unfinished
     todo = [s for s in specs if not _trial_folder(out, s.trial).is_dir()]
     done_before = len(specs) - len(todo)
     report = on_progress or (lambda done, total: None)
     report(done_before, len(specs))
     results: list[dict] = []
-    if jobs == 1 or len(todo) <= 1:
-        for spec in todo:
-            results.append(label_one(spec, out, config))
+    # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
+    with open_executor(backend, workers=jobs, start_method="spawn") as executor:
+        for _, result in executor.map_unordered(
+            label_one, todo, shared={"out": out, "config": config}, resources=TRIAL_RESOURCES
+        ):
+            results.append(result)
             report(done_before + len(results), len(specs))
-    else:
-        # spawn, not fork: a parent that already ran OpenSim must not hand its state to children.
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(
-            max_workers=min(jobs, len(todo)), mp_context=context, initializer=exit_with_parent
-        ) as pool:
-            futures = [pool.submit(label_one, spec, out, config) for spec in todo]
-            for future in as_completed(futures):
-                results.append(future.result())
-                report(done_before + len(results), len(specs))
+    _remove_staging(out)  # a worker killed mid-trial (its trial was run again) left its folder
     failures = [r for r in results if "error" in r]
     failure_file = out / "failures.csv"
     if failures:

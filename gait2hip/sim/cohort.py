@@ -29,7 +29,6 @@ import json
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gait2hip.backends import Backend, Resources, open_executor
 from gait2hip.data.columns import (
     CONTACT_L,
     CONTACT_R,
@@ -52,8 +52,9 @@ from gait2hip.data.cycles import time_normalize
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
-from gait2hip.workers import exit_with_parent
 
+#: What simulating one subject needs (one core; peak memory measured, see docs/scale-out.md).
+SUBJECT_RESOURCES = Resources(cpus=1, memory_mb=1536)
 GENERATOR_VERSION = "2.0.0"  # 2.0: realism fixes (heel-strike shear, CoP, input offsets) + hip contact force
 QA_FIELDS = (
     "residual_force_rms_bw",
@@ -553,6 +554,7 @@ def simulate_cohort(
     shared: str | Path | None = None,
     solver: str = "default",
     on_progress: Callable[[int, int], None] | None = None,
+    backend: Backend | None = None,
 ) -> GaitDataset:
     """Generate a virtual cohort and save it as a gait2hip NPZ (always ``attrs['simulated']``).
 
@@ -578,6 +580,9 @@ def simulate_cohort(
         Static-optimisation solver passed to the labelling pipeline.
     on_progress
         Called with (subjects done, subjects planned) at the start and after each subject.
+    backend
+        Local processes (default) or Ray (:mod:`gait2hip.backends`): one task per subject, same
+        subject files, same dataset.
     """
     out = Path(out)
     if out.suffix != ".npz":
@@ -628,18 +633,10 @@ def simulate_cohort(
     report = on_progress or (lambda done, total: None)
     done = len(plans) - len(todo)
     report(done, len(plans))
-    if jobs == 1 or len(todo) <= 1:
-        for plan in todo:
-            simulate_subject(plan, **kwargs)
+    with open_executor(backend, workers=jobs, start_method=None) as executor:
+        for _ in executor.map_unordered(simulate_subject, todo, shared=kwargs, resources=SUBJECT_RESOURCES):
             done += 1
             report(done, len(plans))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs, initializer=exit_with_parent) as pool:
-            futures = {pool.submit(simulate_subject, plan, **kwargs): plan for plan in todo}
-            for future in as_completed(futures):
-                future.result()
-                done += 1
-                report(done, len(plans))
     wall = time.perf_counter() - started
     attrs = {
         "name": out.stem,
