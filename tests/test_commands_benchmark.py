@@ -29,7 +29,8 @@ def test_missing_shared_folder_is_refused(tmp_path):
     result = CliRunner().invoke(
         app, ["benchmark", "--out", str(tmp_path / "run"), "--shared", str(tmp_path / "nonexistent")]
     )
-    assert result.exit_code == 2 and "shared folder not found" in result.output
+    assert result.exit_code == 2 and "nonexistent" in result.output and "--shared" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "run").exists()
 
 
 def test_report_of_a_folder_that_is_not_a_run(tmp_path):

@@ -135,12 +135,7 @@ def resolve_shared(shared: Path | None) -> Path | None:
     """The shared-inputs folder: ``--shared`` (must exist), else GAIT2HIP_SHARED / ../shared, else None."""
     from gait2hip.paths import shared_dir
 
-    if shared is None:
-        return shared_dir()
-    root = shared_dir(path=shared)
-    if root is None or not Path(shared).is_dir():
-        raise Gait2HipInputError("shared folder not found.", file=shared, fix="check the --shared path.")
-    return root
+    return shared_dir() if shared is None else shared_dir(path=shared)  # an explicit path must exist
 
 
 class _Reporter:
