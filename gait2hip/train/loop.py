@@ -32,6 +32,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from gait2hip.train.losses import masked_mse, masked_sse
+
 SCHEDULES = ("constant", "cosine")
 
 
@@ -166,15 +168,29 @@ def _lr_factor(config: TrainConfig, total_steps: int, warmup_steps: int) -> Call
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, batch_size: int = 256) -> float:
-    """Mean squared error over every element of ``(X, Y)``, in eval mode."""
+    """Mean squared error over every element of ``(X, Y)``, in eval mode.
+
+    With missing labels (NaN in ``Y``): the mean over labelled channels of each channel's MSE
+    over its finite entries (:func:`~gait2hip.train.losses.masked_mse` over the whole set).
+    """
     was_training = model.training
     model.eval()
-    total = 0.0
+    if bool(torch.isfinite(Y).all()):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            pred = model(X[start : start + batch_size])
+            total += float(torch.sum((pred - Y[start : start + batch_size]) ** 2))
+        model.train(was_training)
+        return total / Y.numel()
+    sums = torch.zeros(Y.shape[-1], dtype=torch.float64, device=Y.device)
+    counts = torch.zeros(Y.shape[-1], dtype=torch.float64, device=Y.device)
     for start in range(0, len(X), batch_size):
-        pred = model(X[start : start + batch_size])
-        total += float(torch.sum((pred - Y[start : start + batch_size]) ** 2))
+        s, c = masked_sse(model(X[start : start + batch_size]), Y[start : start + batch_size])
+        sums += s.double()
+        counts += c.double()
     model.train(was_training)
-    return total / Y.numel()
+    present = counts > 0
+    return float((sums[present] / counts[present]).mean()) if bool(present.any()) else float("nan")
 
 
 @torch.no_grad()
@@ -208,7 +224,10 @@ def train_model(
         Zero-argument factory returning a new model; called after seeding, so the initial
         weights follow ``config.seed``.
     X, Y
-        Normalised training inputs [N, T, D_in] and targets [N, T, D_out].
+        Normalised training inputs [N, T, D_in] and targets [N, T, D_out]. NaN in ``Y`` marks a
+        missing label (a mixed dataset, :mod:`gait2hip.data.mixing`): the loss is then
+        :func:`~gait2hip.train.losses.masked_mse`, averaged over each channel's finite entries.
+        Inputs must be finite; a target channel without any label is an error.
     config
         Optimisation settings.
     X_val, Y_val
@@ -233,7 +252,7 @@ def train_model(
     TrainResult
     """
     validating = X_val is not None
-    n_epochs = _check_run(X, X_val, Y_val, epochs=epochs, config=config)
+    n_epochs = _check_run(X, Y, X_val, Y_val, epochs=epochs, config=config)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
 
@@ -253,7 +272,8 @@ def train_model(
         _lr_factor(config, n_epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch),
     )
     generator = torch.Generator().manual_seed(config.seed)
-    loss_fn = nn.MSELoss()
+    # complete labels: the plain MSE (bit for bit as before); missing labels: the masked one
+    loss_fn = nn.MSELoss() if bool(torch.isfinite(y_train).all()) else masked_mse
 
     history: list[dict] = []
     best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
@@ -346,6 +366,7 @@ def train_model(
 
 def _check_run(
     X: np.ndarray,
+    Y: np.ndarray,
     X_val: np.ndarray | None,
     Y_val: np.ndarray | None,
     *,
@@ -360,6 +381,17 @@ def _check_run(
         raise ValueError("give either a validation set (early stopping) or a fixed number of epochs")
     if len(X) == 0:
         raise ValueError("no training samples")
+    if not np.isfinite(X).all() or (X_val is not None and not np.isfinite(X_val).all()):
+        raise ValueError("inputs contain NaN/inf: only targets may be missing (NaN)")
+    for name, targets in (("training", Y), ("validation", Y_val)):
+        if targets is None:
+            continue
+        flat = np.asarray(targets).reshape(-1, np.asarray(targets).shape[-1])
+        if np.isinf(flat).any():
+            raise ValueError(f"infinite {name} targets (NaN marks a missing label; inf never does)")
+        if name == "training" and (~np.isfinite(flat)).all(axis=0).any():
+            empty = np.flatnonzero((~np.isfinite(flat)).all(axis=0)).tolist()
+            raise ValueError(f"training target channel(s) {empty} have no label at all (all NaN)")
     n_epochs = int(epochs if epochs is not None else config.max_epochs)
     if n_epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {n_epochs}")

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.mixing import check_target_coverage
 from gait2hip.train.folds import group_kfold
 from gait2hip.train.loop import ProgressSink, TrainConfig, predict, resolve_device, train_model
 from gait2hip.train.normalize import Standardizer
@@ -305,6 +306,8 @@ def fit_unit(
     train_ds = training_set(pool, recipe=recipe, targets=targets)
     X, in_cols, in_units = input_features(train_ds, recipe=recipe)
     Y = train_ds.Y
+    # NaN = a label this source does not have (gait2hip.data.mixing); a column with none is an error
+    check_target_coverage(Y, targets, file=pool.attrs.get("path"))
     overrides = {**model_overrides(recipe, architecture), **(extra_overrides or {})}
 
     def builder(d_in: int) -> object:
@@ -333,7 +336,11 @@ def fit_unit(
         final_epochs = budget.fixed_epochs
 
     x_norm = Standardizer.fit(X)
-    y_norm = Standardizer.fit(Y) if recipe.standardize_targets else Standardizer.identity(Y.shape[2])
+    y_norm = (
+        Standardizer.fit(Y, allow_missing=True)
+        if recipe.standardize_targets
+        else Standardizer.identity(Y.shape[2])
+    )
     result = train_model(
         builder(X.shape[2]),
         x_norm.transform(X),
@@ -396,7 +403,7 @@ def _cv_folds(
         train_mask[val_idx] = False
         xn = Standardizer.fit(X[train_mask])
         yn = (
-            Standardizer.fit(Y[train_mask])
+            Standardizer.fit(Y[train_mask], allow_missing=True)
             if recipe.standardize_targets
             else Standardizer.identity(Y.shape[2])
         )

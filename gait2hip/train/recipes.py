@@ -250,7 +250,9 @@ def training_set(dataset: GaitDataset, *, recipe: Recipe, targets: tuple[str, ..
     if not has_left_targets(dataset, targets):
         return right
     left = mirrored(dataset, targets)
-    return GaitDataset.concat([right, left.select_targets(targets)])
+    # in a mixed dataset (gait2hip.data.mixing) a source without left-hip labels (NaN) adds nothing
+    labelled = np.isfinite(left.Y).any(axis=(1, 2))
+    return GaitDataset.concat([right, left.take(labelled).select_targets(targets)])
 
 
 def left_targets_available(dataset: GaitDataset) -> bool:
