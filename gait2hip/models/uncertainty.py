@@ -47,6 +47,8 @@ import numpy as np
 LEVEL = 0.9
 #: Residuals of ±this many time points are pooled for each point's quantiles.
 BAND_SMOOTH = 2
+#: Symmetric band (± a quantile of |residual| / scale) rather than signed quantiles: see :func:`fit_band`.
+SYMMETRIC = True
 #: Keys the band adds to a bundle's reference arrays.
 BAND_KEYS = ("band_lo", "band_hi", "band_spread")
 
@@ -109,6 +111,7 @@ def fit_band(
     spread: np.ndarray | None = None,
     level: float = LEVEL,
     smooth: int = BAND_SMOOTH,
+    symmetric: bool = SYMMETRIC,
 ) -> dict[str, np.ndarray]:
     """Calibrate a band from held-out residuals.
 
@@ -125,6 +128,9 @@ def fit_band(
         Nominal coverage of the central interval (0.9).
     smooth
         Residuals of ±``smooth`` time points are pooled for each point.
+    symmetric
+        True: ± the ``level`` quantile of |score| (robust when the calibration data's bias is
+        not the bias on new data); False: the signed (1 − level)/2 and (1 + level)/2 quantiles.
 
     Returns
     -------
@@ -146,8 +152,12 @@ def fit_band(
         for c in range(n_out):
             values = window[:, :, c]
             values = values[np.isfinite(values)]
-            lo[t, c] = _conformal_quantile(values, tail)
-            hi[t, c] = _conformal_quantile(values, 1.0 - tail)
+            if symmetric:
+                hi[t, c] = _conformal_quantile(np.abs(values), level)
+                lo[t, c] = -hi[t, c]
+            else:
+                lo[t, c] = _conformal_quantile(values, tail)
+                hi[t, c] = _conformal_quantile(values, 1.0 - tail)
     if spread is None:
         band_spread = np.zeros((n_points, n_out))
     else:

@@ -7,7 +7,8 @@ For every input file and every gait cycle found in it, ``gait2hip predict`` writ
   each force twice (``glmed_r`` in N, ``glmed_r_per_kg`` in N/kg) and each moment twice
   (``hip_flexion_r_moment`` in Nm, ``hip_flexion_r_moment_per_kg`` in Nm/kg);
 * ``<stem>_<side>_cycle<k>.csv`` — the same curves with units in the column names
-  (``glmed_r [N]``), plus ``percent`` of the gait cycle and the cycle's OOD flag;
+  (``glmed_r [N]``), plus ``percent`` of the gait cycle and the cycle's OOD flag; a bundle
+  with a calibrated band adds ``<name>_lo`` / ``<name>_hi`` (central 90 % interval) to both;
 * ``<stem>_<side>_cycle<k>.png`` — the curves per kg over 0–100 % of the cycle on the
   training cohort's mean ± SD band;
 
@@ -64,6 +65,11 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
         f"ood={'yes' if row['ood'] else 'no'} distance={row['ood_distance']:.3f} "
         f"threshold={row['ood_threshold']:.3f} outside_fraction={row['ood_outside_fraction']:.3f}",
     ]
+    if any(c.endswith("_lo") for c in prediction.curves.columns):
+        lines.append(
+            "band: *_lo / *_hi = central 90 % prediction interval (held-out residuals + ensemble spread), "
+            f"widened x{row.get('band_inflation', 1.0):.2f} (max(1, OOD distance / threshold))"
+        )
     if prediction.simulated:
         lines.append("note=model trained on SIMULATED data (gait2hip virtual cohort), not measured forces")
     return lines
