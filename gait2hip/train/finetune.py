@@ -162,6 +162,44 @@ class FinetuneResult:
         return save_bundle(path, spec)
 
 
+# ---------------------------------------------------------------------- lab data
+def load_lab_data(spec: str | Path, *, on_progress: Any = None) -> GaitDataset:
+    """Labelled cycles for :func:`finetune`: 'fukuchi2018', a gait2hip NPZ, or a lab folder.
+
+    A lab folder (``manifest.csv``, e.g. the output of ``gait2hip label``) gives its right-leg
+    cycles with the right hip's targets and its left-leg cycles mirrored into the right-leg frame
+    (angle columns swapped left↔right, left-hip targets under the right names), as the Predictor
+    feeds a left cycle.
+    """
+    from gait2hip.data import load_dataset
+    from gait2hip.data.columns import MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
+
+    path = Path(str(spec))
+    if not (path.is_dir() and (path / "manifest.csv").is_file()):
+        return load_dataset(spec)
+    right = load_dataset(path, side="right", on_progress=on_progress)
+    try:
+        left = load_dataset(path, side="left")
+    except Gait2HipInputError:  # no left cycle found: the right ones alone
+        return right
+    to_right = dict(zip(MUSCLE_GROUPS_L + MOMENTS_L, MUSCLE_GROUPS_R + MOMENTS_R, strict=True))
+    swap = {c: c[:-2] + ("_l" if c.endswith("_r") else "_r") for c in INPUT_ANGLES}
+    keep = [c for c in left.target_columns if c in to_right]
+    left = left.select_targets(keep)
+    mirrored = GaitDataset(
+        X=left.select_inputs([swap[c] for c in INPUT_ANGLES]).X,
+        Y=left.Y,
+        input_columns=INPUT_ANGLES,
+        target_columns=tuple(to_right[c] for c in keep),
+        input_units=left.select_inputs([swap[c] for c in INPUT_ANGLES]).input_units,
+        target_units=left.target_units,
+        meta=left.meta,
+        attrs=dict(left.attrs),
+    )
+    common = [c for c in right.target_columns if c in mirrored.target_columns]
+    return GaitDataset.concat([right.select_targets(common), mirrored.select_targets(common)])
+
+
 # ---------------------------------------------------------------------- data checks
 def lab_arrays(bundle: Bundle, dataset: GaitDataset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
     """The lab's inputs [N, T, D_in] (degrees) and per-kg targets [N, T, D_out] in the bundle's
