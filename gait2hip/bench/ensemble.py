@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,21 @@ from gait2hip.bench.speed import latency_ms
 from gait2hip.models.bundle import Bundle, load_bundle
 
 
+def _perturbed(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    copy = deepcopy(model)
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in copy.parameters():
+            p.add_(1e-4 * p.abs().mean() * torch.randn(p.shape, generator=generator))
+    return copy
+
+
 def ensemble_latency(
     bundle: Bundle, *, members: Sequence[int] = (1, 3, 5), threads: int = 2, max_seconds: float = 2.0
 ) -> list[dict[str, Any]]:
     """One row per member count: ONNX Runtime and PyTorch p50/p95 latency of one cycle (ms)."""
-    from gait2hip.models.ensemble import combine_members, with_band
+    from gait2hip.models.bundle import save_bundle
+    from gait2hip.models.ensemble import spec_from_bundle
     from gait2hip.models.onnx import INPUT_NAME, export_onnx, onnx_session
 
     torch.set_num_threads(threads)
@@ -34,11 +45,8 @@ def ensemble_latency(
     with tempfile.TemporaryDirectory(prefix="gait2hip-ensemble-") as tmp:
         for m in members:
             folder = Path(tmp) / f"m{m}"
-            combined = load_bundle(combine_members([bundle] * m, folder))
-            if bundle.has_band:
-                combined = load_bundle(
-                    with_band(combined, folder, band=bundle.band, uncertainty=bundle.manifest["uncertainty"])
-                )
+            copies = [_perturbed(bundle.model, seed) for seed in range(1, m)]
+            combined = load_bundle(save_bundle(folder, spec_from_bundle(bundle, members=copies)))
             path = export_onnx(combined, Path(tmp) / f"m{m}.onnx")
             session = onnx_session(path, threads=threads)
             onnx_p50, onnx_p95, _ = latency_ms(
