@@ -10,7 +10,9 @@ Sources of labelled cycles the bundle was NOT trained on:
 
 For the source a band was fitted on, the coverage is CROSS-FITTED: the subjects are split in
 ``folds`` groups and each group is covered by a band fitted on the other groups (so every
-number is a held-out one); other sources are covered by the bundle's own band.
+number is a held-out one); other sources are covered by the bundle's own band. A fine-tuned
+bundle (its manifest lists the subjects it was fine-tuned on) is scored with its own band on
+the other subjects only.
 """
 
 from __future__ import annotations
@@ -159,8 +161,16 @@ def calibration_table(bundles: list[Bundle], *, shared: Path | None, folds: int 
         if not bundle.has_band:
             continue
         fitted_on = bundle.manifest["uncertainty"].get("calibration", {}).get("data")
+        trained = set((bundle.manifest.get("extra") or {}).get("finetune", {}).get("subjects", []))
         for source in load_sources(bundle, shared=shared):
-            crossfit = source.name == fitted_on
+            if trained:  # a fine-tuned bundle: only the subjects it was not fine-tuned on
+                keep = ~np.isin(source.subjects, sorted(trained))
+                if not keep.any():
+                    continue
+                source = Source(
+                    source.name, source.real, source.X[keep], source.Y[keep], source.subjects[keep]
+                )
+            crossfit = source.name == fitted_on and not trained
             if crossfit:
                 result = crossfit_coverage(bundle, source, folds=folds)
             else:

@@ -132,7 +132,11 @@ class FinetuneResult:
         }
         extra = {
             **dict(parent.manifest.get("extra") or {}),
-            "finetune": {**self.settings.to_dict(), **self.choice},
+            "finetune": {
+                **self.settings.to_dict(),
+                **self.choice,
+                "subjects": sorted(set(self.data.meta["subject_id"].astype(str))),
+            },
         }
         reference = {k: v for k, v in parent.reference.items() if not k.startswith("band_")}
         reference["output_offset"] = self.offsets.astype(np.float32)
