@@ -199,3 +199,38 @@ def stops_helping(summary: pd.DataFrame, *, others: Sequence[str] = ("lab mean",
         if not all(row["fine-tuned"] < row[o] for o in others):
             return int(row["k"])
     return None
+
+
+def plot_learning_curve(summary: pd.DataFrame, out: str | Path, *, title: str = "") -> Path:
+    """RMSE against k (log axis) for every method (mean ± SD over draws), the LOO lab mean dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.0, 3.8))
+    ks = summary["k"].to_numpy()
+    for i, method in enumerate(METHODS):
+        if method in summary:
+            ax.errorbar(
+                ks,
+                summary[method],
+                yerr=summary[method + " sd"],
+                marker="o",
+                capsize=3,
+                label=method,
+                color=f"C{i}",
+            )
+    ax.axhline(summary["LOO lab mean (all others)"].iloc[0], color="0.4", ls="--", lw=1,
+               label="lab mean, leave-one-out (all others)")  # fmt: skip
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("labelled training subjects k")
+    ax.set_ylabel("hip-moment RMSE (Nm/kg)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, frameon=False)
+    fig.tight_layout()
+    out = Path(out)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

@@ -118,6 +118,7 @@ def bench_learning_curve_command(
     from gait2hip.bench.learning_curve import (
         LearningCurveSettings,
         loo_mean_curve_rmse,
+        plot_learning_curve,
         run_learning_curve,
         stops_helping,
         summarise,
@@ -140,6 +141,11 @@ def bench_learning_curve_command(
     loo = loo_mean_curve_rmse(Y, dataset.meta["subject_id"].to_numpy(dtype=str))
     summary = summarise(results, loo_rmse=loo)
     summary.to_csv(out / "summary.csv", index=False)
+    plot_learning_curve(
+        summary,
+        out / "learning_curve.png",
+        title=f"fukuchi2018 (REAL), held-out subjects; {bundle.name}; {draws} draws per k",
+    )
     console.print(
         _table(
             summary,

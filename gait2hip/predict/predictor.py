@@ -65,7 +65,8 @@ class Prediction:
         target twice: ``<name>`` in N or Nm, and ``<name>_per_kg`` in N/kg or Nm/kg; for a
         bundle with a calibrated band, each also has its central 90 % interval ``<name>_lo`` /
         ``<name>_hi`` and ``<name>_per_kg_lo`` / ``<name>_per_kg_hi``
-        (:mod:`gait2hip.models.uncertainty`; widened for out-of-distribution cycles).
+        (:mod:`gait2hip.models.uncertainty`; widened for out-of-distribution cycles; a muscle
+        force's lower limit is clipped at 0 N).
         ``curves.attrs['units']`` maps each column to its unit.
     cycles
         One row per cycle: side, start/end/stride (s), how it was found, and the
@@ -307,7 +308,9 @@ class Predictor:
                 shape=mean.shape,
             )
             lower, upper = band_limits(mean, band, scale)
-            curves["_lo"], curves["_hi"] = lower[0], upper[0]
+            forces = np.array([not unit.startswith("Nm") for unit in bundle.target_units])  # ≥ 0 N
+            curves["_lo"] = np.where(forces, np.maximum(lower[0], 0.0), lower[0])
+            curves["_hi"] = upper[0]
         return curves
 
     def _units(self) -> dict[str, str]:

@@ -126,6 +126,8 @@ def write_prediction(
                 else f"within the training cohort (OOD distance {row['ood_distance']:.1f} ≤ "
                 f"{row['ood_threshold']:.1f})"
             )
+            if float(row.get("band_inflation", 1.0)) > 1.0:
+                verdict += f" · 90 % band widened ×{row['band_inflation']:.2f}"
             if prediction.simulated:
                 verdict += " · model trained on SIMULATED data"
             written.append(
