@@ -18,10 +18,13 @@ the pair with the lowest out-of-fold error wins, then the head is refitted on ev
 Data the parent already fits (``y = F·W0 + b0``) give back the parent's predictions for any λ
 with the parent anchor. The masked squared error ignores targets the lab does not have (NaN, or
 absent columns: moments only is normal): each output's head is fitted on its own labels, and an
-output with no label keeps the parent's head. The per-time-point part of the new head
-(``ȳ_lab(t) − F̄_lab(t)·W``) is stored as the bundle's ``output_offset`` [members, T, D] (bundle
-format 2); the input normalisation is the parent's (re-standardising the inputs to the lab's
-angle statistics did not help on fukuchi2018 in a quick check, so it is not done).
+output with no label keeps the parent's head (and offset). Anything the model adds after its
+head (a mean-curve prior) is taken out of the new offset; an output squashed after its head (a
+non-negative softplus force) is refitted as if linear, which is approximate. The per-time-point
+part of the new head (``ȳ_lab(t) − F̄_lab(t)·W``) is stored as the bundle's ``output_offset``
+[members, T, D] (bundle format 2); the input normalisation is the parent's (re-standardising the
+inputs to the lab's angle statistics did not help on fukuchi2018 in a quick check, so it is not
+done).
 
 Every ensemble member of the parent is adapted the same way. The out-of-fold predictions give the
 new bundle's validation scores and its calibrated band (:mod:`gait2hip.models.uncertainty`).
@@ -459,16 +462,22 @@ def finetune(
                     n_points=F.shape[1],
                 )
                 oof[m, val] = (np.einsum("ntw,wd->ntd", F[val], W) + offset) * y_std + y_mean
+    refit = np.isfinite(Ys).all(axis=1).any(axis=0)  # outputs with any fully labelled cycle
+    parent_offsets = bundle.reference.get("output_offset")
     members, offsets = [], []
-    for member, F, (W0, b0) in zip(parents, features, anchors, strict=True):
+    for m, (member, F, (W0, b0)) in enumerate(zip(parents, features, anchors, strict=True)):
         W, offset = _fit_head(_head_stats(F, Ys), W0=W0, b0=b0, anchor=anchor, lam=lam, n_points=F.shape[1])
+        # what the model adds after its head (e.g. a mean-curve prior), averaged over the lab's cycles
+        with torch.no_grad():
+            after_head = (member.eval()(z).double().numpy() - (F @ W0 + b0)).mean(axis=0)
         adapted = copy.deepcopy(member).eval()
         new_head = _head(adapted, d_out)
         with torch.no_grad():
             new_head.weight.copy_(torch.as_tensor(W.T, dtype=new_head.weight.dtype))
-            new_head.bias.zero_()
+            new_head.bias.copy_(torch.as_tensor(np.where(refit, 0.0, b0), dtype=new_head.bias.dtype))
+        kept = np.zeros_like(offset) if parent_offsets is None else np.asarray(parent_offsets[m]) / y_std
         members.append(adapted)
-        offsets.append(offset * y_std)
+        offsets.append(np.where(refit, offset - after_head, kept) * y_std)
     choice = {"anchor": anchor, "lambda": lam, "cv_errors": errors}
     scores, band = _validation(bundle, X, Y, oof, subjects) if oof is not None else ({}, None)
     scores.update({"n_subjects": n_subjects, "n_cycles": len(X), "anchor": anchor, "lambda": lam})
