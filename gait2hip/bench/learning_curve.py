@@ -190,9 +190,9 @@ def summarise(results: pd.DataFrame, *, loo_rmse: float) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def stops_helping(summary: pd.DataFrame, *, others: Sequence[str] = ("lab mean", "scratch")) -> int | None:
-    """The smallest k at which fine-tuning's mean RMSE is not below every method in ``others``
-    (None: it is below them at every k measured)."""
+def stops_helping(summary: pd.DataFrame, *, others: Sequence[str] = ("scratch",)) -> int | None:
+    """The smallest k at which fine-tuning's mean RMSE is no longer below every method in ``others``
+    (default: training from scratch on the same k subjects); None when it is below at every k."""
     for row in summary.to_dict("records"):
         if "fine-tuned" not in row or any(o not in row for o in others):
             continue
@@ -227,7 +227,7 @@ def plot_learning_curve(summary: pd.DataFrame, out: str | Path, *, title: str = 
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_xlabel("labelled training subjects k")
     ax.set_ylabel("hip-moment RMSE (Nm/kg)")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=8)
     ax.legend(fontsize=7, frameon=False)
     fig.tight_layout()
     out = Path(out)

@@ -131,7 +131,7 @@ def bench_learning_curve_command(
     dataset = load_dataset("fukuchi2018")
     settings = LearningCurveSettings(ks=tuple(ks), draws=draws, scratch_epochs=scratch_epochs)
     with eta_progress(console=console, unit="fits", status=True) as progress:
-        task = progress.add_task("learning curve", total=len(ks) * draws * 4)
+        task = progress.add_task("learning curve", total=len(ks) * draws * 4, status="")
 
         def on_event(event: dict) -> None:
             progress.update(task, completed=event["done"], status=f"k={event['k']} {event['method']}")
@@ -155,9 +155,9 @@ def bench_learning_curve_command(
     )
     k = stops_helping(summary)
     verdict = (
-        "fine-tuning is below the lab mean and scratch at every k"
+        "fine-tuning is below training from scratch at every k"
         if k is None
-        else f"fine-tuning stops beating both the lab mean and scratch at k = {k}"
+        else f"fine-tuning stops helping (no longer below scratch on the same subjects) at k = {k}"
     )
     console.print(
         f"{verdict}; LOO lab mean curve (all other subjects) {loo:.4f}. Results: {out / 'results.csv'}",
