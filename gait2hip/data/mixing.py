@@ -110,7 +110,15 @@ def concat_with_missing(
         Ys.append(Y)
         metas.append(meta)
     attrs = {k: v for k, v in first.attrs.items() if k != "path"}
-    attrs.update(name="+".join(names), missing_targets=missing, domains=list(names))
+    simulated = [bool(d.attrs.get("simulated")) for d in datasets]
+    # 'simulated' only when every source is; a mix of simulated and measured data says which is which
+    attrs.update(
+        name="+".join(names),
+        missing_targets=missing,
+        domains=list(names),
+        simulated=all(simulated),
+        simulated_domains=[n for n, s in zip(names, simulated, strict=True) if s],
+    )
     return GaitDataset(
         X=np.concatenate([d.X for d in datasets]),
         Y=np.concatenate(Ys),

@@ -127,12 +127,16 @@ class BundleSpec:
     train_inputs, train_targets
         The training cycles [N, T, D] in the bundle's units: the mean ± SD band and the
         out-of-distribution statistics are fitted from them (:func:`gait2hip.models.ood.fit_reference`).
+    train_groups
+        The subject of each training cycle: the OOD threshold then comes from subject-wise
+        out-of-fold distances (recommended; see :func:`~gait2hip.models.ood.fit_reference`).
     reference
         Precomputed :func:`gait2hip.models.ood.fit_reference` output (instead of ``train_inputs``).
     description
         One line shown by ``gait2hip models list``.
     default_for
-        'forces' or 'moments' when this bundle is the installed default for that target.
+        'forces' or 'moments' when this bundle is the installed default for that target;
+        'forces+moments' for a joint model that is the default for both.
     extra
         Anything else JSON-able worth keeping (recipe flags, seed, protocol, ...).
     members
@@ -165,6 +169,7 @@ class BundleSpec:
     metrics: Mapping[str, Any] | None = None
     train_inputs: np.ndarray | None = None
     train_targets: np.ndarray | None = None
+    train_groups: Sequence[str] | None = None
     reference: Mapping[str, np.ndarray] | None = None
     description: str = ""
     default_for: str | None = None
@@ -186,8 +191,8 @@ class BundleSpec:
             raise ValueError(f"unknown input units {bad}; use {INPUT_UNITS}")
         if bad := [u for u in self.target_units if u not in TARGET_UNITS]:
             raise ValueError(f"unknown target units {bad}; use {TARGET_UNITS}")
-        if self.default_for not in (None, "forces", "moments"):
-            raise ValueError("default_for must be None, 'forces' or 'moments'")
+        if self.default_for not in (None, "forces", "moments", "forces+moments"):
+            raise ValueError("default_for must be None, 'forces', 'moments' or 'forces+moments' (joint)")
         if (self.target_mean is None) != (self.target_std is None):
             raise ValueError("give both target_mean and target_std, or neither")
         config = getattr(self.model, "config", None)
@@ -230,6 +235,7 @@ def _reference(spec: BundleSpec, seq_len: int) -> Mapping[str, np.ndarray] | Non
             train_inputs=spec.train_inputs,
             train_targets=spec.train_targets,
             ood_channels=angle_channels or None,
+            groups=spec.train_groups,
         )
     if reference is not None:
         widths = {"input_mean_curve": len(spec.input_columns), "target_mean_curve": len(spec.target_columns)}
