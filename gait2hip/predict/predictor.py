@@ -309,7 +309,8 @@ class Predictor:
             )
             lower, upper = band_limits(mean, band, scale)
             forces = np.array([not unit.startswith("Nm") for unit in bundle.target_units])  # ≥ 0 N
-            curves["_lo"] = np.where(forces, np.maximum(lower[0], 0.0), lower[0])
+            floor = np.minimum(mean[0], 0.0)  # a force's band stops at 0 N (or at a negative prediction)
+            curves["_lo"] = np.where(forces, np.maximum(lower[0], floor), lower[0])
             curves["_hi"] = upper[0]
         return curves
 
