@@ -78,6 +78,9 @@ def tiny_settings(path: Path, *, workers: int = 1):
         fixed_epochs=1,
         ablation_models=("lstm",),
         ablation_flags=("mirror",),
+        crosslab_configs=("sim", "fukuchi", "both"),
+        crosslab_folds=2,
+        crosslab_epochs=1,
     )
     return BenchmarkSettings(
         data=str(path),

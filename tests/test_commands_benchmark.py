@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 from typer.testing import CliRunner
 
 from gait2hip.cli import app
@@ -36,3 +39,33 @@ def test_missing_shared_folder_is_refused(tmp_path):
 def test_report_of_a_folder_that_is_not_a_run(tmp_path):
     result = CliRunner().invoke(app, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "run.json" in result.output
+
+
+def test_benchmark_on_fukuchi2018_runs_without_subject_inputs_and_on_moments(tmp_path):
+    """REAL data without body mass or height: the gait2hip recipe drops subject inputs, 'both'
+    targets become hip moments (the only ones it has)."""
+    from dataclasses import replace
+
+    from gait2hip.bench.benchmark import run_benchmark
+    from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target, resolve_settings
+    from gait2hip.train.protocols import Runtime
+
+    settings = resolve_settings(
+        data="fukuchi2018", target=Target.both, models=["lstm"], protocol=ProtocolChoice.both,
+        profile=ProfileName.quick, seeds=1,
+    )  # fmt: skip
+    assert settings.targets == ("moments",)
+    budget = replace(
+        settings.budget, folds=2, max_epochs=1, patience=1, fixed_epochs=1,
+        ablation_flags=("subject_inputs",), crosslab_configs=(),
+    )  # fmt: skip
+    settings = replace(
+        settings, budget=budget, runtime=Runtime(threads=1), model_overrides={"lstm": {"hidden_size": 8}}
+    )
+    out = run_benchmark(out=tmp_path / "run", settings=settings, shared=None)
+    run = json.loads((out / "run.json").read_text())
+    recipes = {u["protocol"]: u["recipe"] for u in run["units"]}
+    assert set(recipes) == {"paper", "gait2hip"}  # the subject-inputs ablation is not applicable
+    assert recipes["gait2hip"]["subject_inputs"] is False
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert set(metrics["target"]) == {"moments"} and metrics["rmse"].notna().all()

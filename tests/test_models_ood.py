@@ -48,3 +48,46 @@ def test_graded_levels_follow_the_constants(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(ood, "OOD_UNRELIABLE_DISTANCE_FACTOR", 2.0)
     assert ood.ood_level(distance=15.0, threshold=6.0, outside=0.10) == "unreliable"
     assert "up to 2 × the threshold" in ood.ood_legend()
+
+
+def test_held_out_real_people_are_not_flagged_wholesale_while_far_inputs_are() -> None:
+    """REAL data: the simulated cohort's training pool + fukuchi2018 minus a fold of its subjects;
+    the fold's people are new. A threshold from subject-wise out-of-fold distances flags ≤ 10 % of
+    them (cycle-wise ones, where a person's other cycles sit in the PCA, flag more); a shifted or
+    sign-inverted cycle is always flagged."""
+    import numpy as np
+
+    from gait2hip.data import load_dataset
+    from gait2hip.data.columns import INPUT_ANGLES
+    from gait2hip.evaluate.splits import subject_holdout
+    from gait2hip.train.folds import group_kfold
+
+    def angles(dataset):
+        return dataset.inputs_in_degrees().select_inputs(INPUT_ANGLES).X
+
+    sim = load_dataset("default")
+    sim = sim.take(sim.meta["cohort"].to_numpy(dtype=str) != "patient")
+    pool = sim.select(subjects=subject_holdout(sim.meta["subject_id"].to_numpy(dtype=str)).pool)
+    real = load_dataset("fukuchi2018")
+    subjects = real.meta["subject_id"].to_numpy(dtype=str)
+    flagged = {"cycle": [], "subject": [], "shifted": [], "inverted": []}
+    for held_out in group_kfold(subjects, n_splits=5):
+        new = np.zeros(len(real), dtype=bool)
+        new[held_out] = True
+        train = np.concatenate([angles(pool), angles(real)[~new]])
+        groups = list(pool.meta["subject_id"]) + list(subjects[~new])
+        for kind, reference in (
+            ("cycle", ood.fit_reference(train_inputs=train)),
+            ("subject", ood.fit_reference(train_inputs=train, groups=groups)),
+        ):
+            far = ood.ood_distance(angles(real)[new], reference) > reference["ood_threshold"][0]
+            flagged[kind] += list(far)
+        flagged["shifted"] += list(
+            ood.ood_distance(angles(real)[new] + 40.0, reference) > reference["ood_threshold"][0]
+        )
+        flagged["inverted"] += list(
+            ood.ood_distance(-angles(real)[new], reference) > reference["ood_threshold"][0]
+        )
+    rate = {kind: float(np.mean(values)) for kind, values in flagged.items()}
+    assert rate["subject"] <= 0.10 < rate["cycle"]
+    assert rate["shifted"] == rate["inverted"] == 1.0

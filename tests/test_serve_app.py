@@ -153,8 +153,15 @@ def test_upload_gives_the_predictors_numbers(analysis: dict, predictor: Predicto
             )
         assert record["ood"]["flag"] == bool(row["ood"])
         assert record["ood"]["distance"] == pytest.approx(row["ood_distance"], abs=1e-3)
-        assert record["uncertainty"] is None
-    assert analysis["uncertainty"]["available"] is False
+        # the band is the Predictor's, per kg; an out-of-distribution stride's band is widened
+        band = record["uncertainty"]
+        for target in analysis["targets"]:
+            column = target["columns"][side] + "_per_kg"
+            np.testing.assert_allclose(band["lower"][target["key"]], curves[column + "_lo"], atol=1e-4)
+            np.testing.assert_allclose(band["upper"][target["key"]], curves[column + "_hi"], atol=1e-4)
+        assert (band["widened_by"] > 1.0) == (row["ood_distance"] > row["ood_threshold"])
+    assert analysis["uncertainty"]["available"] is True
+    assert analysis["uncertainty"]["calibration"]["transformer-moments-default"]["data"] == "fukuchi2018"
     # the knee-sign flip is reported, under the client's file name only
     assert any("knee flexion is negative" in n and n.startswith(ik_path.name) for n in analysis["notes"])
 

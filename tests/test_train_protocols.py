@@ -73,3 +73,38 @@ def test_a_unit_killed_mid_fold_keeps_its_finished_folds_and_epochs(tiny_data, t
     assert drop(resumed.folds) == drop(whole.folds)
     for name, data in splits.eval_sets().items():
         np.testing.assert_array_equal(resumed.predict(data), whole.predict(data), err_msg=name)
+
+
+def test_a_joint_model_trains_on_a_mix_with_moments_only_cycles_and_refuses_a_pool_without_forces():
+    from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
+    from gait2hip.data.mixing import concat_with_missing
+    from gait2hip.data.synthetic import synthetic_dataset
+    from gait2hip.errors import Gait2HipInputError
+
+    sim = synthetic_dataset(n_subjects=4, trials_per_cadence=1, n_timepoints=21, seed=0).normalized_by_mass()
+    real = synthetic_dataset(n_subjects=3, trials_per_cadence=1, n_timepoints=21, seed=9).normalized_by_mass()
+    real = real.select_targets(MOMENTS_R)
+    recipe = replace(PROTOCOLS["gait2hip"], subject_inputs=False, mirror=False)
+    trainer = Trainer(
+        recipe=recipe, architecture="lstm", budget=replace(BUDGETS["quick"], fixed_epochs=2),
+        model_overrides=TINY_MODELS["lstm"],
+    )  # fmt: skip
+    fitted = trainer.fit(concat_with_missing([sim, real], names=["sim", "real"]))
+    assert fitted.target_columns == MUSCLE_GROUPS_R + MOMENTS_R
+    assert np.isfinite(fitted.predict(real)).all()  # forces predicted for real cycles, from simulation
+    forces = [fitted.target_columns.index(c) for c in MUSCLE_GROUPS_R]
+    assert np.isfinite(fitted.y_norm.mean[forces]).all()  # statistics from the simulated labels
+    with pytest.raises(Gait2HipInputError, match="no value"):
+        trainer.fit(_moments_only_with_force_columns(real))
+
+
+def _moments_only_with_force_columns(real):
+    from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
+    from gait2hip.data.dataset import GaitDataset
+
+    Y = np.full((len(real), real.n_timepoints, 17), np.nan, dtype=np.float32)
+    Y[:, :, 14:] = real.Y
+    return GaitDataset(
+        X=real.X, Y=Y, input_columns=real.input_columns, target_columns=MUSCLE_GROUPS_R + MOMENTS_R,
+        input_units=real.input_units, target_units=("N/kg",) * 14 + ("Nm/kg",) * 3, meta=real.meta,
+    )  # fmt: skip

@@ -116,3 +116,17 @@ def test_ablation_reverts_one_flag_to_the_paper():
     assert (no_schedule.lr, no_schedule.schedule) == (PAPER_RECIPE.lr, PAPER_RECIPE.schedule)
     with pytest.raises(ValueError):
         GAIT2HIP_RECIPE.without("nonsense")
+
+
+def test_the_mean_curve_weighs_sources_equally_and_ignores_missing_labels():
+    from gait2hip.train.augment import domain_weights
+    from gait2hip.train.recipes import mean_curve
+
+    Y = np.zeros((4, 2, 2))
+    Y[:3, :, 0] = 1.0  # three cycles of source a
+    Y[3, :, 0] = 5.0  # one of source b
+    Y[3, :, 1] = np.nan  # b has no label for channel 1
+    Y[:3, :, 1] = 2.0
+    curve = mean_curve(Y, domain_weights(["a", "a", "a", "b"]))
+    assert curve[:, 0] == pytest.approx([3.0, 3.0])  # (1 + 5) / 2, not (3 + 5) / 4
+    assert curve[:, 1] == pytest.approx([2.0, 2.0])

@@ -8,6 +8,9 @@ Steps (each a module of :mod:`gait2hip.bench`):
 2. :mod:`~gait2hip.bench.runner`: every unit (protocol, model, target, seed) is trained unless the
    run folder already holds it (:mod:`~gait2hip.bench.rundir`: a killed run resumes);
 3. :mod:`~gait2hip.bench.scoring`: metrics (per subject, then subject-mean), paired tests, curves;
+   then :mod:`~gait2hip.bench.crosslab`: the cross-lab experiment (trained on simulated /
+   fukuchi2018 / both → tested on held-out subjects of each and the example trials), sized by
+   the budget, into ``crosslab/``;
 4. the report is rebuilt from the folder alone (:func:`gait2hip.report.write_report`, called by
    the command layer).
 """
@@ -21,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gait2hip.backends import Backend
+from gait2hip.bench.crosslab import run_for_benchmark
 from gait2hip.bench.data import prepare_data
 from gait2hip.bench.rundir import check_run_file, finish_call, heartbeat
 from gait2hip.bench.runner import run_units
@@ -29,7 +33,7 @@ from gait2hip.bench.settings import BenchmarkSettings, Unit, plan_units
 from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.train.loop import ProgressSink
 from gait2hip.train.protocols import BUDGETS
-from gait2hip.train.recipes import left_targets_available
+from gait2hip.train.recipes import left_targets_available, subject_inputs_available
 
 #: Assumed epochs per paper-protocol fold in full (best epoch + patience; the paper's CSVs show
 #: best epochs 26-300, median ≈ 170) and of its final retraining.
@@ -61,7 +65,10 @@ def run_benchmark(
     splits = prepare_data(settings, shared=shared)
     joint_possible = all(c in splits.dataset.target_columns for c in MUSCLE_GROUPS_R + MOMENTS_R)
     units = plan_units(
-        settings, joint_possible=joint_possible, mirror_possible=left_targets_available(splits.dataset)
+        settings,
+        joint_possible=joint_possible,
+        mirror_possible=left_targets_available(splits.dataset),
+        subject_inputs_possible=subject_inputs_available(splits.dataset),
     )
     run_record = check_run_file(out, settings, splits, units)
     on_event("data", run_record)
@@ -80,6 +87,15 @@ def run_benchmark(
             backend=backend,
         )
     score_run(out, units, results, splits, settings)
+    run_for_benchmark(
+        out,
+        dataset=splits.dataset,
+        trials=splits.real,
+        budget=settings.budget,
+        runtime=settings.runtime,
+        progress=progress,
+        on_done=lambda message: on_event("crosslab", {"message": message}),
+    )
     timing = {
         "wall_seconds_this_call": time.perf_counter() - started,
         "cpu_seconds_this_call": time.process_time() - cpu_started,

@@ -104,14 +104,19 @@ class Unit:
 
 
 def plan_units(
-    settings: BenchmarkSettings, *, joint_possible: bool = True, mirror_possible: bool = True
+    settings: BenchmarkSettings,
+    *,
+    joint_possible: bool = True,
+    mirror_possible: bool = True,
+    subject_inputs_possible: bool = True,
 ) -> list[Unit]:
     """Every model the run trains.
 
     ``joint_possible`` is False when the data lacks forces or moments: the gait2hip recipe
     then trains one model per target (its ``joint_targets`` flag cannot apply).
     ``mirror_possible`` is False without left-hip target columns (e.g. the Gait2Hip-60
-    release): mirroring is switched off and not ablated.
+    release): mirroring is switched off and not ablated. ``subject_inputs_possible`` is False
+    without body mass, height and stride time (fukuchi2018): the recipe runs without them.
     """
     from gait2hip.train.protocols import PAPER_SEED, PROTOCOLS
 
@@ -127,6 +132,8 @@ def plan_units(
             recipe = replace(recipe, joint_targets=False)
         if not mirror_possible:
             recipe = replace(recipe, mirror=False)
+        if not subject_inputs_possible:
+            recipe = replace(recipe, subject_inputs=False)
         for seed in range(PAPER_SEED, PAPER_SEED + settings.seeds):
             for architecture in settings.models:
                 for target in ("joint",) if recipe.joint_targets else settings.targets:
@@ -135,8 +142,10 @@ def plan_units(
             if architecture not in settings.models:
                 continue
             for flag in settings.budget.ablation_flags:
-                if (flag == "joint_targets" and not joint_possible) or (
-                    flag == "mirror" and not mirror_possible
+                if (
+                    (flag == "joint_targets" and not joint_possible)
+                    or (flag == "mirror" and not mirror_possible)
+                    or (flag == "subject_inputs" and not subject_inputs_possible)
                 ):
                     continue
                 ablated = recipe.without(flag)

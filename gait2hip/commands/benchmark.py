@@ -117,10 +117,15 @@ def resolve_settings(
         raise Gait2HipInputError(
             "--seeds must be at least 1.", column="--seeds", fix="pass --seeds 1 or more."
         )
+    from gait2hip.data import EMBEDDED_TARGET_GROUPS
+
     budget = BUDGETS[ProfileName(profile).value]
+    targets = Target(target).targets
+    if Target(target) is Target.both and str(data) in EMBEDDED_TARGET_GROUPS:
+        targets = EMBEDDED_TARGET_GROUPS[str(data)]  # e.g. fukuchi2018: hip moments only
     return BenchmarkSettings(
         data=str(data),
-        targets=Target(target).targets,
+        targets=targets,
         models=check_models(models or list(DEFAULT_MODELS)),
         protocols=ProtocolChoice(protocol).protocols,
         budget=budget,
@@ -151,6 +156,8 @@ class _Reporter:
             self.console.print(f"Resuming: {details['found']} of {details['total']} trained models found.")
         elif kind == "start" and details["todo"]:
             self.overall = self.progress.add_task("models trained", total=details["todo"], status="")
+        elif kind == "crosslab":
+            self.progress.console.print(details["message"])
         elif kind == "unit" and self.overall is not None:
             self.progress.advance(self.overall)
             self.progress.console.print(self._with_count(details["message"]))

@@ -21,6 +21,7 @@ __all__ = [
     "CADENCE_SPM",
     "CONTACT_R",
     "EMBEDDED_DATASETS",
+    "EMBEDDED_TARGET_GROUPS",
     "INPUT_ANGLES",
     "MOMENTS_R",
     "MUSCLE_GROUPS_R",
@@ -33,6 +34,8 @@ __all__ = [
 DEFAULT_DATASET = RESOURCES / "cohort" / "default.npz"
 #: Embedded datasets by name (besides 'default'): name → installed NPZ.
 EMBEDDED_DATASETS: dict[str, Path] = {"fukuchi2018": RESOURCES / "real" / "fukuchi2018.npz"}
+#: The target groups an embedded dataset has, where it lacks some (real data: no muscle forces).
+EMBEDDED_TARGET_GROUPS: dict[str, tuple[str, ...]] = {"fukuchi2018": ("moments",)}
 
 
 def default_dataset_path(*, required: bool = True) -> Path:

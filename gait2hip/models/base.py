@@ -25,11 +25,28 @@ class SequenceModelConfig:
         Time steps per gait cycle the model is built for (101 for 0-100 %, 180 in the Gait2Hip-60
         release). Only the Transformer's learned positional embedding depends on it; the other
         architectures accept any length.
+    offset_free
+        Feed the network each input de-meaned over the cycle plus the cycle means as extra
+        channels (:mod:`gait2hip.models.constraints`).
+    nonnegative
+        Output channels whose physical value is kept ≥ 0 by a softplus inside the model (muscle
+        forces); needs ``output_mean`` / ``output_scale``, the target normalisation of training.
+    output_mean, output_scale
+        Per output channel: physical value = raw output · scale + mean (empty: not used).
+    output_prior
+        A curve [seq_len][d_out] added to the network's output (in its output units): the
+        training data's mean curve, so that an untrained network predicts it and training
+        learns what the angles add to it (empty: none).
     """
 
     d_in: int
     d_out: int
     seq_len: int = 101
+    offset_free: bool = False
+    nonnegative: tuple[int, ...] = ()
+    output_mean: tuple[float, ...] = ()
+    output_scale: tuple[float, ...] = ()
+    output_prior: tuple[tuple[float, ...], ...] = ()
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
@@ -41,6 +58,15 @@ class SequenceModelConfig:
                     fix="pass a whole number.",
                 )
         require_positive(self, "d_in", "d_out", "seq_len")
+        # JSON (a bundle's manifest) gives lists: keep tuples, so configs compare and hash alike
+        self.nonnegative = tuple(int(i) for i in self.nonnegative)
+        self.output_mean = tuple(float(v) for v in self.output_mean)
+        self.output_scale = tuple(float(v) for v in self.output_scale)
+        self.output_prior = tuple(tuple(float(v) for v in row) for row in self.output_prior)
+        try:
+            check_constraints(self)
+        except ValueError as exc:
+            raise Gait2HipInputError(f"{type(self).__name__}: {exc}.", column="nonnegative") from None
 
 
 def require_positive(config: Any, *names: str) -> None:
@@ -101,3 +127,20 @@ def run_in_microbatches(
     if x.shape[0] <= items:
         return forward(x)
     return torch.cat([forward(part) for part in x.split(items)])
+
+
+def check_constraints(config: SequenceModelConfig) -> None:
+    """Validate the two options' fields (called by :class:`SequenceModelConfig`)."""
+    n = len(config.nonnegative)
+    if n and not (len(config.output_mean) == len(config.output_scale) == config.d_out):
+        raise ValueError(
+            f"nonnegative outputs need output_mean and output_scale for all {config.d_out} outputs, "
+            f"got {len(config.output_mean)} and {len(config.output_scale)}"
+        )
+    if any(not 0 <= int(i) < config.d_out for i in config.nonnegative):
+        raise ValueError(f"nonnegative channels {list(config.nonnegative)} outside 0..{config.d_out - 1}")
+    if n and min(float(s) for s in config.output_scale) <= 0:
+        raise ValueError("output_scale must be > 0")
+    prior = config.output_prior
+    if prior and (len(prior) != config.seq_len or any(len(row) != config.d_out for row in prior)):
+        raise ValueError(f"output_prior must be [seq_len={config.seq_len}][d_out={config.d_out}]")

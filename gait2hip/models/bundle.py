@@ -6,6 +6,9 @@ A bundle is a directory (or the same files in one ``.zip``)::
         manifest.json           what the model is, what it expects, what it was trained on
         weights.safetensors     the model's parameters (safetensors, never a pickle)
         reference.safetensors   the training cohort's curves and out-of-distribution statistics
+                                (and the calibrated prediction band, :mod:`gait2hip.models.uncertainty`)
+        member<k>.safetensors   further ensemble members (optional; same architecture and
+                                normalisation, listed in the manifest's ``members``)
 
 ``manifest.json`` holds the format version, the architecture name and its full config
 (rebuilt with ``build_model(name, **config)``), the input and target columns with their
@@ -13,7 +16,10 @@ units (targets trained per kg of body mass: N/kg, Nm/kg), the input and target
 normalisation, ``seq_len`` (the number of time points per cycle the model expects), the
 training data card (:mod:`gait2hip.models.datacard`), test-set metrics, the gait2hip
 version, the creation time, SHA-256 of both tensor files, and the out-of-distribution
-measure with its threshold (:mod:`gait2hip.models.ood`).
+measure with its threshold (:mod:`gait2hip.models.ood`), and, when calibrated, the
+``uncertainty`` record (:func:`gait2hip.models.uncertainty.uncertainty_record`). A bundle
+without ``members`` has one member (``weights.safetensors``); one without a band predicts
+without one — both load as before.
 
 Loading reads JSON and safetensors only: nothing is unpickled, and no file outside the
 bundle is read (:mod:`gait2hip.models.manifest`), so a bundle from an untrusted source cannot
@@ -44,7 +50,6 @@ from gait2hip import __version__
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.discovery import resolve_bundle_paths
 from gait2hip.models.manifest import (
-    BUNDLE_FORMAT_VERSION,
     MANIFEST_FILE,
     REFERENCE_FILE,
     WEIGHTS_FILE,
@@ -54,6 +59,7 @@ from gait2hip.models.manifest import (
     read_member,
 )
 from gait2hip.models.ood import fit_reference, ood_manifest_entry
+from gait2hip.models.uncertainty import BAND_KEYS
 
 INPUT_UNITS = ("deg", "rad", "s", "kg", "m", "1")
 TARGET_UNITS = ("N", "N/kg", "Nm", "Nm/kg")
@@ -121,14 +127,25 @@ class BundleSpec:
     train_inputs, train_targets
         The training cycles [N, T, D] in the bundle's units: the mean ± SD band and the
         out-of-distribution statistics are fitted from them (:func:`gait2hip.models.ood.fit_reference`).
+    train_groups
+        The subject of each training cycle: the OOD threshold then comes from subject-wise
+        out-of-fold distances (recommended; see :func:`~gait2hip.models.ood.fit_reference`).
     reference
         Precomputed :func:`gait2hip.models.ood.fit_reference` output (instead of ``train_inputs``).
     description
         One line shown by ``gait2hip models list``.
     default_for
-        'forces' or 'moments' when this bundle is the installed default for that target.
+        'forces' or 'moments' when this bundle is the installed default for that target;
+        'forces+moments' for a joint model that is the default for both.
     extra
         Anything else JSON-able worth keeping (recipe flags, seed, protocol, ...).
+    members
+        Further ensemble members beside ``model`` (same architecture, config and normalisation).
+    band, uncertainty
+        The calibrated band arrays (:func:`gait2hip.models.uncertainty.fit_band`) and the
+        manifest's ``uncertainty`` record; give both or neither.
+    parent
+        For a fine-tuned bundle: what it was adapted from (name, SHA-256 of its weights, ...).
 
     Raises
     ------
@@ -152,10 +169,15 @@ class BundleSpec:
     metrics: Mapping[str, Any] | None = None
     train_inputs: np.ndarray | None = None
     train_targets: np.ndarray | None = None
+    train_groups: Sequence[str] | None = None
     reference: Mapping[str, np.ndarray] | None = None
     description: str = ""
     default_for: str | None = None
     extra: Mapping[str, Any] | None = None
+    members: Sequence[torch.nn.Module] = ()
+    band: Mapping[str, np.ndarray] | None = None
+    uncertainty: Mapping[str, Any] | None = None
+    parent: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         self.input_columns = [str(c) for c in self.input_columns]
@@ -169,13 +191,18 @@ class BundleSpec:
             raise ValueError(f"unknown input units {bad}; use {INPUT_UNITS}")
         if bad := [u for u in self.target_units if u not in TARGET_UNITS]:
             raise ValueError(f"unknown target units {bad}; use {TARGET_UNITS}")
-        if self.default_for not in (None, "forces", "moments"):
-            raise ValueError("default_for must be None, 'forces' or 'moments'")
+        if self.default_for not in (None, "forces", "moments", "forces+moments"):
+            raise ValueError("default_for must be None, 'forces', 'moments' or 'forces+moments' (joint)")
         if (self.target_mean is None) != (self.target_std is None):
             raise ValueError("give both target_mean and target_std, or neither")
         config = getattr(self.model, "config", None)
         if config is None or not dataclasses.is_dataclass(config):
             raise ValueError("model has no `config` dataclass; build it with gait2hip.models.build_model")
+        for member in self.members:
+            if type(member) is not type(self.model) or member.config != config:
+                raise ValueError("every ensemble member must have the model's architecture and config")
+        if (self.band is None) != (self.uncertainty is None):
+            raise ValueError("give both band and uncertainty, or neither")
 
 
 def _normalisation(spec: BundleSpec) -> dict[str, Any]:
@@ -208,6 +235,7 @@ def _reference(spec: BundleSpec, seq_len: int) -> Mapping[str, np.ndarray] | Non
             train_inputs=spec.train_inputs,
             train_targets=spec.train_targets,
             ood_channels=angle_channels or None,
+            groups=spec.train_groups,
         )
     if reference is not None:
         widths = {"input_mean_curve": len(spec.input_columns), "target_mean_curve": len(spec.target_columns)}
@@ -242,11 +270,20 @@ def save_bundle(path: str | Path, spec: BundleSpec) -> Path:
     if seq_len <= 0:
         raise ValueError("seq_len is unknown: pass seq_len= (time points per cycle)")
     reference = _reference(spec, seq_len)
+    if spec.band is not None:
+        reference = {**(reference or {}), **{k: np.asarray(spec.band[k]) for k in BAND_KEYS}}
     normalisation = _normalisation(spec)
 
     path.mkdir(parents=True, exist_ok=True)
     _save_model_weights(spec.model, str(path / WEIGHTS_FILE), metadata={"format": "pt", "architecture": name})
     files = {WEIGHTS_FILE: file_sha256(path / WEIGHTS_FILE)}
+    for stale in path.glob("member*.safetensors"):
+        stale.unlink()
+    members = [WEIGHTS_FILE]
+    for k, member in enumerate(spec.members, start=1):
+        members.append(f"member{k}.safetensors")
+        _save_model_weights(member, str(path / members[-1]), metadata={"format": "pt", "architecture": name})
+        files[members[-1]] = file_sha256(path / members[-1])
     ood: dict[str, Any] | None = None
     if reference is not None:
         tensors = {
@@ -262,7 +299,7 @@ def save_bundle(path: str | Path, spec: BundleSpec) -> Path:
 
     manifest = {
         "format": "gait2hip-bundle",
-        "format_version": BUNDLE_FORMAT_VERSION,
+        "format_version": 2 if reference is not None and "output_offset" in reference else 1,
         "name": path.name,
         "description": spec.description,
         "architecture": name,
@@ -285,6 +322,12 @@ def save_bundle(path: str | Path, spec: BundleSpec) -> Path:
         "files": files,
         "extra": dict(spec.extra or {}),
     }
+    if len(members) > 1:
+        manifest["members"] = members
+    if spec.uncertainty is not None:
+        manifest["uncertainty"] = dict(spec.uncertainty)
+    if spec.parent is not None:
+        manifest["parent"] = dict(spec.parent)
     text = json.dumps(manifest, indent=2, allow_nan=False)
     (path / MANIFEST_FILE).write_text(text + "\n", encoding="utf-8")
     return path
@@ -298,6 +341,8 @@ class Bundle:
     manifest: dict[str, Any]
     model: torch.nn.Module
     reference: dict[str, np.ndarray] = field(default_factory=dict)
+    members: list[torch.nn.Module] = field(default_factory=list)
+    """Further ensemble members beside ``model`` (empty for a one-member bundle)."""
 
     # ------------------------------------------------------------------ manifest views
     @property
@@ -340,6 +385,21 @@ class Bundle:
     def has_ood(self) -> bool:
         return bool(self.manifest.get("ood")) and "ood_center" in self.reference
 
+    @property
+    def ensemble(self) -> list[torch.nn.Module]:
+        """Every member: ``model`` first."""
+        return [self.model, *self.members]
+
+    @property
+    def has_band(self) -> bool:
+        """True when the bundle carries a calibrated prediction band."""
+        return bool(self.manifest.get("uncertainty")) and all(k in self.reference for k in BAND_KEYS)
+
+    @property
+    def band(self) -> dict[str, np.ndarray]:
+        """The band arrays (:mod:`gait2hip.models.uncertainty`); empty without a band."""
+        return {k: self.reference[k] for k in BAND_KEYS} if self.has_band else {}
+
     # ------------------------------------------------------------------ arrays
     def _stats(self, which: str) -> tuple[torch.Tensor, torch.Tensor] | None:
         stats = self.manifest["normalisation"].get(which)
@@ -350,9 +410,10 @@ class Bundle:
             torch.tensor(stats["std"], dtype=torch.float32),
         )
 
-    @torch.inference_mode()
     def predict_normalised(self, inputs: np.ndarray | torch.Tensor) -> np.ndarray:
         """Model outputs in the bundle's target units (per kg) for inputs in its input units.
+
+        The ensemble mean for a bundle with several members (:meth:`predict_members`).
 
         Parameters
         ----------
@@ -365,6 +426,13 @@ class Bundle:
             [N, seq_len, D_out] float32 in ``target_units`` (e.g. N/kg); the model's input
             z-scoring and any target standardisation are undone here.
         """
+        members = self.predict_members(inputs)
+        return members[0] if len(members) == 1 else members.mean(axis=0).astype(np.float32)
+
+    @torch.inference_mode()
+    def predict_members(self, inputs: np.ndarray | torch.Tensor) -> np.ndarray:
+        """Every member's outputs [M, N, seq_len, D_out] (or [M, seq_len, D_out]), as
+        :meth:`predict_normalised` computes them for one member."""
         x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
         squeeze = x.ndim == 2
         if squeeze:
@@ -374,17 +442,26 @@ class Bundle:
                 f"inputs must be [N, {self.seq_len}, {len(self.input_columns)}]; got {tuple(x.shape)}"
             )
         mean, std = self._stats("input")  # type: ignore[misc]
-        y = self.model((x - mean) / std)
-        if (target := self._stats("target")) is not None:
-            y = y * target[1] + target[0]
-        out = y.numpy().astype(np.float32, copy=False)
-        return out[0] if squeeze else out
+        target = self._stats("target")
+        offsets = self.reference.get("output_offset")  # [M, T, D]: a fine-tuned head's time-varying bias
+        outputs = []
+        for m, model in enumerate(self.ensemble):
+            y = model((x - mean) / std)
+            if target is not None:
+                y = y * target[1] + target[0]
+            if offsets is not None:
+                y = y + torch.as_tensor(offsets[m])
+            outputs.append(y.numpy().astype(np.float32, copy=False))
+        out = np.stack(outputs)
+        return out[:, 0] if squeeze else out
 
     def __repr__(self) -> str:
         return (
             f"Bundle({self.name!r}, {self.architecture}, T={self.seq_len}, "
             f"{len(self.input_columns)}→{len(self.target_columns)} "
             f"[{', '.join(sorted(set(self.target_units)))}]"
+            f"{f', {len(self.ensemble)} members' if self.members else ''}"
+            f"{', band' if self.has_band else ''}"
             f"{', simulated data' if self.simulated else ''})"
         )
 
@@ -466,8 +543,27 @@ def load_bundle(
             file=folder / WEIGHTS_FILE,
         )
     model.eval()
+    members = [_load_member(manifest, contents, name, folder) for name in manifest.get("members", [])[1:]]
     reference: dict[str, np.ndarray] = {}
     if REFERENCE_FILE in contents:
         reference = dict(_load_numpy_bytes(contents[REFERENCE_FILE]))
     manifest["name"] = folder.stem if is_archive(folder) else folder.name
-    return Bundle(path=folder, manifest=manifest, model=model, reference=reference)
+    return Bundle(path=folder, manifest=manifest, model=model, reference=reference, members=members)
+
+
+def _load_member(
+    manifest: dict[str, Any], contents: dict[str, bytes], name: str, folder: Path
+) -> torch.nn.Module:
+    """One further ensemble member, rebuilt like the first and loaded strictly."""
+    from gait2hip.models import build_model
+
+    if name not in contents:
+        raise Gait2HipInputError(f"ensemble member {name} is not in the manifest's files.", file=folder)
+    model = build_model(manifest["architecture"], **manifest["config"])
+    with tempfile.TemporaryDirectory(prefix="gait2hip-bundle-") as tmp:
+        weights = Path(tmp) / "member.safetensors"
+        weights.write_bytes(contents[name])
+        missing, unexpected = _load_model_weights(model, str(weights), strict=False)
+    if missing or unexpected:
+        raise Gait2HipInputError(f"ensemble member {name} does not fit the architecture.", file=folder / name)
+    return model.eval()

@@ -49,8 +49,9 @@ def default_bundle_names(search_dirs: Sequence[Path] | None = None) -> dict[str,
     defaults: dict[str, str] = {}
     for name, folder in installed_bundles(search_dirs).items():
         kind = read_manifest(folder).get("default_for")
-        if kind and kind not in defaults:
-            defaults[kind] = name
+        for one in (kind or "").split("+"):  # 'forces+moments': a joint model, default for both
+            if one and one not in defaults:
+                defaults[one] = name
     return defaults
 
 

@@ -15,7 +15,9 @@ from typing import Any
 
 from gait2hip.errors import Gait2HipInputError
 
-BUNDLE_FORMAT_VERSION = 1
+#: The newest bundle format this gait2hip reads. 2 adds the per-time-point ``output_offset`` of a
+#: fine-tuned head (older gait2hip refuses such a bundle instead of predicting without it).
+BUNDLE_FORMAT_VERSION = 2
 MANIFEST_FILE = "manifest.json"
 WEIGHTS_FILE = "weights.safetensors"
 REFERENCE_FILE = "reference.safetensors"

@@ -6,7 +6,12 @@ The exported graph maps joint angles to targets in the bundle's units:
       → (angles − input_mean) / input_std → model → × target_std + target_mean (if any)
       → targets [batch, seq_len, D_out] (float32, bundle target units: N/kg, Nm/kg)
 
-so an ONNX Runtime user needs no gait2hip code: only the column order, which the file's
+An ensemble bundle is exported as ONE graph holding every member (``targets`` is their mean); a
+bundle with a calibrated band adds the outputs ``lower`` and ``upper`` [batch, seq_len, D_out]
+(the central 90 % interval, :mod:`gait2hip.models.uncertainty`, computed in the graph: member
+spread, and the OOD inflation from the PCA distance of the angle curves, also in the graph) and
+``ood_ratio`` [batch] (OOD distance / threshold). So an ONNX Runtime user needs no gait2hip
+code: only the column order, which the file's
 metadata (``metadata_props``) records together with the units and the whole bundle
 manifest (``gait2hip_manifest``, JSON). The batch dimension is dynamic; the time dimension
 is fixed at ``seq_len`` (the Transformer's learned positions and any unrolled scan are built
@@ -31,14 +36,30 @@ from gait2hip.models.bundle import Bundle, load_bundle
 ONNX_OPSET = 18
 INPUT_NAME = "angles"
 OUTPUT_NAME = "targets"
+BAND_OUTPUTS = ("lower", "upper", "ood_ratio")
 
 
 class NormalisedModel(nn.Module):
-    """A bundle's model with its input z-scoring and target de-standardisation built in."""
+    """A bundle's members with the input z-scoring, target de-standardisation, output offset and
+    (with a band) the band limits and OOD ratio built in."""
 
     def __init__(self, bundle: Bundle) -> None:
         super().__init__()
-        self.model = bundle.model
+        self.members = nn.ModuleList(bundle.ensemble)
+        offsets = bundle.reference.get("output_offset")
+        n_members, shape = len(bundle.ensemble), (bundle.seq_len, len(bundle.target_columns))
+        offset = np.zeros((n_members, *shape)) if offsets is None else np.asarray(offsets)
+        self.register_buffer("offset", torch.tensor(offset, dtype=torch.float32))
+        self.with_band = bundle.has_band and bundle.has_ood
+        if self.with_band:
+            ref = bundle.reference
+            for key in ("band_lo", "band_hi", "band_spread", "ood_center", "ood_components", "ood_variances"):
+                self.register_buffer(key, torch.tensor(np.asarray(ref[key]), dtype=torch.float32))
+            self.register_buffer(
+                "ood_channels", torch.tensor(np.asarray(ref["ood_channels"]), dtype=torch.long)
+            )
+            self.rho = float(ref["ood_residual_variance"][0])
+            self.threshold = float(bundle.manifest["ood"]["threshold"])
         norm = bundle.manifest["normalisation"]
         self.register_buffer("input_mean", torch.tensor(norm["input"]["mean"], dtype=torch.float32))
         self.register_buffer("input_std", torch.tensor(norm["input"]["std"], dtype=torch.float32))
@@ -49,9 +70,31 @@ class NormalisedModel(nn.Module):
         self.register_buffer("target_mean", torch.tensor(target["mean"], dtype=torch.float32))
         self.register_buffer("target_std", torch.tensor(target["std"], dtype=torch.float32))
 
-    def forward(self, angles: torch.Tensor) -> torch.Tensor:
-        y = self.model((angles - self.input_mean) / self.input_std)
-        return y * self.target_std + self.target_mean
+    def forward(self, angles: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, ...]:
+        z = (angles - self.input_mean) / self.input_std
+        outputs = torch.stack(
+            [
+                member(z) * self.target_std + self.target_mean + self.offset[m]
+                for m, member in enumerate(self.members)
+            ]
+        )
+        mean = outputs.mean(dim=0)
+        if not self.with_band:
+            return mean
+        spread = outputs.std(dim=0, unbiased=False) if len(self.members) > 1 else torch.zeros_like(mean)
+        flat = angles.index_select(2, self.ood_channels).reshape(angles.shape[0], -1) - self.ood_center
+        scores = flat @ self.ood_components.T
+        residual = flat - scores @ self.ood_components
+        distance = torch.sqrt(
+            (scores**2 / self.ood_variances).sum(dim=1) + (residual**2).sum(dim=1) / self.rho
+        )
+        ratio = distance / self.threshold
+        reference = self.band_spread
+        spread_factor = torch.where(
+            reference > 0, torch.clamp(spread / torch.clamp(reference, min=1e-12), min=1.0), 1.0
+        )
+        scale = spread_factor * torch.clamp(ratio, min=1.0)[:, None, None]
+        return mean, mean + self.band_lo * scale, mean + self.band_hi * scale, ratio
 
 
 def _as_bundle(bundle: Bundle | str | Path) -> Bundle:
@@ -96,6 +139,7 @@ def export_onnx(
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     wrapper = NormalisedModel(bundle).eval()
+    outputs = [OUTPUT_NAME, *(BAND_OUTPUTS if wrapper.with_band else ())]
     example = torch.zeros(2, bundle.seq_len, len(bundle.input_columns))
     attempts = ["torchscript", "dynamo"] if exporter == "auto" else [exporter]
     errors: list[str] = []
@@ -109,8 +153,8 @@ def export_onnx(
                         (example,),
                         str(out),
                         input_names=[INPUT_NAME],
-                        output_names=[OUTPUT_NAME],
-                        dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+                        output_names=outputs,
+                        dynamic_axes={name: {0: "batch"} for name in (INPUT_NAME, *outputs)},
                         opset_version=opset,
                         dynamo=False,
                     )
@@ -120,7 +164,7 @@ def export_onnx(
                         (example,),
                         str(out),
                         input_names=[INPUT_NAME],
-                        output_names=[OUTPUT_NAME],
+                        output_names=outputs,
                         dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=65536)},),
                         opset_version=opset,
                         dynamo=True,
@@ -144,6 +188,8 @@ def export_onnx(
         "normalisation": "baked in: input is raw angles in input_units, output is targets in target_units",
         "simulated_training_data": str(bundle.simulated).lower(),
         **input_conventions(bundle.seq_len),
+        "members": str(len(bundle.ensemble)),
+        "outputs": ",".join(outputs),
     }
     del model_proto.metadata_props[:]
     for key, value in metadata.items():

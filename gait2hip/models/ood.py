@@ -81,6 +81,7 @@ def fit_reference(
     train_inputs: np.ndarray,
     train_targets: np.ndarray | None = None,
     ood_channels: Sequence[int] | None = None,
+    groups: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
     """The training cohort's mean ± SD curves and the out-of-distribution model.
 
@@ -96,6 +97,11 @@ def fit_reference(
         Input channels the OOD measures look at (default: all).
         :func:`gait2hip.models.bundle.save_bundle` passes the angle channels, so per-cycle
         constants such as body mass are left out.
+    groups
+        The subject of each training cycle. The out-of-fold distances that set the threshold
+        then leave whole SUBJECTS out (a new person's cycles have no sibling cycle in the
+        training data); without it, single cycles are left out, which puts a subject's other
+        cycles in the PCA and flags new people of a real lab far too often.
 
     Returns
     -------
@@ -122,17 +128,31 @@ def fit_reference(
         Y = np.asarray(train_targets, dtype=np.float64)
         if Y.shape[:2] != X.shape[:2]:
             raise ValueError(f"train_targets {Y.shape} and train_inputs {X.shape} disagree")
-        reference["target_mean_curve"] = Y.mean(axis=0)
-        reference["target_sd_curve"] = Y.std(axis=0, ddof=1)
+        # NaN = a label a training source lacks (mixed simulated + real data): over labelled cycles
+        reference["target_mean_curve"] = np.nanmean(Y, axis=0)
+        reference["target_sd_curve"] = np.nanstd(Y, axis=0, ddof=1)
 
     flat = X[:, :, channels].reshape(len(X), -1)
+    subjects = None if groups is None else np.asarray(groups, dtype=str)
+    if subjects is not None and len(subjects) != len(X):
+        raise ValueError(f"{len(subjects)} groups for {len(X)} training cycles")
     if len(flat) > OOD_MAX_CYCLES:  # a seeded subsample describes the cohort as well, much faster
-        flat = flat[np.sort(np.random.default_rng(0).choice(len(flat), OOD_MAX_CYCLES, replace=False))]
+        keep = np.sort(np.random.default_rng(0).choice(len(flat), OOD_MAX_CYCLES, replace=False))
+        flat = flat[keep]
+        subjects = None if subjects is None else subjects[keep]
     pca = _fit_pca(flat)
     reference.update(pca)
     # The threshold comes from out-of-fold distances: a cycle scored against a PCA fitted
-    # without it, as a new patient's cycle will be (in-sample distances are biased low).
-    if len(flat) >= 5 * OOD_FOLDS:
+    # without it (without its subject, given groups), as a new patient's cycle will be.
+    if subjects is not None and len(set(subjects)) >= OOD_FOLDS and len(flat) >= 5 * OOD_FOLDS:
+        names = np.unique(subjects)
+        fold_of = dict(zip(names, np.random.default_rng(0).permutation(len(names)) % OOD_FOLDS, strict=True))
+        folds = np.array([fold_of[s] for s in subjects])
+        distances = np.empty(len(flat))
+        for fold in range(OOD_FOLDS):
+            held_out = folds == fold
+            distances[held_out] = _pca_distance(flat[held_out], _fit_pca(flat[~held_out]))
+    elif len(flat) >= 5 * OOD_FOLDS:
         folds = np.random.default_rng(0).permutation(len(flat)) % OOD_FOLDS
         distances = np.empty(len(flat))
         for fold in range(OOD_FOLDS):

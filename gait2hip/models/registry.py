@@ -22,6 +22,7 @@ from torch import nn
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.base import SequenceModelConfig
+from gait2hip.models.constraints import ConstrainedModel, needs_wrapper
 from gait2hip.models.lstm import LSTMRegressor
 from gait2hip.models.mamba import MambaRegressor
 from gait2hip.models.tcn import TCNRegressor
@@ -117,7 +118,20 @@ def build_model(name: str, **fields: Any) -> nn.Module:
         The model, in training mode, with ``model.config`` and ``model.architecture`` set.
     """
     config = make_config(name, **fields)
-    return model_class(name)(config)
+    if not needs_wrapper(config):
+        return model_class(name)(config)
+    inner_config = dataclasses.replace(
+        config,
+        d_in=config.d_in * (2 if config.offset_free else 1),
+        offset_free=False,
+        nonnegative=(),
+        output_mean=(),
+        output_scale=(),
+        output_prior=(),
+    )
+    model = ConstrainedModel(model_class(name)(inner_config), config)
+    model.architecture = name
+    return model
 
 
 def model_spec(model: nn.Module) -> dict[str, Any]:

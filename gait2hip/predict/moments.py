@@ -92,15 +92,27 @@ def express_moments(prediction, *, convention: str = "internal", units: str = "N
     attrs = copy.deepcopy(prediction.curves.attrs)
     sign = -1.0 if convention == "external" else 1.0
     renames = {}
+    scale = moment_scale(units, height_m) if units == "%BWh" else 1.0
     for column in moment_columns(prediction):
         curves[column] = sign * curves[column]
-        normalised = sign * curves[column + "_per_kg"]
+        curves[column + "_per_kg"] = sign * scale * curves[column + "_per_kg"]
+        for stem in (column, column + "_per_kg"):  # a band: flipping the sign swaps its limits
+            if stem + "_lo" in curves:
+                lo, hi = curves[stem + "_lo"].copy(), curves[stem + "_hi"].copy()
+                factor = sign * (scale if stem.endswith("_per_kg") else 1.0)
+                curves[stem + "_lo"], curves[stem + "_hi"] = (
+                    (factor * lo, factor * hi)
+                    if sign > 0
+                    else (
+                        factor * hi,
+                        factor * lo,
+                    )
+                )
         if units == "%BWh":
-            normalised = normalised * moment_scale(units, height_m)
-            renames[column + "_per_kg"] = column + "_pct_bwh"
+            for suffix in ("", "_lo", "_hi"):
+                renames[column + "_per_kg" + suffix] = column + "_pct_bwh" + suffix
             attrs["units"].pop(column + "_per_kg", None)
             attrs["units"][column + "_pct_bwh"] = "%BWh"
-        curves[column + "_per_kg"] = normalised
     curves = curves.rename(columns=renames)
     attrs["moment_convention"] = convention
     attrs["moment_units"] = units

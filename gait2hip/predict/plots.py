@@ -1,5 +1,6 @@
 """The per-cycle figure: predicted hip muscle forces and moments over 0–100 % of the gait
-cycle, drawn over the training cohort's mean ± 1 SD band."""
+cycle with their 90 % prediction band (when the bundle has one), drawn over the training
+cohort's mean ± 1 SD band."""
 
 from __future__ import annotations
 
@@ -108,6 +109,16 @@ def plot_cycle(
                 mean = sd = np.full_like(mean, np.nan)
             ax.fill_between(grid, mean - sd, mean + sd, color="0.85", lw=0, label="training mean ± SD")
             ax.plot(grid, mean, color="0.55", lw=1.0)
+        if column + "_lo" in curves:  # the bundle's calibrated band (widened when out of distribution)
+            ax.fill_between(
+                percent,
+                curves[column + "_lo"].to_numpy(dtype=float),
+                curves[column + "_hi"].to_numpy(dtype=float),
+                color="C3",
+                alpha=0.22,
+                lw=0,
+                label="90 % prediction band",
+            )
         ax.plot(percent, curves[column].to_numpy(dtype=float), color="C3", lw=1.8, label="predicted")
         ax.axhline(0, color="0.7", lw=0.5)
         ax.set_title(_label(target), fontsize=9)

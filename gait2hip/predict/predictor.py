@@ -32,6 +32,7 @@ from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle, load_bundle
 from gait2hip.models.discovery import resolve_bundle_paths
 from gait2hip.models.ood import ood_distance, ood_level, ood_outside_fraction, ood_reasons
+from gait2hip.models.uncertainty import band_limits, band_scale, member_stats, ood_inflation
 from gait2hip.predict.cycles import (
     SIDES,
     CycleJob,
@@ -62,7 +63,11 @@ class Prediction:
     curves
         Long table, one row per cycle × time point: ``cycle`` (1-based), ``side``,
         ``percent`` (0–100 % of the gait cycle), ``time`` (s in the trial), then every
-        target twice: ``<name>`` in N or Nm, and ``<name>_per_kg`` in N/kg or Nm/kg.
+        target twice: ``<name>`` in N or Nm, and ``<name>_per_kg`` in N/kg or Nm/kg; for a
+        bundle with a calibrated band, each also has its central 90 % interval ``<name>_lo`` /
+        ``<name>_hi`` and ``<name>_per_kg_lo`` / ``<name>_per_kg_hi``
+        (:mod:`gait2hip.models.uncertainty`; widened for out-of-distribution cycles; a muscle
+        force's lower limit is clipped at 0 N).
         ``curves.attrs['units']`` maps each column to its unit.
     cycles
         One row per cycle: side, start/end/stride (s), how it was found, and the
@@ -70,7 +75,8 @@ class Prediction:
         ``ood_outside_fraction``, ``ood`` flag (level not 'ok'), ``ood_level`` ('ok', 'caution',
         'unreliable'; see :func:`gait2hip.models.ood.ood_level`), ``convention`` (the likely
         input convention errors, :func:`gait2hip.data.checks.convention_problems`; any makes the
-        cycle 'unreliable') and ``ood_reason``).
+        cycle 'unreliable'), ``ood_reason``) and ``band_inflation``, the factor its band was
+        widened by (max(1, distance / threshold)).
     inputs
         Cycle number → the resampled input angles [T, 10] in degrees (the leg's own order:
         right-named columns for a right cycle, left-named for a left cycle, already swapped
@@ -252,19 +258,25 @@ class Predictor:
                 frame["percent"] = np.linspace(0.0, 100.0, T)
                 frame["time"] = np.linspace(start, end, T) if not pre_cut else np.full(T, np.nan)
             x = self._bundle_inputs(bundle, cycle_angles, stride_s=stride, mass_kg=mass, height_m=height_m)
-            y = bundle.predict_normalised(x[None])[0]
-            if len(frame["percent"]) != T:  # bundles with different T: the first bundle's grid
-                y = time_normalize(np.linspace(0, 100, T), y, 0.0, 100.0, len(frame["percent"]))
-            for j, (target, unit) in enumerate(zip(bundle.target_columns, bundle.target_units, strict=True)):
-                name = output_name(target, window.side)
-                per_kg = unit.endswith("/kg")
-                frame[name] = y[:, j] * mass if per_kg else y[:, j]
-                frame[name + "_per_kg"] = y[:, j] if per_kg else y[:, j] / mass
+            distance = threshold = np.nan
             if bundle.has_ood:
                 distance, threshold, fraction = self._ood(bundle, x)
                 if distance / threshold > worst[2]:
                     worst = (distance, threshold, distance / threshold)
                 outside = max(outside, fraction)
+            curves_kg = self._with_band(bundle, x, distance=distance, threshold=threshold)
+            if len(frame["percent"]) != T:  # bundles with different T: the first bundle's grid
+                grid = np.linspace(0, 100, T)
+                curves_kg = {
+                    k: time_normalize(grid, y, 0.0, 100.0, len(frame["percent"]))
+                    for k, y in curves_kg.items()
+                }
+            for j, (target, unit) in enumerate(zip(bundle.target_columns, bundle.target_units, strict=True)):
+                name = output_name(target, window.side)
+                to_raw, to_kg = (mass, 1.0) if unit.endswith("/kg") else (1.0, 1.0 / mass)
+                for suffix, factor in (("", to_raw), ("_per_kg", to_kg)):
+                    for key, y in curves_kg.items():  # '', '_lo', '_hi'
+                        frame[name + suffix + key] = y[:, j] * factor
         curves = pd.DataFrame(frame)
         curves.insert(0, "side", window.side)
         curves.insert(0, "cycle", number)
@@ -286,8 +298,32 @@ class Predictor:
             "ood_level": level,
             "convention": "; ".join(problems),
             "ood_reason": "; ".join(problems + reasons),
+            "band_inflation": float(ood_inflation(worst[0], worst[1])),
         }
         return curves, summary, inputs
+
+    @staticmethod
+    def _with_band(
+        bundle: Bundle, x: np.ndarray, *, distance: float, threshold: float
+    ) -> dict[str, np.ndarray]:
+        """One cycle's prediction [T, D] (bundle units) under '' and, with a band, '_lo' / '_hi'."""
+        members = bundle.predict_members(x[None])  # [M, 1, T, D]
+        mean, spread = member_stats(members)
+        curves = {"": mean[0].astype(np.float32)}
+        if bundle.has_band:
+            band = bundle.band
+            scale = band_scale(
+                spread=spread,
+                band_spread=band["band_spread"],
+                inflation=ood_inflation(distance, threshold).reshape(1),
+                shape=mean.shape,
+            )
+            lower, upper = band_limits(mean, band, scale)
+            forces = np.array([not unit.startswith("Nm") for unit in bundle.target_units])  # ≥ 0 N
+            floor = np.minimum(mean[0], 0.0)  # a force's band stops at 0 N (or at a negative prediction)
+            curves["_lo"] = np.where(forces, np.maximum(lower[0], floor), lower[0])
+            curves["_hi"] = upper[0]
+        return curves
 
     def _units(self) -> dict[str, str]:
         """Unit of every possible output column (both sides, raw and per kg)."""
@@ -296,8 +332,9 @@ class Predictor:
             for target, unit in zip(bundle.target_columns, bundle.target_units, strict=True):
                 raw = unit.removesuffix("/kg")
                 for side in SIDES:
-                    units[output_name(target, side)] = raw
-                    units[output_name(target, side) + "_per_kg"] = _PER_KG[raw]
+                    for key in ("", "_lo", "_hi"):
+                        units[output_name(target, side) + key] = raw
+                        units[output_name(target, side) + "_per_kg" + key] = _PER_KG[raw]
         return units
 
     def predict_trial(

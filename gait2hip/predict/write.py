@@ -11,7 +11,8 @@ For every input file and every gait cycle found in it, ``gait2hip predict`` writ
   (``hip_flexion_r_moment`` in Nm, ``hip_flexion_r_moment_per_kg`` in Nm/kg, or
   ``..._pct_bwh`` in %BW·h); the header states units, moment convention and OOD level;
 * ``<name>.csv`` — the same curves with units in the column names (``glmed_r [N]``),
-  ``percent`` of the gait cycle and the cycle's OOD level; ``<name>.json`` beside it (a
+  ``percent`` of the gait cycle and the cycle's OOD level (a bundle with a calibrated band adds
+  ``<name>_lo`` / ``<name>_hi``, the central 90 % interval, to both); ``<name>.json`` beside it (a
   sidecar, as BIDS does) states units, moment convention, mass, bundles and OOD verdict;
 * ``<name>.png`` — the normalised curves over 0–100 % of the cycle on the training cohort's
   mean ± SD band;
@@ -123,6 +124,11 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
     ]
     if row.get("convention"):
         lines.append(f"input_convention_problem={row['convention']}")
+    if any(c.endswith("_lo") for c in prediction.curves.columns):
+        lines.append(
+            "band: *_lo / *_hi = central 90 % prediction interval (held-out residuals + ensemble spread), "
+            f"widened x{row.get('band_inflation', 1.0):.2f} (max(1, OOD distance / threshold))"
+        )
     if prediction.simulated:
         lines.append("note=model trained on SIMULATED data (gait2hip virtual cohort), not measured forces")
     return lines
@@ -196,6 +202,8 @@ def write_prediction(
                 f"{row['start_s']:.3f}–{row['end_s']:.3f} s" if pd.notna(row["start_s"]) else "pre-cut cycle"
             )
             verdict = _verdict(row)
+            if float(row.get("band_inflation", 1.0)) > 1.0:
+                verdict += f" · 90 % band widened ×{row['band_inflation']:.2f}"
             if prediction.simulated:
                 verdict += " · model trained on SIMULATED data"
             written.append(

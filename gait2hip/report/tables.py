@@ -239,3 +239,45 @@ def paper_table(published: pd.DataFrame, target: str) -> pd.DataFrame:
                 row[f"R² paper {cadence}"] = _f(float(sub["r2_paper"].iloc[0]), 4)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def crosslab_table(table: pd.DataFrame, *, target: str = "moments") -> pd.DataFrame:
+    """The "trained on → tested on" table of one target group (rows: configuration × test set).
+
+    ``table``: ``crosslab.csv`` (:func:`gait2hip.evaluate.crosslab.summarise`).
+    """
+    if table.empty:
+        return table
+    data = table[table["target"] == target]
+    rows = []
+    for _, row in data.iterrows():
+        entry = {
+            "trained on": row["trained_on"],
+            "configuration": row["config"],
+            "tested on": row["tested_on"],
+            "models": int(row["n_models"]),
+            f"RMSE ({UNITS[target]})": _f(row["rmse"]),
+        }
+        if target == "moments":
+            for axis in ("flexion", "adduction", "rotation"):
+                entry[f"R² {axis[:3]}"] = _f(row.get(f"r2_{axis}", np.nan), 2)
+        else:
+            entry["R² (channel mean)"] = _f(row["r2_channel"], 2)
+        entry["skill vs train mean"] = _f(row["skill_train_mean"], 2)
+        entry["skill vs lab mean"] = _f(row["skill_lab_mean"], 2)
+        if np.isfinite(row.get("neg_force_share", np.nan)):
+            entry["forces < 0"] = f"{row['neg_force_share']:.1%}"
+        rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+def crosslab_markdown(table: pd.DataFrame) -> str:
+    """Both target groups' cross-lab tables as Markdown (for scripts and logs)."""
+    from gait2hip.report.document import _markdown_table as markdown_table
+
+    parts = []
+    for target in ("moments", "forces"):
+        frame = crosslab_table(table, target=target)
+        if len(frame):
+            parts += [f"### {target}", markdown_table(frame)]
+    return "\n\n".join(parts)

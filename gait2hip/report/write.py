@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.report.crosslab import crosslab_section
 from gait2hip.report.document import Document
 from gait2hip.report.figures import box_figure, cadence_figure, curves_figure
 from gait2hip.report.rundata import RunData, read_run
@@ -476,6 +477,7 @@ def write_report(out: Path, *, shared: Path | None = None) -> Path:
     _cohort_sections(doc, run)
     _comparison_sections(doc, run)
     _real_section(doc, run)
+    crosslab_section(doc, run.folder)
     _training_section(doc, run)
     doc.heading("Figures")
     for path, caption in make_figures(run):

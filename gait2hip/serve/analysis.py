@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.errors import Gait2HipInputError
+from gait2hip.models.uncertainty import LEVEL, ood_rule
 from gait2hip.predict import Predictor, find_cycles
 from gait2hip.serve.store import scratch_root
 
@@ -282,7 +283,7 @@ def _cycle_record(
             "reason": str(row["ood_reason"]),
             "message": OOD_IN_WORDS if row["ood"] else OK_IN_WORDS,
         },
-        "uncertainty": None,
+        "uncertainty": _cycle_band(curves, targets, side, row),
         "curves": {},
         "peaks": {},
     }
@@ -298,6 +299,53 @@ def _cycle_record(
             "percent": _number(curves["percent"].iloc[i], 1),
         }
     return record
+
+
+def _cycle_band(
+    curves: pd.DataFrame, targets: list[dict[str, Any]], side: str, row: pd.Series
+) -> dict[str, Any] | None:
+    """A cycle's 90 % band per target (per kg), or None when its bundles carry no band."""
+    lower, upper = {}, {}
+    for target in targets:
+        column = target["columns"][side] + "_per_kg"
+        if column + "_lo" in curves:
+            lower[target["key"]] = _rounded(curves[column + "_lo"])
+            upper[target["key"]] = _rounded(curves[column + "_hi"])
+    if not lower:
+        return None
+    inflation = float(row.get("band_inflation", 1.0))
+    return {
+        "level": LEVEL,
+        "widened_by": _number(inflation, 2),
+        "message": (
+            f"band widened ×{inflation:.2f}: this stride lies outside the training range"
+            if inflation > 1.0
+            else "band as calibrated on held-out subjects"
+        ),
+        "lower": lower,
+        "upper": upper,
+    }
+
+
+def _uncertainty_summary(predictor: Any) -> dict[str, Any]:
+    """What the bands are and what each bundle's band was calibrated on."""
+    banded = [b for b in predictor.bundles if b.has_band]
+    if not banded:
+        return {
+            "available": False,
+            "reason": "the installed model bundles carry no uncertainty estimate.",
+            "format": "when available, each cycle's 'uncertainty' holds {level, widened_by, lower: {key: "
+            "[per_kg]}, upper: {key: [per_kg]}} on the same 0–100 % grid; today it is null.",
+        }
+    return {
+        "available": True,
+        "level": LEVEL,
+        "method": banded[0].manifest["uncertainty"]["method"],
+        "ood_rule": ood_rule(),
+        "calibration": {b.name: b.manifest["uncertainty"].get("calibration", {}) for b in banded},
+        "format": "each cycle's 'uncertainty' holds {level, widened_by, message, lower: {key: [per_kg]}, "
+        "upper: {key: [per_kg]}} on the same 0–100 % grid (null for targets without a band).",
+    }
 
 
 def symmetry(cycles: list[dict[str, Any]], targets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -403,12 +451,7 @@ def analyse(
             "(PCA space + residual), flagged above the 99th percentile of training strides, or when more "
             "than 5 % of samples lie beyond ±4 SD of the training mean.",
         },
-        "uncertainty": {
-            "available": False,
-            "reason": "the installed model bundles carry no uncertainty estimate.",
-            "format": "when available, each cycle's 'uncertainty' holds {level, method, lower: {key: "
-            "[per_kg]}, upper: {key: [per_kg]}} on the same 0–100 % grid; today it is null.",
-        },
+        "uncertainty": _uncertainty_summary(predictor),
         "symmetry": symmetry(cycles, targets),
     }
     from gait2hip.serve.report import pdf_available, render_report, report_pdf

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
-import os
 import random
 import time
 from collections.abc import Callable
@@ -32,7 +30,20 @@ import numpy as np
 import torch
 from torch import nn
 
+from gait2hip.train.checkpoint import load_checkpoint, restore, run_fingerprint, save_checkpoint
+from gait2hip.train.losses import masked_mse, masked_sse
+
 SCHEDULES = ("constant", "cosine")
+
+
+class Augment(Protocol):
+    """A batch augmentation: ``(x, y, generator) -> (x, y)``, with a stable ``describe()``."""
+
+    def __call__(
+        self, x: torch.Tensor, y: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+    def describe(self) -> str: ...
 
 
 class ProgressSink(Protocol):
@@ -166,15 +177,29 @@ def _lr_factor(config: TrainConfig, total_steps: int, warmup_steps: int) -> Call
 
 @torch.no_grad()
 def evaluate_loss(model: nn.Module, X: torch.Tensor, Y: torch.Tensor, *, batch_size: int = 256) -> float:
-    """Mean squared error over every element of ``(X, Y)``, in eval mode."""
+    """Mean squared error over every element of ``(X, Y)``, in eval mode.
+
+    With missing labels (NaN in ``Y``): the mean over labelled channels of each channel's MSE
+    over its finite entries (:func:`~gait2hip.train.losses.masked_mse` over the whole set).
+    """
     was_training = model.training
     model.eval()
-    total = 0.0
+    if bool(torch.isfinite(Y).all()):
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            pred = model(X[start : start + batch_size])
+            total += float(torch.sum((pred - Y[start : start + batch_size]) ** 2))
+        model.train(was_training)
+        return total / Y.numel()
+    sums = torch.zeros(Y.shape[-1], dtype=torch.float64, device=Y.device)
+    counts = torch.zeros(Y.shape[-1], dtype=torch.float64, device=Y.device)
     for start in range(0, len(X), batch_size):
-        pred = model(X[start : start + batch_size])
-        total += float(torch.sum((pred - Y[start : start + batch_size]) ** 2))
+        s, c = masked_sse(model(X[start : start + batch_size]), Y[start : start + batch_size])
+        sums += s.double()
+        counts += c.double()
     model.train(was_training)
-    return total / Y.numel()
+    present = counts > 0
+    return float((sums[present] / counts[present]).mean()) if bool(present.any()) else float("nan")
 
 
 @torch.no_grad()
@@ -199,6 +224,8 @@ def train_model(
     label: str = "training",
     checkpoint: str | Path | None = None,
     checkpoint_seconds: float = 60.0,
+    augment: Augment | None = None,
+    sample_weights: np.ndarray | None = None,
 ) -> TrainResult:
     """Train a freshly built model.
 
@@ -208,7 +235,10 @@ def train_model(
         Zero-argument factory returning a new model; called after seeding, so the initial
         weights follow ``config.seed``.
     X, Y
-        Normalised training inputs [N, T, D_in] and targets [N, T, D_out].
+        Normalised training inputs [N, T, D_in] and targets [N, T, D_out]. NaN in ``Y`` marks a
+        missing label (a mixed dataset, :mod:`gait2hip.data.mixing`): the loss is then
+        :func:`~gait2hip.train.losses.masked_mse`, averaged over each channel's finite entries.
+        Inputs must be finite; a target channel without any label is an error.
     config
         Optimisation settings.
     X_val, Y_val
@@ -227,13 +257,20 @@ def train_model(
         data and settings, training continues from it; one written for anything else is ignored.
     checkpoint_seconds
         Minimum wall time between two checkpoint writes (0: after every epoch).
+    augment
+        ``augment(x, y, generator) -> (x, y)`` applied to every training batch (e.g.
+        :class:`gait2hip.train.augment.Augmenter`); its ``describe()`` enters the checkpoint
+        fingerprint. Never applied to validation data.
+    sample_weights
+        One weight per training sample: each epoch then draws ``len(X)`` samples with
+        replacement in proportion to them (domain-balanced batches) instead of a permutation.
 
     Returns
     -------
     TrainResult
     """
     validating = X_val is not None
-    n_epochs = _check_run(X, X_val, Y_val, epochs=epochs, config=config)
+    n_epochs = _check_run(X, Y, X_val, Y_val, epochs=epochs, config=config)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
 
@@ -253,16 +290,25 @@ def train_model(
         _lr_factor(config, n_epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch),
     )
     generator = torch.Generator().manual_seed(config.seed)
-    loss_fn = nn.MSELoss()
+    # complete labels: the plain MSE (bit for bit as before); missing labels: the masked one
+    loss_fn = nn.MSELoss() if bool(torch.isfinite(y_train).all()) else masked_mse
 
     history: list[dict] = []
     best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
     earlier_seconds = earlier_cpu = 0.0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    fingerprint = _run_fingerprint(config, n_epochs, X, Y, X_val, Y_val) if checkpoint else ""
-    saved = _load_checkpoint(checkpoint, fingerprint) if checkpoint else None
+    extra = (augment.describe() if augment is not None else "") + (
+        "" if sample_weights is None else hashlib.sha256(np.asarray(sample_weights, np.float64)).hexdigest()
+    )
+    fingerprint = run_fingerprint(config, n_epochs, X, Y, X_val, Y_val, extra=extra) if checkpoint else ""
+    weights = None
+    if sample_weights is not None:
+        weights = torch.as_tensor(np.asarray(sample_weights, dtype=np.float64))
+        if weights.shape != (len(X),) or not bool((weights >= 0).all()) or float(weights.sum()) <= 0:
+            raise ValueError("sample_weights must be one non-negative weight per training sample")
+    saved = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
     if saved is not None:
-        _restore(
+        restore(
             saved, model=model, optimizer=optimizer, scheduler=scheduler, generator=generator, device=device
         )
         history = saved["history"]
@@ -285,7 +331,7 @@ def train_model(
             break
         train_loss = _train_epoch(
             model, x_train, y_train, optimizer=optimizer, scheduler=scheduler, generator=generator,
-            loss_fn=loss_fn, config=config, device=device,
+            loss_fn=loss_fn, config=config, device=device, augment=augment, weights=weights,
         )  # fmt: skip
         record = {
             "epoch": epoch,
@@ -304,7 +350,7 @@ def train_model(
         history.append(record)
         stopped = validating and stale >= config.patience
         if checkpoint is not None and time.perf_counter() - last_save >= checkpoint_seconds:
-            _save_checkpoint(
+            save_checkpoint(
                 checkpoint,
                 fingerprint=fingerprint,
                 model=model,
@@ -346,6 +392,7 @@ def train_model(
 
 def _check_run(
     X: np.ndarray,
+    Y: np.ndarray,
     X_val: np.ndarray | None,
     Y_val: np.ndarray | None,
     *,
@@ -360,6 +407,17 @@ def _check_run(
         raise ValueError("give either a validation set (early stopping) or a fixed number of epochs")
     if len(X) == 0:
         raise ValueError("no training samples")
+    if not np.isfinite(X).all() or (X_val is not None and not np.isfinite(X_val).all()):
+        raise ValueError("inputs contain NaN/inf: only targets may be missing (NaN)")
+    for name, targets in (("training", Y), ("validation", Y_val)):
+        if targets is None:
+            continue
+        flat = np.asarray(targets).reshape(-1, np.asarray(targets).shape[-1])
+        if np.isinf(flat).any():
+            raise ValueError(f"infinite {name} targets (NaN marks a missing label; inf never does)")
+        if name == "training" and (~np.isfinite(flat)).all(axis=0).any():
+            empty = np.flatnonzero((~np.isfinite(flat)).all(axis=0)).tolist()
+            raise ValueError(f"training target channel(s) {empty} have no label at all (all NaN)")
     n_epochs = int(epochs if epochs is not None else config.max_epochs)
     if n_epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {n_epochs}")
@@ -377,15 +435,23 @@ def _train_epoch(
     loss_fn: nn.Module,
     config: TrainConfig,
     device: torch.device,
+    augment: Augment | None = None,
+    weights: torch.Tensor | None = None,
 ) -> float:
-    """One pass over the shuffled training set; the mean training loss."""
-    order = torch.randperm(len(x_train), generator=generator)
+    """One pass over the shuffled (or weight-sampled) training set; the mean training loss."""
+    if weights is None:
+        order = torch.randperm(len(x_train), generator=generator)
+    else:
+        order = torch.multinomial(weights, len(x_train), replacement=True, generator=generator)
     running, seen = 0.0, 0
     for start in range(0, len(order), config.batch_size):
         # the batch order comes from a CPU generator whatever the device: same order as on CPU
         idx = order[start : start + config.batch_size].to(device)
         optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x_train[idx]), y_train[idx])
+        xb, yb = x_train[idx], y_train[idx]
+        if augment is not None:
+            xb, yb = augment(xb, yb, generator)
+        loss = loss_fn(model(xb), yb)
         loss.backward()
         if config.grad_clip is not None:
             nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
@@ -394,84 +460,6 @@ def _train_epoch(
         running += loss.item() * len(idx)
         seen += len(idx)
     return running / seen
-
-
-def _restore(saved: dict, *, model, optimizer, scheduler, generator, device: torch.device) -> None:
-    """Put a checkpoint's weights, optimiser, schedule and random states back."""
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    scheduler.load_state_dict(saved["scheduler"])
-    generator.set_state(saved["generator"])
-    torch.set_rng_state(saved["torch_rng"])
-    if device.type == "cuda" and "cuda_rng" in saved:
-        torch.cuda.set_rng_state(saved["cuda_rng"], device)
-
-
-def _run_fingerprint(config: TrainConfig, n_epochs: int, *arrays: np.ndarray | None) -> str:
-    """What a checkpoint must have been written for: the settings, the epoch budget and the data.
-
-    Not the thread count: it changes where a run goes, not what comes out, so a run resumed with
-    other threads keeps its checkpoint.
-    """
-    settings = {k: v for k, v in config_dict(config).items() if k != "threads"}
-    digest = hashlib.sha256(json.dumps({**settings, "epochs": n_epochs}, sort_keys=True).encode())
-    for array in arrays:
-        if array is not None:
-            array = np.ascontiguousarray(array, dtype=np.float32)
-            digest.update(str(array.shape).encode())
-            digest.update(array.tobytes())
-    return digest.hexdigest()
-
-
-def _load_checkpoint(path: Path, fingerprint: str) -> dict | None:
-    if not path.exists():
-        return None
-    try:
-        # weights_only: tensors and plain containers only, never arbitrary pickled objects
-        saved = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # a truncated or foreign file: start again rather than fail
-        return None
-    if not isinstance(saved, dict) or saved.get("fingerprint") != fingerprint:
-        return None
-    return saved
-
-
-def _save_checkpoint(
-    path: Path,
-    *,
-    fingerprint: str,
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    scheduler: torch.optim.lr_scheduler.LRScheduler,
-    generator: torch.Generator,
-    device: torch.device,
-    history: list[dict],
-    best: tuple[float, int, dict | None, int],
-    seconds: float,
-    cpu_seconds: float,
-) -> None:
-    best_loss, best_epoch, best_state, stale = best
-    state = {
-        "fingerprint": fingerprint,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "scheduler": scheduler.state_dict(),
-        "generator": generator.get_state(),
-        "torch_rng": torch.get_rng_state(),
-        "history": history,
-        "best_loss": best_loss,
-        "best_epoch": best_epoch,
-        "best_state": best_state,
-        "stale": stale,
-        "seconds": seconds,
-        "cpu_seconds": cpu_seconds,
-    }
-    if device.type == "cuda":
-        state["cuda_rng"] = torch.cuda.get_rng_state(device)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    torch.save(state, partial)
-    os.replace(partial, path)
 
 
 def config_dict(config: TrainConfig) -> dict:

@@ -22,21 +22,27 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.mixing import check_target_coverage
+from gait2hip.train.augment import batch_options, domain_weights
+from gait2hip.train.budget import BUDGETS as BUDGETS  # re-exported: budgets are named here too
+from gait2hip.train.budget import Budget, Runtime
 from gait2hip.train.folds import group_kfold
-from gait2hip.train.loop import ProgressSink, TrainConfig, predict, resolve_device, train_model
+from gait2hip.train.loop import ProgressSink, TrainConfig, predict, train_model
 from gait2hip.train.normalize import Standardizer
 from gait2hip.train.recipes import (
     GAIT2HIP_RECIPE,
     PAPER_RECIPE,
     Recipe,
     input_features,
+    mean_curve,
     model_overrides,
+    output_overrides,
     recipe_targets,
     training_set,
 )
@@ -47,129 +53,6 @@ PAPER_SEED = 2025
 CHECKPOINT_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
-class Budget:
-    """How much training a run spends: everything its results depend on. ``full`` is the paper's.
-
-    Parameters
-    ----------
-    name
-        'quick' or 'full' (or a custom name).
-    folds
-        GroupKFold folds of the paper protocol (5 in the paper).
-    max_epochs, patience
-        Early-stopping budget of the paper protocol's folds (300 / 30 in the paper).
-    fixed_epochs
-        Epoch budget of the gait2hip recipe (cosine decay to 0 over it).
-    seeds
-        Seeds per (protocol, model, target) for gait2hip; the paper protocol always uses
-        its seed 2025 first.
-    paper_seeds
-        Seeds of the paper protocol (1: the paper's single run with seed 2025).
-    ablation_models
-        Architectures the ablation is run on (each flag switched off in turn).
-    ablation_flags
-        Flags ablated (all of :data:`gait2hip.train.recipes.ABLATION_FLAGS` in full).
-    """
-
-    name: str
-    folds: int
-    max_epochs: int
-    patience: int
-    fixed_epochs: int
-    seeds: int
-    paper_seeds: int
-    ablation_models: tuple[str, ...]
-    ablation_flags: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        for key in ("folds", "max_epochs", "fixed_epochs", "seeds", "paper_seeds"):
-            if getattr(self, key) < 1:
-                raise ValueError(f"Budget.{key} must be at least 1, got {getattr(self, key)}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class Runtime:
-    """Where training runs: nothing here changes the results (on one device type).
-
-    Parameters
-    ----------
-    threads
-        torch intra-op threads per training process, set by :meth:`apply` (the only place
-        gait2hip's training sets them).
-    workers
-        Training processes running units in parallel (the benchmark's process pool).
-    device
-        'cpu', 'cuda', 'cuda:N' or 'auto'; :meth:`resolved` checks it against this machine.
-    """
-
-    threads: int = 1
-    workers: int = 1
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        if self.threads < 1 or self.workers < 1:
-            raise ValueError(f"threads and workers must be at least 1, got {self.threads}, {self.workers}")
-
-    def resolved(self) -> Runtime:
-        """This runtime with ``device`` checked and made concrete ('auto' → 'cpu' or 'cuda').
-
-        Raises
-        ------
-        ValueError
-            When the device is not available on this machine.
-        """
-        return replace(self, device=str(resolve_device(self.device)))
-
-    def apply(self) -> None:
-        """Set torch's thread count for this process."""
-        import torch
-
-        torch.set_num_threads(self.threads)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-_ALL_FLAGS = (
-    "standardize_targets",
-    "joint_targets",
-    "mirror",
-    "subject_inputs",
-    "bidirectional",
-    "lr_schedule",
-)
-
-BUDGETS: dict[str, Budget] = {
-    # Same steps as full, scaled to finish in < 10 min on 2 CPU cores for 3 models x 2 targets x 2 protocols.
-    "quick": Budget(
-        name="quick",
-        folds=2,
-        max_epochs=6,
-        patience=3,
-        fixed_epochs=6,
-        seeds=1,
-        paper_seeds=1,
-        ablation_models=("lstm",),
-        ablation_flags=("standardize_targets", "mirror"),
-    ),
-    "full": Budget(
-        name="full",
-        folds=5,
-        max_epochs=300,
-        patience=30,
-        fixed_epochs=150,
-        seeds=3,
-        paper_seeds=1,
-        ablation_models=("transformer",),
-        ablation_flags=_ALL_FLAGS,
-    ),
-}
-
-
 def train_config(
     recipe: Recipe, *, budget: Budget, seed: int, epochs: int | None = None, device: str = "cpu"
 ) -> TrainConfig:
@@ -178,7 +61,7 @@ def train_config(
     return TrainConfig(
         lr=recipe.lr,
         weight_decay=1e-5,
-        batch_size=64,
+        batch_size=recipe.batch_size,
         grad_clip=0.5,
         max_epochs=budget.max_epochs,
         patience=budget.patience,
@@ -212,6 +95,7 @@ class FittedUnit:
     train_inputs: np.ndarray | None = None
     train_targets: np.ndarray | None = None
     model_overrides: dict = field(default_factory=dict)
+    train_groups: tuple[str, ...] | None = None
     cpu_seconds: float = 0.0
 
     def predict(self, dataset: GaitDataset) -> np.ndarray:
@@ -249,6 +133,7 @@ class FittedUnit:
             architecture=self.architecture,
             train_inputs=self.train_inputs,
             train_targets=self.train_targets,
+            train_groups=self.train_groups,
             **details,
         )
         return save_bundle(path, spec)
@@ -301,16 +186,31 @@ def fit_unit(
     """
     from gait2hip.models import build_model
 
-    targets = recipe_targets(recipe, target)
+    targets = recipe_targets(recipe, target, available=pool.target_columns)
     train_ds = training_set(pool, recipe=recipe, targets=targets)
     X, in_cols, in_units = input_features(train_ds, recipe=recipe)
     Y = train_ds.Y
+    # NaN = a label this source does not have (gait2hip.data.mixing); a column with none is an error
+    check_target_coverage(Y, targets, file=pool.attrs.get("path"))
     overrides = {**model_overrides(recipe, architecture), **(extra_overrides or {})}
+    domains = train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None
 
-    def builder(d_in: int) -> object:
-        return lambda: build_model(
-            architecture, d_in=d_in, d_out=len(targets), seq_len=pool.n_timepoints, **overrides
-        )
+    def run_options(xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
+        """The model factory and batch options of one training run (its own normalisation)."""
+        prior = None
+        if recipe.mean_curve_prior:  # each source weighs the same (domain_weights with one source: all 1)
+            weights = None if domains is None else domain_weights(domains[rows])
+            prior = mean_curve(yn.transform(Y[rows]), weights)
+        outputs = output_overrides(recipe, targets, mean=yn.mean, scale=yn.scale, prior=prior)
+        build = lambda: build_model(  # noqa: E731
+            architecture, d_in=X.shape[2], d_out=len(targets), seq_len=pool.n_timepoints,
+            **overrides, **outputs,
+        )  # fmt: skip
+        options = batch_options(
+            recipe, input_columns=in_cols, input_scale=xn.scale,
+            domains=None if domains is None else domains[rows],
+        )  # fmt: skip
+        return {"build": build, **options}
 
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
@@ -319,7 +219,7 @@ def fit_unit(
             X,
             Y,
             subjects,
-            builder=builder(X.shape[2]),
+            run_options=run_options,
             recipe=recipe,
             budget=budget,
             seed=seed,
@@ -333,9 +233,10 @@ def fit_unit(
         final_epochs = budget.fixed_epochs
 
     x_norm = Standardizer.fit(X)
-    y_norm = Standardizer.fit(Y) if recipe.standardize_targets else Standardizer.identity(Y.shape[2])
+    y_norm = _target_norm(Y, recipe)
+    options = run_options(x_norm, y_norm, slice(None))
     result = train_model(
-        builder(X.shape[2]),
+        options.pop("build"),
         x_norm.transform(X),
         y_norm.transform(Y),
         epochs=final_epochs,
@@ -344,6 +245,7 @@ def fit_unit(
         label=f"{label} final ({final_epochs} ep)",
         checkpoint=work_dir / "final.pt" if work_dir is not None else None,
         checkpoint_seconds=CHECKPOINT_SECONDS,
+        **options,
     )
     return FittedUnit(
         architecture=architecture,
@@ -364,8 +266,16 @@ def fit_unit(
         n_train_cycles=len(X),
         train_inputs=X,
         train_targets=Y,
+        train_groups=tuple(train_ds.meta["subject_id"].astype(str)),
         model_overrides=overrides,
     )
+
+
+def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
+    """Target standardisation of a run (over labelled entries only), or the identity."""
+    if recipe.standardize_targets:
+        return Standardizer.fit(Y, allow_missing=True)
+    return Standardizer.identity(Y.shape[2])
 
 
 def _cv_folds(
@@ -373,7 +283,7 @@ def _cv_folds(
     Y: np.ndarray,
     subjects: np.ndarray,
     *,
-    builder,
+    run_options,
     recipe: Recipe,
     budget: Budget,
     seed: int,
@@ -395,13 +305,10 @@ def _cv_folds(
         train_mask = np.ones(len(X), dtype=bool)
         train_mask[val_idx] = False
         xn = Standardizer.fit(X[train_mask])
-        yn = (
-            Standardizer.fit(Y[train_mask])
-            if recipe.standardize_targets
-            else Standardizer.identity(Y.shape[2])
-        )
+        yn = _target_norm(Y[train_mask], recipe)
+        options = run_options(xn, yn, train_mask)
         result = train_model(
-            builder,
+            options.pop("build"),
             xn.transform(X[train_mask]),
             yn.transform(Y[train_mask]),
             X_val=xn.transform(X[val_idx]),
@@ -411,6 +318,7 @@ def _cv_folds(
             label=f"{label} fold {k}/{budget.folds}",
             checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
             checkpoint_seconds=CHECKPOINT_SECONDS,
+            **options,
         )
         folds.append(
             {

@@ -17,7 +17,26 @@ flag                          paper      gait2hip  what it does
 ``epoch_selection``           cv         fixed     paper: GroupKFold early stopping → median
                                                    best epoch → retrain; ours: a fixed budget
                                                    with cosine decay to 0 (no test data used)
+``nonnegative_forces``        no         (real)    muscle forces ≥ 0 by a softplus inside the
+                                                   model, in N/kg (models.constraints)
+``angle_augment``             no         (real)    random per-angle offsets and amplitudes
+                                                   sized from between-lab differences
+``offset_free``               no         (real)    the network sees de-meaned angles + the
+                                                   cycle means as separate inputs
+``time_warp``                 no         (real)    smooth re-timing of inputs and targets
+``domain_balanced``           no         (real)    each source (simulated, real lab) fills an
+                                                   equal share of every batch
+``mean_curve_prior``          no         (real)    the model adds the training targets' mean
+                                                   curve (each source weighted equally) to its
+                                                   output: it starts AT the mean curve
+``batch_size``                64         64        cycles per mini-batch
 ============================  =========  ========  ==========================================
+
+The last five flags are the domain-robustness and physical-plausibility options of the
+cross-lab experiment (:mod:`gait2hip.bench.crosslab`); "(real)" marks the ones the default
+bundles trained on simulated + real data use when that experiment keeps them. With
+``joint_targets`` and a dataset that has hip contact forces (cohort 2.0), the joint model also
+predicts the ``contact`` group (:data:`gait2hip.data.columns.CONTACT_R`).
 
 Mirroring and sign conventions: in OpenSim's gait models the left hip's coordinate axes are
 mirrored, so ``hip_adduction_l`` / ``hip_rotation_l`` and their moments are positive in the
@@ -35,6 +54,7 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from gait2hip.data.columns import (
+    CONTACT_R,
     INPUT_ANGLES,
     MOMENTS_R,
     MUSCLE_GROUPS_R,
@@ -69,6 +89,13 @@ class Recipe:
     schedule: str = "constant"
     warmup_fraction: float = 0.0
     epoch_selection: str = "cv"
+    nonnegative_forces: bool = False
+    angle_augment: bool = False
+    offset_free: bool = False
+    time_warp: bool = False
+    domain_balanced: bool = False
+    mean_curve_prior: bool = False
+    batch_size: int = 64
 
     def __post_init__(self) -> None:
         if self.epoch_selection not in ("cv", "fixed"):
@@ -107,25 +134,77 @@ ABLATION_FLAGS: dict[str, tuple[str, ...]] = {
     "subject_inputs": ("subject_inputs",),
     "bidirectional": ("bidirectional",),
     "lr_schedule": ("lr", "schedule", "warmup_fraction"),
+    "nonnegative_forces": ("nonnegative_forces",),
+    "angle_augment": ("angle_augment",),
+    "offset_free": ("offset_free",),
+    "time_warp": ("time_warp",),
+    "domain_balanced": ("domain_balanced",),
+    "mean_curve_prior": ("mean_curve_prior",),
 }
+#: The domain-robustness flags (cross-lab ablation), in the order the experiment adds them.
+ROBUSTNESS_FLAGS: tuple[str, ...] = ("angle_augment", "offset_free", "time_warp", "domain_balanced")
 
 RECIPE_FIELDS = tuple(f.name for f in fields(Recipe))
 
 
-def recipe_targets(recipe: Recipe, target: str) -> tuple[str, ...]:
-    """Target columns one model of ``recipe`` learns for the benchmark target ``target``."""
+def recipe_targets(
+    recipe: Recipe, target: str, *, available: tuple[str, ...] | None = None
+) -> tuple[str, ...]:
+    """Target columns one model of ``recipe`` learns for the benchmark target ``target``.
+
+    A joint model learns forces and moments, plus the right-hip contact force when
+    ``available`` (the dataset's target columns) has all of :data:`CONTACT_R`.
+    """
     if target not in TARGETS:
         raise Gait2HipInputError(f"unknown target {target!r}.", fix="use 'forces' or 'moments'.")
     if recipe.joint_targets:
-        return MUSCLE_GROUPS_R + MOMENTS_R
+        contact = CONTACT_R if available is not None and all(c in available for c in CONTACT_R) else ()
+        return MUSCLE_GROUPS_R + MOMENTS_R + contact
     return TARGETS[target]
 
 
+#: Targets that are physically ≥ 0: muscle forces and the contact-force magnitude.
+NONNEGATIVE_TARGETS: tuple[str, ...] = (*MUSCLE_GROUPS_R, "hip_r_contact_mag")
+
+
 def model_overrides(recipe: Recipe, architecture: str) -> dict:
-    """Architecture hyper-parameters a recipe changes (bidirectional variants)."""
+    """Architecture hyper-parameters a recipe changes (bidirectional variants, offset-free inputs)."""
+    overrides: dict = {}
     if recipe.bidirectional and architecture in ("lstm", "mamba"):
-        return {"bidirectional": True}
-    return {}
+        overrides["bidirectional"] = True
+    if recipe.offset_free:
+        overrides["offset_free"] = True
+    return overrides
+
+
+def output_overrides(recipe: Recipe, targets: tuple[str, ...], *, mean, scale, prior=None) -> dict:
+    """Model options of a recipe's outputs (:mod:`gait2hip.models.constraints`): force outputs ≥ 0
+    (``nonnegative_forces``, given the run's target normalisation ``mean`` / ``scale``) and the
+    mean-curve start (``mean_curve_prior``: ``prior`` [T, C] in standardised units)."""
+    overrides: dict = {}
+    if recipe.mean_curve_prior and prior is not None:
+        overrides["output_prior"] = tuple(tuple(float(v) for v in row) for row in np.asarray(prior))
+    channels = tuple(j for j, c in enumerate(targets) if c in NONNEGATIVE_TARGETS)
+    if recipe.nonnegative_forces and channels:
+        overrides.update(
+            nonnegative=channels,
+            output_mean=tuple(float(v) for v in mean),
+            output_scale=tuple(float(v) for v in scale),
+        )
+    return overrides
+
+
+def mean_curve(Y: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+    """The mean target curve [T, C] over cycles, over labelled (finite) entries only; ``weights``
+    per cycle (e.g. each source equally). A channel never labelled at a time point gets 0."""
+    Y = np.asarray(Y, dtype=np.float64)
+    w = np.ones(len(Y)) if weights is None else np.asarray(weights, dtype=np.float64)
+    labelled = np.isfinite(Y)
+    total = np.where(labelled, Y, 0.0) * w[:, None, None]
+    count = labelled * w[:, None, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        curve = total.sum(axis=0) / count.sum(axis=0)
+    return np.nan_to_num(curve, nan=0.0)
 
 
 def per_kg(dataset: GaitDataset) -> GaitDataset:
@@ -250,9 +329,22 @@ def training_set(dataset: GaitDataset, *, recipe: Recipe, targets: tuple[str, ..
     if not has_left_targets(dataset, targets):
         return right
     left = mirrored(dataset, targets)
-    return GaitDataset.concat([right, left.select_targets(targets)])
+    # in a mixed dataset (gait2hip.data.mixing) a source without left-hip labels (NaN) adds nothing
+    labelled = np.isfinite(left.Y).any(axis=(1, 2))
+    return GaitDataset.concat([right, left.take(labelled).select_targets(targets)])
 
 
 def left_targets_available(dataset: GaitDataset) -> bool:
     """Whether ``mirror`` can do anything on this dataset."""
     return has_left_targets(dataset, MUSCLE_GROUPS_R) or has_left_targets(dataset, MOMENTS_R)
+
+
+def subject_inputs_available(dataset: GaitDataset) -> bool:
+    """Whether ``subject_inputs`` can be fed: body mass, height and a stride time for every cycle
+    (fukuchi2018, for one, has none of them)."""
+    meta = dataset.meta
+    mass = meta["mass_kg"].to_numpy(float)
+    height = meta["height_m"].to_numpy(float)
+    return bool(
+        np.isfinite(mass).all() and np.isfinite(height).all() and np.isfinite(stride_times(dataset)).all()
+    )
