@@ -48,9 +48,13 @@ def moment_scale(units: str, height_m) -> float:
 
 
 def moment_columns(prediction) -> list[str]:
-    """The Nm columns of a prediction's curves."""
+    """The Nm columns of a prediction's curves (their bands, ``_lo`` / ``_hi``, excluded)."""
     units = prediction.curves.attrs["units"]
-    return [c for c, u in units.items() if u == "Nm" and c in prediction.curves.columns]
+    return [
+        c
+        for c, u in units.items()
+        if u == "Nm" and c in prediction.curves.columns and not c.endswith(("_lo", "_hi"))  # bands follow
+    ]
 
 
 def express_moments(prediction, *, convention: str = "internal", units: str = "Nm/kg", height_m=None):
@@ -111,8 +115,8 @@ def express_moments(prediction, *, convention: str = "internal", units: str = "N
         if units == "%BWh":
             for suffix in ("", "_lo", "_hi"):
                 renames[column + "_per_kg" + suffix] = column + "_pct_bwh" + suffix
-            attrs["units"].pop(column + "_per_kg", None)
-            attrs["units"][column + "_pct_bwh"] = "%BWh"
+                if attrs["units"].pop(column + "_per_kg" + suffix, None) is not None or not suffix:
+                    attrs["units"][column + "_pct_bwh" + suffix] = "%BWh"
     curves = curves.rename(columns=renames)
     attrs["moment_convention"] = convention
     attrs["moment_units"] = units
