@@ -25,6 +25,7 @@ from gait2hip.bench.realtrials import load_real_trials
 from gait2hip.commands.progress import eta_progress
 from gait2hip.data import load_dataset
 from gait2hip.paths import shared_dir
+from gait2hip.report.crosslab import crosslab_figure
 from gait2hip.report.tables import crosslab_markdown
 from gait2hip.train.protocols import Runtime
 
@@ -39,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--extra", default="{}", help='JSON {"name": ["both", {"flag": true}]}')
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shared", type=Path, default=None)
+    parser.add_argument("--figure", type=Path, default=None, help="also draw the figure here (PNG)")
     args = parser.parse_args(argv)
     console = Console()
     extra = {k: (v[0], v[1]) for k, v in json.loads(args.extra).items()}
@@ -61,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
     pd.set_option("display.width", 250)
     console.print(crosslab_markdown(table), highlight=False)
+    (args.out / "crosslab.md").write_text(crosslab_markdown(table) + "\n")
+    if args.figure is not None:
+        console.print(f"figure: {crosslab_figure(table, args.figure)}")
     return 0
 
 

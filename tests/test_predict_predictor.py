@@ -243,6 +243,9 @@ def test_shipped_default_bundles(examples):
     assert len(curves) == T and np.isfinite(curves["glmed_r"]).all()
     # a plausible walking pattern, not noise: peak hip flexion moment (late stance) ≈ 0.5–1.5 Nm/kg
     assert 0.3 < curves["hip_flexion_r_moment_per_kg"].max() < 2.0
+    # muscle forces are physically possible: never below zero (softplus output in N/kg)
+    forces = [c for c in MUSCLE_GROUPS_R if c in curves]
+    assert forces and (curves[forces].to_numpy() >= -1e-4).all()
 
 
 def test_ood_reasons_follow_the_detector_constants(predictor, monkeypatch):

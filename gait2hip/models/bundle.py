@@ -490,7 +490,7 @@ def load_bundle(
     if len(paths) != 1:
         raise Gait2HipInputError(
             f"'{path_or_name}' names {len(paths)} bundles; load_bundle loads one.",
-            fix="name one bundle (e.g. transformer-forces-default), or use Predictor for several.",
+            fix="name one bundle (e.g. transformer-joint-default), or use Predictor for several.",
         )
     folder = paths[0]
     manifest = read_manifest(folder)

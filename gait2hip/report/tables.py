@@ -265,8 +265,10 @@ def crosslab_table(table: pd.DataFrame, *, target: str = "moments") -> pd.DataFr
             entry["R² (channel mean)"] = _f(row["r2_channel"], 2)
         entry["skill vs train mean"] = _f(row["skill_train_mean"], 2)
         entry["skill vs lab mean"] = _f(row["skill_lab_mean"], 2)
-        if np.isfinite(row.get("neg_force_share", np.nan)):
-            entry["forces < 0"] = f"{row['neg_force_share']:.1%}"
+        negative = row.get("neg_force_share", np.nan)
+        entry["forces < 0"] = f"{negative:.1%}" if np.isfinite(negative) else "–"
+        flagged = row.get("ood_flagged", np.nan)
+        entry["OOD flagged"] = f"{flagged:.0%}" if np.isfinite(flagged) else "–"
         rows.append(entry)
     return pd.DataFrame(rows)
 

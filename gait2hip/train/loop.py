@@ -297,15 +297,8 @@ def train_model(
     best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
     earlier_seconds = earlier_cpu = 0.0
     checkpoint = Path(checkpoint) if checkpoint is not None else None
-    extra = (augment.describe() if augment is not None else "") + (
-        "" if sample_weights is None else hashlib.sha256(np.asarray(sample_weights, np.float64)).hexdigest()
-    )
+    weights, extra = _batch_setup(augment, sample_weights, len(X))
     fingerprint = run_fingerprint(config, n_epochs, X, Y, X_val, Y_val, extra=extra) if checkpoint else ""
-    weights = None
-    if sample_weights is not None:
-        weights = torch.as_tensor(np.asarray(sample_weights, dtype=np.float64))
-        if weights.shape != (len(X),) or not bool((weights >= 0).all()) or float(weights.sum()) <= 0:
-            raise ValueError("sample_weights must be one non-negative weight per training sample")
     saved = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
     if saved is not None:
         restore(
@@ -388,6 +381,20 @@ def train_model(
     if checkpoint is not None:
         checkpoint.unlink(missing_ok=True)
     return result
+
+
+def _batch_setup(
+    augment: Augment | None, sample_weights: np.ndarray | None, n: int
+) -> tuple[torch.Tensor | None, str]:
+    """The checked sampling weights (None: a permutation per epoch) and what the batch options add
+    to the checkpoint fingerprint."""
+    extra = augment.describe() if augment is not None else ""
+    if sample_weights is None:
+        return None, extra
+    weights = torch.as_tensor(np.asarray(sample_weights, dtype=np.float64))
+    if weights.shape != (n,) or not bool((weights >= 0).all()) or float(weights.sum()) <= 0:
+        raise ValueError("sample_weights must be one non-negative weight per training sample")
+    return weights, extra + hashlib.sha256(weights.numpy().tobytes()).hexdigest()
 
 
 def _check_run(
