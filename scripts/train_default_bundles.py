@@ -147,6 +147,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--shared", type=Path, default=None, help="for the OpenSim example trials")
     parser.add_argument("--out", type=Path, default=INSTALLED_BUNDLES_DIR)
+    parser.add_argument(
+        "--band-only", action="store_true", help="no training: (re)fit the band of the bundle in --out"
+    )
     return parser.parse_args(argv)
 
 
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         raise SystemExit(f"unknown flag(s) {unknown}; choose from {ROBUSTNESS_FLAGS}")
     recipe = dataclasses.replace(BASE_RECIPE, name="gait2hip-default-joint", nonnegative_forces=True, **flags)
+    if args.band_only:
+        return band_only(args, console)
     simulated = load_dataset(args.data)
     sim_name = str(simulated.attrs.get("name") or Path(str(args.data)).stem)
     pool, sim_test, patients = split(simulated)
@@ -194,10 +199,52 @@ def main(argv: list[str] | None = None) -> int:
         trials=trials,
     )  # fmt: skip
     metrics["trial_problems"] = problems
+    metrics["test_subjects"] = sorted(set(sim_test.meta["subject_id"]))
+    if real_test is not None:
+        metrics["real_test_subjects"] = sorted(set(real_test.meta["subject_id"]))
     folder = write_bundle(
         args, fitted, train=train, names=names, recipe=recipe, seconds=seconds, metrics=metrics
     )
+    if real_test is not None:
+        calibrate_band(folder, sim_test=sim_test, real_test=real_test, real_name=str(args.real))
+        console.print("90 % band: hip moments fitted on the held-out REAL subjects, the rest on the "
+                      "held-out simulated subjects", highlight=False)  # fmt: skip
     report(console, folder, metrics)
+    return 0
+
+
+def calibrate_band(folder: Path, *, sim_test, real_test, real_name: str) -> Path:
+    """Give the bundle its 90 % band (:func:`gait2hip.bench.calibration.calibrate_joint_bundle`):
+    moments from the held-out real subjects, forces and contact force from the held-out simulated
+    ones — subjects it was never trained on."""
+    from gait2hip.bench.calibration import calibrate_joint_bundle, source_from
+    from gait2hip.data.columns import MOMENTS_R
+
+    bundle = load_bundle(folder)
+    return calibrate_joint_bundle(
+        bundle,
+        simulated=source_from(bundle, sim_test, "simulated held-out", real=False),
+        real=source_from(bundle, real_test, f"{real_name} held-out", real=True),
+        out=folder,
+        real_targets=MOMENTS_R,
+    )
+
+
+def band_only(args, console: Console) -> int:
+    """Refit the band of an existing default bundle on the same held-out subjects it was scored on."""
+    import json
+
+    folder = args.out / f"{args.architecture}-joint-default"
+    _, sim_test, _ = split(load_dataset(args.data))
+    real = per_kg(load_dataset(args.real))
+    held = subject_holdout(real.meta["subject_id"].to_numpy(dtype=str))
+    manifest = folder / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["metrics"]["test_subjects"] = sorted(set(sim_test.meta["subject_id"]))
+    data["metrics"]["real_test_subjects"] = list(held.test)
+    manifest.write_text(json.dumps(data, indent=1) + "\n")  # the hashes cover member files only
+    calibrate_band(folder, sim_test=sim_test, real_test=real.select(subjects=held.test), real_name=args.real)
+    console.print(f"wrote {folder}: 90 % band refitted on the held-out subjects", highlight=False)
     return 0
 
 

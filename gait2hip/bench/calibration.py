@@ -112,8 +112,37 @@ def calibrate_bundle(bundle: Bundle, source: Source, out: str | Path) -> Path:
     return with_band(bundle, out, band=band, uncertainty=record)
 
 
+def calibrate_joint_bundle(
+    bundle: Bundle, *, simulated: Source, real: Source, out: str | Path, real_targets: tuple[str, ...]
+) -> Path:
+    """Write a joint bundle with ONE band whose ``real_targets`` channels (the hip moments) are
+    fitted on ``real`` held-out subjects only and every other channel (forces, contact force: no
+    real labels exist) on ``simulated`` held-out subjects only. Each channel's conformal quantile
+    comes from the source that labels it; the other source's entries are masked (NaN)."""
+    from gait2hip.models.ensemble import with_band
+
+    is_real = np.isin(np.asarray(bundle.target_columns), real_targets)
+    Y_sim, Y_real = simulated.Y.copy(), real.Y.copy()
+    Y_sim[..., is_real] = np.nan
+    Y_real[..., ~is_real] = np.nan
+    band = fit_source_band(bundle, np.concatenate([simulated.X, real.X]), np.concatenate([Y_sim, Y_real]))
+    record = uncertainty_record(
+        members=len(bundle.ensemble),
+        calibration={
+            "data": f"{real.name} (channels {', '.join(real_targets)}) + {simulated.name} (the others)",
+            "real": True,
+            "subjects": len(set(real.subjects)) + len(set(simulated.subjects)),
+            "cycles": len(real.X) + len(simulated.X),
+            "how": "residuals of cycles of subjects the bundle was not trained on, per channel from the "
+            "source that labels it",
+        },
+    )
+    return with_band(bundle, out, band=band, uncertainty=record)
+
+
 # ---------------------------------------------------------------------- sources
-def _source(bundle: Bundle, dataset: GaitDataset, name: str, *, real: bool) -> Source | None:
+def source_from(bundle: Bundle, dataset: GaitDataset, name: str, *, real: bool) -> Source | None:
+    """A calibration source: ``dataset``'s cycles as the bundle's inputs and per-kg targets."""
     if not any(c in dataset.target_columns for c in bundle.target_columns) or len(dataset) == 0:
         return None
     X, Y, _ = lab_arrays(bundle, dataset)
@@ -134,15 +163,15 @@ def load_sources(bundle: Bundle, *, shared: Path | None, names: tuple[str, ...] 
         subjects = cohort.meta["subject_id"].to_numpy(dtype=str)
         if "simulated held-out" in names and test:
             held_out = cohort.take(np.flatnonzero(np.isin(subjects, sorted(test)) & (kind != "patient")))
-            sources.append(_source(bundle, held_out, "simulated held-out", real=False))
+            sources.append(source_from(bundle, held_out, "simulated held-out", real=False))
         if "simulated patients" in names:
             sources.append(
-                _source(
+                source_from(
                     bundle, cohort.take(np.flatnonzero(kind == "patient")), "simulated patients", real=False
                 )
             )
     if "fukuchi2018" in names:
-        sources.append(_source(bundle, load_dataset("fukuchi2018"), "fukuchi2018", real=True))
+        sources.append(source_from(bundle, load_dataset("fukuchi2018"), "fukuchi2018", real=True))
     if "opensim-examples" in names and shared is not None:
         from gait2hip.bench.realtrials import load_real_trials
 
@@ -150,7 +179,7 @@ def load_sources(bundle: Bundle, *, shared: Path | None, names: tuple[str, ...] 
         if trials:
             merged = GaitDataset.concat([t.dataset for t in trials])
             merged.meta["subject_id"] = [t.name for t in trials]
-            sources.append(_source(bundle, merged, "opensim-examples", real=True))
+            sources.append(source_from(bundle, merged, "opensim-examples", real=True))
     return [s for s in sources if s is not None]
 
 
