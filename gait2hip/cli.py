@@ -372,8 +372,8 @@ def predict(
 @app.command(
     "export",
     epilog=_examples(
-        "gait2hip export transformer-forces-default --out forces.onnx",
-        "gait2hip export transformer-moments-default --format zip --out moments.zip",
+        "gait2hip export transformer-joint-default --out default.onnx",
+        "gait2hip export transformer-joint-default --format zip --out default.zip",
     ),
 )
 @clear_errors
@@ -542,7 +542,7 @@ def bench_learning_curve(
 def bench_ensemble(
     model: Annotated[
         str, typer.Option(help="A bundle folder / installed name")
-    ] = "transformer-moments-default",
+    ] = "transformer-joint-default",
     members: Annotated[str, typer.Option(help="Member counts, comma-separated")] = "1,3,5",
     threads: Annotated[int, typer.Option(help="CPU threads")] = 2,
 ) -> None:

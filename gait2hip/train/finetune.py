@@ -402,7 +402,7 @@ def finetune(
     Parameters
     ----------
     bundle
-        The parent bundle (e.g. ``load_bundle('transformer-moments-default')``).
+        The parent bundle (e.g. ``load_bundle('transformer-joint-default')``).
     dataset
         The lab's cycles: the 10 angles and any of the bundle's targets (per kg, or raw with
         ``mass_kg`` in the metadata); ``meta['subject_id']`` groups the held-out folds.
