@@ -88,10 +88,10 @@ def test_upload_curves_report_and_screenshot(browser, examples: Path, tmp_path: 
             By.ID, "error"
         ).text
         charts = browser.find_elements(By.CSS_SELECTOR, "#charts svg")
-        assert len(charts) == 17  # 14 muscle groups + 3 moments
-        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 17 * 2
-        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.left")) == 17 * 2
-        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts polygon")) == 17  # training bands
+        assert len(charts) == 24  # 14 muscle groups + 3 moments + 7 hip contact force channels
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 24 * 2
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.left")) == 24 * 2
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts polygon")) == 24  # training bands
         assert "unlike the walking the model learned from" in browser.find_element(By.ID, "verdict").text
         assert "subject01_walk1_ik.mot" in browser.find_element(By.ID, "result-title").text
 
@@ -102,7 +102,7 @@ def test_upload_curves_report_and_screenshot(browser, examples: Path, tmp_path: 
         report = next(p for p in browser.downloads.iterdir() if p.name.endswith("report.html"))
         _wait(lambda: report.stat().st_size > 10_000, 10, "the whole report")
         text = report.read_text()
-        assert text.count("<svg") == 17 and "72.6 kg" in text
+        assert text.count("<svg") == 24 and "72.6 kg" in text
 
         browser.find_element(By.ID, "show-report").click()
         _wait(lambda: browser.find_element(By.ID, "report-frame").is_displayed(), 30, "the report frame")
@@ -121,7 +121,7 @@ def test_upload_curves_report_and_screenshot(browser, examples: Path, tmp_path: 
         browser.find_element(By.ID, "analyse").click()
         _wait(lambda: "pig_walk.c3d" in browser.find_element(By.ID, "result-title").text, what="the C3D")
         assert "5 stride(s)" in browser.find_element(By.ID, "result-title").text
-        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 17 * 3
+        assert len(browser.find_elements(By.CSS_SELECTOR, "#charts path.curve.right")) == 24 * 3
         assert browser.find_element(By.ID, "error").get_attribute("hidden") is not None
 
         # the API docs page: local, and it reads the schema with the tab's token
