@@ -44,7 +44,7 @@ from gait2hip.data.columns import CONTACT_L, CONTACT_R
 from gait2hip.data.lab import contact_from_table
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
-from gait2hip.sim.opensim_env import coordinate_table, filter_time_range, import_opensim, quiet_stdout
+from gait2hip.sim.opensim_env import coordinate_table, filter_time_range, import_opensim
 from gait2hip.sim.static_optimization import ReserveConfig
 
 GRAVITY = 9.81
@@ -218,9 +218,8 @@ def run_opensim_joint_reaction(
     Two JointReaction analyses (hip_r and hip_l on the child body, expressed in the child and
     in the parent frame) run in one AnalyzeTool over the forces' time range.
     """
-    from gait2hip.sim.inverse_dynamics import external_loads_file
     from gait2hip.sim.opensim_env import load_model
-    from gait2hip.sim.static_optimization import prepare_so_model
+    from gait2hip.sim.so_model import analyze_tool, prepare_so_model, run_analyze_tool
 
     osim = import_opensim()
     reserves = ReserveConfig() if reserves is None else reserves
@@ -232,16 +231,10 @@ def run_opensim_joint_reaction(
         filter_time_range(table, (t0, t1))
         coords_file = write_storage(folder / "coordinates.sto", table, name="Coordinates", in_degrees=False)
         forces_file = write_storage(folder / "so_force.sto", forces, name="Static Optimization Forces")
-        tool = osim.AnalyzeTool()
-        tool.setName("reference")
-        tool.setModelFilename(str(model_path))
-        tool.setCoordinatesFileName(str(coords_file))
-        tool.setLowpassCutoffFrequency(-1.0 if lowpass_hz is None else float(lowpass_hz))
-        if external_loads is not None:
-            tool.setExternalLoadsFileName(str(external_loads_file(external_loads, grf=grf, folder=folder)))
-        tool.setInitialTime(t0)
-        tool.setFinalTime(t1)
-        tool.setResultsDir(str(folder / "results"))
+        tool = analyze_tool(
+            name="reference", model_path=model_path, coordinates_file=coords_file, folder=folder,
+            time_range=(t0, t1), lowpass_hz=lowpass_hz, external_loads=external_loads, grf=grf,
+        )  # fmt: skip
         for frame in ("child", "parent"):
             analysis = osim.JointReaction()
             analysis.setName(f"JR_{frame}")
@@ -257,10 +250,7 @@ def run_opensim_joint_reaction(
             analysis.setOnBody(on)
             analysis.setInFrame(expressed)
             tool.getAnalysisSet().cloneAndAppend(analysis)
-        setup = folder / "analyze_setup.xml"
-        tool.printToXML(str(setup))
-        with quiet_stdout():  # a tool built in Python only runs once printed and reloaded
-            osim.AnalyzeTool(str(setup)).run()
+        run_analyze_tool(tool, folder)
         child = read_storage(folder / "results" / "reference_JR_child_ReactionLoads.sto").data
         parent = read_storage(folder / "results" / "reference_JR_parent_ReactionLoads.sto").data
     both = pd.concat([child, parent.set_axis(child.index)], axis=1)

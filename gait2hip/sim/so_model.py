@@ -199,3 +199,44 @@ def prepare_so_model(
     path = folder / "model_with_reserves.osim"
     loaded.printToXML(str(path))
     return path, reserves
+
+
+def analyze_tool(
+    *,
+    name: str,
+    model_path: Path,
+    coordinates_file: Path,
+    folder: Path,
+    time_range: tuple[float, float],
+    lowpass_hz: float | None,
+    external_loads: str | Path | None,
+    grf: str | Path | None,
+) -> Any:
+    """An OpenSim AnalyzeTool over ``time_range`` with the settings static optimisation and the
+    JointReaction reference share (model, coordinates, filter, external loads, results in
+    ``folder/results``); the caller appends its analyses and runs it with :func:`run_analyze_tool`."""
+    from gait2hip.sim.inverse_dynamics import external_loads_file
+
+    tool = import_opensim().AnalyzeTool()
+    tool.setName(name)
+    tool.setModelFilename(str(model_path))
+    tool.setCoordinatesFileName(str(coordinates_file))
+    tool.setLowpassCutoffFrequency(-1.0 if lowpass_hz is None else float(lowpass_hz))
+    if external_loads is not None:
+        tool.setExternalLoadsFileName(str(external_loads_file(external_loads, grf=grf, folder=folder)))
+    tool.setInitialTime(time_range[0])
+    tool.setFinalTime(time_range[1])
+    tool.setResultsDir(str(folder / "results"))
+    return tool
+
+
+def run_analyze_tool(tool: Any, folder: Path) -> None:
+    """Run ``tool`` quietly. An AnalyzeTool built in Python only runs once printed to XML and
+    reloaded (measured), so it is printed to ``folder/analyze_setup.xml`` and run from there."""
+    from gait2hip.sim.opensim_env import quiet_stdout
+
+    setup = folder / "analyze_setup.xml"
+    tool.printToXML(str(setup))
+    reloaded = import_opensim().AnalyzeTool(str(setup))
+    with quiet_stdout():
+        reloaded.run()

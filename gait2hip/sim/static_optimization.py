@@ -48,9 +48,15 @@ from gait2hip.sim.opensim_env import (
     filter_time_range,
     import_opensim,
     load_model,
-    quiet_stdout,
 )
-from gait2hip.sim.so_model import SOLVERS, ReserveConfig, SOResult, prepare_so_model
+from gait2hip.sim.so_model import (
+    SOLVERS,
+    ReserveConfig,
+    SOResult,
+    analyze_tool,
+    prepare_so_model,
+    run_analyze_tool,
+)
 
 
 # ------------------------------------------------------------------------ the entry point
@@ -163,7 +169,6 @@ def _run_opensim_so(
     convergence_criterion: float,
     max_iterations: int,
 ) -> SOResult:
-    from gait2hip.sim.inverse_dynamics import external_loads_file
 
     osim = import_opensim()
     with tempfile.TemporaryDirectory(prefix="gait2hip-so-") as tmp:
@@ -174,16 +179,10 @@ def _run_opensim_so(
         t0, t1 = filter_time_range(table, time_range)
         coords_file = write_storage(folder / "coordinates.sto", table, name="Coordinates", in_degrees=False)
         muscles = tuple(loaded.getMuscles().get(i).getName() for i in range(loaded.getMuscles().getSize()))
-        tool = osim.AnalyzeTool()
-        tool.setName("gait2hip")
-        tool.setModelFilename(str(model_path))
-        tool.setCoordinatesFileName(str(coords_file))
-        tool.setLowpassCutoffFrequency(-1.0 if lowpass_hz is None else float(lowpass_hz))
-        if external_loads is not None:
-            tool.setExternalLoadsFileName(str(external_loads_file(external_loads, grf=grf, folder=folder)))
-        tool.setInitialTime(t0)
-        tool.setFinalTime(t1)
-        tool.setResultsDir(str(folder / "results"))
+        tool = analyze_tool(
+            name="gait2hip", model_path=model_path, coordinates_file=coords_file, folder=folder,
+            time_range=(t0, t1), lowpass_hz=lowpass_hz, external_loads=external_loads, grf=grf,
+        )  # fmt: skip
         analysis = osim.StaticOptimization()
         analysis.setName("StaticOptimization")
         analysis.setStartTime(t0)
@@ -194,12 +193,7 @@ def _run_opensim_so(
         analysis.setConvergenceCriterion(float(convergence_criterion))
         analysis.setMaxIterations(int(max_iterations))
         tool.getAnalysisSet().cloneAndAppend(analysis)
-        setup = folder / "analyze_setup.xml"
-        tool.printToXML(str(setup))
-        # An AnalyzeTool built in Python only runs once printed and reloaded (measured).
-        reloaded = osim.AnalyzeTool(str(setup))
-        with quiet_stdout():
-            reloaded.run()
+        run_analyze_tool(tool, folder)
         force_file = folder / "results" / "gait2hip_StaticOptimization_force.sto"
         activation_file = folder / "results" / "gait2hip_StaticOptimization_activation.sto"
         if not force_file.is_file():
