@@ -99,18 +99,13 @@ def _one_cycle(
 
 def gait2392_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
     """The gait2392 subject01 right cycle (see the module docstring)."""
-    from gait2hip.data.angles import angles_from_table
     from gait2hip.data.cycles import find_cycles, time_normalize
+    from gait2hip.data.references import gait2392_angles
     from gait2hip.io.opensim import read_storage
 
     name = "gait2392-subject01"
     notes: list[str] = []
-    ik = read_storage(folder / "subject01_walk1_ik.mot")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the knee-sign flip is expected for gait2392
-        angles = angles_from_table(
-            ik.data, in_degrees=ik.header.in_degrees, file=ik.path, knee_flexion_sign="negative"
-        )
+    angles = gait2392_angles(folder)
     grf = read_storage(folder / "subject01_walk1_grf.mot")
     cmc = read_storage(folder / "OutputReference/ResultsCMC/subject01_walk1_Actuation_force.sto")
     cycles = find_cycles(
@@ -142,7 +137,7 @@ def gait2392_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
             coordinates=folder / "subject01_walk1_ik.mot",
             external_loads=folder / "subject01_walk1_grf.xml",
             grf=folder / "subject01_walk1_grf.mot",
-            time_range=(max(float(ik.time[0]), cycle.start - 0.1), cycle.end + 0.1),
+            time_range=(max(float(angles.index[0]), cycle.start - 0.1), cycle.end + 0.1),
             lowpass_hz=6.0,
         )
         Y[:, len(MUSCLE_GROUPS_R) :] = (

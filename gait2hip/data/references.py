@@ -141,6 +141,21 @@ def _pack(angles: np.ndarray, moments: np.ndarray, *, mass: float, stride: float
     return out
 
 
+def gait2392_angles(folder: Path):
+    """The gait2392 example's IK angles in gait2hip's convention (degrees; its negative knee flexion
+    flipped, the expected warning about it silenced)."""
+    from gait2hip.data.angles import angles_from_table
+    from gait2hip.io.opensim import read_storage
+
+    ik = read_storage(Path(folder) / "subject01_walk1_ik.mot")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the knee-sign flip is expected for gait2392
+        angles = angles_from_table(
+            ik.data, in_degrees=ik.header.in_degrees, file=ik.path, knee_flexion_sign="negative"
+        )
+    return angles
+
+
 def example_trial_curves(shared: str | Path, *, n_points: int = 101) -> dict[str, dict[str, np.ndarray]]:
     """Right-cycle curves of the OpenSim example trials with IK and ID results (see the module doc).
 
@@ -158,12 +173,7 @@ def example_trial_curves(shared: str | Path, *, n_points: int = 101) -> dict[str
     out: dict[str, dict[str, np.ndarray]] = {}
     folder = examples / "gait2392-subject01"
     if (folder / "subject01_walk1_ik.mot").is_file():
-        ik = read_storage(folder / "subject01_walk1_ik.mot")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            angles = angles_from_table(
-                ik.data, in_degrees=ik.header.in_degrees, file=ik.path, knee_flexion_sign="negative"
-            )
+        angles = gait2392_angles(folder)
         grf = read_storage(folder / "subject01_walk1_grf.mot")
         ident = read_storage(folder / "OutputReference/ResultsInverseDynamics/InverseDynamicsOutput.sto")
         cycle = find_cycles(
