@@ -68,6 +68,10 @@ def fingerprint(dataset: GaitDataset) -> str:
     return digest.hexdigest()[:16]
 
 
+def _present_targets(dataset: GaitDataset) -> str:
+    return ", ".join(t for t, columns in TARGETS.items() if all(c in dataset.target_columns for c in columns))
+
+
 def prepare_data(settings: BenchmarkSettings, *, shared: Path | None) -> Splits:
     """Load, check, normalise per kg and split the data; build the real trials."""
     from gait2hip.data import load_dataset
@@ -89,8 +93,8 @@ def prepare_data(settings: BenchmarkSettings, *, shared: Path | None) -> Splits:
                 f"the dataset has no {target} targets.",
                 file=origin,
                 column=absent[0],
-                fix=f"choose --target {'moments' if target == 'forces' else 'forces'}, or use a dataset with "
-                f"the {len(TARGETS[target])} {target} columns.",
+                fix=f"choose a --target the dataset has ({_present_targets(dataset) or 'none'}), or use a "
+                f"dataset with the {len(TARGETS[target])} {target} columns.",
             )
     dataset = per_kg(dataset)
     cohort = dataset.meta["cohort"].to_numpy(dtype=str)

@@ -15,13 +15,22 @@ from gait2hip.errors import Gait2HipInputError
 
 
 class Target(StrEnum):
+    """``--target``: 'both' = forces and moments; 'contact' = the hip contact force (% BW); 'all' = the
+    three (contact needs a dataset labelled with it, e.g. the embedded cohort 2.0)."""
+
     forces = "forces"
     moments = "moments"
     both = "both"
+    contact = "contact"
+    all = "all"
 
     @property
     def targets(self) -> tuple[str, ...]:
-        return ("forces", "moments") if self is Target.both else (self.value,)
+        if self is Target.both:
+            return ("forces", "moments")
+        if self is Target.all:
+            return ("forces", "moments", "contact")
+        return (self.value,)
 
 
 class ProtocolChoice(StrEnum):

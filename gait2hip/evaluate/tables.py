@@ -1,7 +1,9 @@
 """Metric tables of a set of predictions: per cohort and cadence, per subject, per real trial, paired tests.
 
 Predictions are keyed ``(protocol, model, target, seed)`` → ``{set name: [N, T, C] array}``
-(per-kg units; seed ``'ensemble'`` for a seed average, ``'-'`` for the baseline). Set names:
+(in the target's scoring unit, :data:`UNITS`: per kg, the contact force in % body weight —
+:func:`scoring_factors` converts; seed ``'ensemble'`` for a seed average, ``'-'`` for the baseline).
+Set names:
 ``'test'`` (healthy held-out subjects), ``'external'`` (the patients), ``'real'`` (real trials).
 """
 
@@ -12,7 +14,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.dataset import GRAVITY, GaitDataset
+from gait2hip.errors import Gait2HipInputError
 from gait2hip.evaluate.metrics import skill, subject_mean, subject_scores
 from gait2hip.evaluate.realtrials import RealTrial, real_trial_rows
 from gait2hip.evaluate.stats import paired_wilcoxon
@@ -22,9 +25,52 @@ EXTERNAL_COHORT = "patient"
 BASELINE = "mean-curve"
 #: Evaluation set → the cohort its rows are labelled with.
 COHORTS = {"test": "healthy", "external": EXTERNAL_COHORT}
-UNITS = {"forces": "N/kg", "moments": "Nm/kg"}
+#: The unit each target group is scored (and reported) in: forces and moments per kg, the hip contact
+#: force in % body weight (the unit of the in-vivo implant literature).
+UNITS = {"forces": "N/kg", "moments": "Nm/kg", "contact": "%BW"}
+#: Factor from a column's per-kg unit to its group's scoring unit: % BW = N/kg / g × 100.
+_TO_SCORING_UNIT = {
+    ("forces", "N/kg"): 1.0,
+    ("moments", "Nm/kg"): 1.0,
+    ("contact", "N/kg"): 100.0 / GRAVITY,
+    ("contact", "%BW"): 1.0,
+}
 
 Predictions = Mapping[tuple[str, str, str, str], Mapping[str, np.ndarray]]
+
+
+def scoring_factors(target: str, units: Sequence[str], *, file: str | None = None) -> np.ndarray:
+    """Per-channel factors [C] from the declared ``units`` of a target group's columns (per kg, as the
+    benchmark trains) to its scoring unit (:data:`UNITS`): 1 for N/kg and Nm/kg, 100 / g for a contact
+    force in N/kg (→ % BW).
+
+    Raises
+    ------
+    Gait2HipInputError
+        A unit that cannot be put into the scoring unit (e.g. N or Nm: not yet divided by body mass).
+    """
+    factors = []
+    for unit in units:
+        factor = _TO_SCORING_UNIT.get((target, unit))
+        if factor is None:
+            accepted = [u for (t, u) in _TO_SCORING_UNIT if t == target]
+            raise Gait2HipInputError(
+                f"the {target} targets are in {unit}; they are scored in {UNITS.get(target, '?')}.",
+                file=file,
+                fix=f"give the {target} columns in {' or '.join(accepted) or 'a known unit'}.",
+            )
+        factors.append(factor)
+    return np.asarray(factors, dtype=np.float64)
+
+
+def reference_values(data: GaitDataset, columns: Sequence[str]) -> np.ndarray:
+    """``data``'s targets ``columns`` [N, T, C]; NaN (no reference) for a column it does not have
+    (e.g. the contact force of a real trial that was never labelled with it)."""
+    out = np.full((len(data), data.n_timepoints, len(columns)), np.nan, dtype=data.Y.dtype)
+    for j, column in enumerate(columns):
+        if column in data.target_columns:
+            out[:, :, j] = data.Y[:, :, data.target_columns.index(column)]
+    return out
 
 
 def cohort_rows(
@@ -61,7 +107,8 @@ def metric_tables(
     eval_sets
         The datasets predicted, by set name.
     target_columns
-        The columns of each target ('forces', 'moments') in the predictions' channel order.
+        The columns of each target ('forces', 'moments', 'contact') in the predictions' channel order;
+        ``eval_sets`` hold them in the scoring unit (:data:`UNITS`), as the predictions do.
     real_trials
         The trials of the ``'real'`` set, in order.
     """
@@ -79,7 +126,7 @@ def metric_tables(
             rows += r
             subject_rows += s
         if "real" in sets:
-            truth = eval_sets["real"].select_targets(columns).Y
+            truth = reference_values(eval_sets["real"], columns)
             real_rows += real_trial_rows(real_trials, truth, sets["real"], columns=columns, base=base)
     metrics = pd.DataFrame(rows)
     if len(metrics):

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.evaluate.stats import format_mean_sd
+from gait2hip.evaluate.tables import UNITS
 
-UNITS = {"forces": "N/kg", "moments": "Nm/kg"}
 PAPER_FOLDERS = {"forces": ("mf60", "MF60"), "moments": ("jm60", "JM60")}
 PAPER_MODELS = {"lstm": "LSTM", "transformer": "Transformer", "mamba": "Mamba"}
 CADENCES = ("slow", "med", "fast")

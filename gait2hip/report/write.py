@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from gait2hip.data.columns import MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import CONTACT_R, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.report.crosslab import crosslab_section
 from gait2hip.report.document import Document
 from gait2hip.report.figures import box_figure, cadence_figure, curves_figure
 from gait2hip.report.rundata import RunData, read_run
 from gait2hip.report.tables import (
     CADENCES,
+    PAPER_FOLDERS,
     UNITS,
     _system_label,
     ablation_table,
@@ -35,7 +36,9 @@ from gait2hip.report.tables import (
     tests_table,
 )
 
-TARGET_COLUMNS = {"forces": MUSCLE_GROUPS_R, "moments": MOMENTS_R}
+TARGET_COLUMNS = {"forces": MUSCLE_GROUPS_R, "moments": MOMENTS_R, "contact": CONTACT_R}
+#: ``--target`` of a run's targets (the command-line choice that gives them).
+TARGET_OPTION = {("forces", "moments"): "both", ("forces", "moments", "contact"): "all"}
 BASELINE_KEY = ("baseline", "mean-curve")
 
 
@@ -201,7 +204,7 @@ def _command_line(run: RunData) -> str:
         "--data",
         settings["data"],
         "--target",
-        "both" if len(run.targets) == 2 else run.targets[0],
+        TARGET_OPTION.get(tuple(run.targets), run.targets[0]),
         "--models",
         ",".join(run.models),
         "--protocol",
@@ -310,9 +313,9 @@ def _run_section(doc: Document, run: RunData) -> None:
             f"training time summed over all {len(run.unit_infos)} "
             f"models: {timing.get('training_seconds_all_units', 0.0) / 60:.1f} min.",
             _estimate_text(timing, run.budget["name"]),
-            "Units: forces in N per kg body mass, moments in Nm per kg; metrics per test subject, then "
-            "averaged "
-            "over subjects; ± = SD over seeds.",
+            "Units: forces in N per kg body mass, moments in Nm per kg"
+            + ("; hip contact force in % body weight (N/kg / 9.81 × 100)" if "contact" in run.targets else "")
+            + "; metrics per test subject, then averaged over subjects; ± = SD over seeds.",
         ]
     )
 
@@ -339,7 +342,7 @@ def _headline_section(doc: Document, run: RunData, shared: Path | None) -> None:
         "different dataset" + (" (simulated)" if run.simulated else "") + ", so they are not a "
         "reproduction unless --data is the release itself."
     )
-    for target in run.targets:
+    for target in (t for t in run.targets if t in PAPER_FOLDERS):  # the paper has no contact force
         doc.table(
             paper_table(published, target),
             f"Paper, hip {target} ({UNITS[target]}), R² = the paper's pooled definition.",

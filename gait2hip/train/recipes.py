@@ -63,8 +63,9 @@ from gait2hip.data.columns import (
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.errors import Gait2HipInputError
 
-#: Target sets the benchmark knows, by name.
-TARGETS: dict[str, tuple[str, ...]] = {"forces": MUSCLE_GROUPS_R, "moments": MOMENTS_R}
+#: Target sets the benchmark knows, by name ('contact': the right-hip contact force, datasets
+#: labelled since cohort 2.0).
+TARGETS: dict[str, tuple[str, ...]] = {"forces": MUSCLE_GROUPS_R, "moments": MOMENTS_R, "contact": CONTACT_R}
 #: Extra per-cycle inputs of ``subject_inputs`` (constant over the cycle) and their units.
 SUBJECT_INPUTS: tuple[tuple[str, str], ...] = (("stride_time_s", "s"), ("mass_kg", "kg"), ("height_m", "m"))
 #: Sagittal angles used to estimate the left leg's phase lag.
@@ -156,7 +157,7 @@ def recipe_targets(
     ``available`` (the dataset's target columns) has all of :data:`CONTACT_R`.
     """
     if target not in TARGETS:
-        raise Gait2HipInputError(f"unknown target {target!r}.", fix="use 'forces' or 'moments'.")
+        raise Gait2HipInputError(f"unknown target {target!r}.", fix=f"use one of {', '.join(TARGETS)}.")
     if recipe.joint_targets:
         contact = CONTACT_R if available is not None and all(c in available for c in CONTACT_R) else ()
         return MUSCLE_GROUPS_R + MOMENTS_R + contact
