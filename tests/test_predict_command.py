@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -449,7 +450,8 @@ def test_summary_long_mean_sd_and_symmetry(installed, examples, tmp_path):
     ]
     assert CliRunner().invoke(app, args).exit_code == 0
     long = pd.read_csv(out / "summary_long.csv")
-    assert set(long.columns) == {"file", "variable", "unit", "side", "measure", "statistic", "value"}
+    assert set(long.columns) == {"file", "variable", "unit", "side", "measure", "statistic", "value", "label"}
+    assert set(long.loc[long["variable"] == "glmed", "label"]) == {"Gluteus medius"}
     peaks = {}
     for side, code in (("right", "r"), ("left", "l")):
         stos = sorted((out / "subject01_walk1_ik").glob(f"*_{side}_*.sto"))
@@ -498,3 +500,37 @@ def test_short_raw_gait2392_trial_is_called_short_not_a_knee_convention(installe
     )
     assert result.exit_code == 2 and "lasts only 0.28 s" in result.output
     assert "knee" not in result.output.split("error:")[1] and "knee_flexion_sign" not in result.output
+
+
+def test_predict_writes_the_contact_force_in_percent_body_weight(examples, tmp_path):
+    """The shipped joint default predicts the hip contact force: N, N/kg and %BW in every output."""
+    out = tmp_path / "o"
+    args = ["predict", str(examples / GAIT2392_IK), "--mass", "72.6", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    if "hip contact force |F|" not in result.output:
+        pytest.skip("the installed default bundle predicts no contact force")
+    assert "Bergmann et al. 2016" in result.output and "1st peak" in result.output
+    folder = out / "subject01_walk1_ik"
+    csv_path = sorted(folder.glob("*_right_*.csv"))[0]
+    csv = pd.read_csv(csv_path)
+    for column in ("hip_r_contact_mag [N]", "hip_r_contact_mag_per_kg [N/kg]", "glmed_r [N]"):
+        assert column in csv  # the outputs that were there before stay
+    weight_n = 72.6 * 9.81
+    np.testing.assert_allclose(
+        csv["hip_r_contact_mag_pct_bw [%BW]"], 100 * csv["hip_r_contact_mag [N]"] / weight_n, rtol=1e-4
+    )
+    assert "hip_r_contact_pelvis_y_pct_bw_lo [%BW]" in csv
+    units = json.loads(csv_path.with_suffix(".json").read_text())["units"]
+    assert units["hip_r_contact_pelvis_z_pct_bw"] == "%BW" and units["hip_r_contact_mag"] == "N"
+    storage = read_storage(csv_path.with_suffix(".sto"))
+    assert "hip_r_contact_mag_pct_bw" in storage.data
+    assert any(
+        "contact_*_pct_bw (hip contact force) in % body weight" in line for line in storage.header.extra_lines
+    )
+    long = pd.read_csv(out / "summary_long.csv")
+    peaks = long.query("variable == 'hip_contact_mag' and statistic == 'mean'").set_index("measure")["value"]
+    first, second = peaks["peak1_at"], peaks["peak2_at"]
+    assert 0 < first < second < 65  # both load peaks in stance
+    top = csv["hip_r_contact_mag_pct_bw [%BW]"].max()
+    assert peaks["peak_max"] >= peaks["peak2"] - 1e-6 and top <= peaks["peak_max"] * 1.2

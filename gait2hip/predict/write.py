@@ -9,7 +9,9 @@ For every input file and every gait cycle found in it, ``gait2hip predict`` writ
 * ``<name>.sto`` — OpenSim storage, time in seconds of the original trial; each force twice
   (``glmed_r`` in N, ``glmed_r_per_kg`` in N/kg) and each moment twice
   (``hip_flexion_r_moment`` in Nm, ``hip_flexion_r_moment_per_kg`` in Nm/kg, or
-  ``..._pct_bwh`` in %BW·h); the header states units, moment convention and OOD level;
+  ``..._pct_bwh`` in %BW·h); the hip contact force (a joint bundle trained with it) three times
+  (``hip_r_contact_mag`` in N, ``..._per_kg`` in N/kg, ``..._pct_bw`` in % body weight,
+  :mod:`gait2hip.predict.contact`); the header states units, moment convention and OOD level;
 * ``<name>.csv`` — the same curves with units in the column names (``glmed_r [N]``),
   ``percent`` of the gait cycle and the cycle's OOD level (a bundle with a calibrated band adds
   ``<name>_lo`` / ``<name>_hi``, the central 90 % interval, to both); ``<name>.json`` beside it (a
@@ -117,7 +119,8 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
         f"angles_lowpass_hz={prediction.curves.attrs.get('lowpass_hz') or 'none'}",
         f"bundles={','.join(prediction.bundles)}",
         "units: columns without suffix in N (forces) or Nm (moments); *_per_kg in N/kg or Nm/kg; "
-        f"*_pct_bwh in % body weight x height ({units})",
+        "*_pct_bwh in % body weight x height; hip_*_contact_*_pct_bw (hip contact force) in % body weight "
+        f"= N/kg / 9.81 x 100 ({units})",
         f"moments={convention}: {convention_text(convention)}",
         f"ood_level={row.get('ood_level', 'ok')} distance={row['ood_distance']:.3f} "
         f"threshold={row['ood_threshold']:.3f} outside_fraction={row['ood_outside_fraction']:.3f}",
@@ -152,10 +155,12 @@ def write_prediction(
     import json
 
     from gait2hip.io.opensim import write_storage
+    from gait2hip.predict.contact import with_contact_percent_bw
     from gait2hip.predict.moments import convention_text
     from gait2hip.predict.plots import plot_cycle
 
     out.mkdir(parents=True, exist_ok=True)
+    prediction = with_contact_percent_bw(prediction)
     attrs = prediction.curves.attrs
     units = attrs["units"]
     convention = attrs.get("moment_convention", "internal")
