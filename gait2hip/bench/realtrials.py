@@ -17,8 +17,14 @@ Two measured trials (../shared/opensim-examples, see their README.txt files):
     ``((t − HS) / stride) mod 1`` and the phases are sorted (the seam at 0.45 s is the only
     approximation). Reference hip moments: the example's id_walk.sto. No muscle forces.
 
-Targets are divided by the body mass (N/kg, Nm/kg). Without OpenSim the gait2392 moments are
-not recomputed and are marked unavailable; the masses then come from the READMEs.
+Reference hip contact force (both trials, right hip): labelled by gait2hip's own pipeline — fast
+static optimisation, then :func:`gait2hip.sim.joint_reaction.hip_contact_forces` (OpenSim's
+JointReaction to < 0.02 % of peak), on the example's own model, kinematics (6 Hz low-pass) and
+loads. It is a model estimate, not a measurement (no example has implant data).
+
+Targets are divided by the body mass (N/kg, Nm/kg). Without OpenSim the gait2392 moments and
+the contact forces are not computed and are marked unavailable; the masses then come from the
+READMEs.
 
 Building the trials runs OpenSim (inverse dynamics), so it lives with the experiments; scoring
 a model on them is :func:`gait2hip.evaluate.realtrials.real_trial_rows`.
@@ -32,14 +38,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.columns import GAIT2392_GROUPS_R, INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
+from gait2hip.data.columns import CONTACT_R, GAIT2392_GROUPS_R, INPUT_ANGLES, MOMENTS_R, MUSCLE_GROUPS_R
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 from gait2hip.evaluate.realtrials import RealTrial
 
 #: Body masses and heights stated in the examples' READMEs (used when OpenSim is absent).
 README_MASS_KG = {"gait2392-subject01": 72.6, "moco-3d-walking": 85.27}
 README_HEIGHT_M = {"gait2392-subject01": 1.8034, "moco-3d-walking": 1.829}
-TARGETS = MUSCLE_GROUPS_R + MOMENTS_R
+TARGETS = MUSCLE_GROUPS_R + MOMENTS_R + CONTACT_R
+_MOMENTS = slice(len(MUSCLE_GROUPS_R), len(MUSCLE_GROUPS_R + MOMENTS_R))
+_CONTACT = slice(len(MUSCLE_GROUPS_R + MOMENTS_R), len(TARGETS))
 
 
 def _nearest_cadence(spm: float) -> str:
@@ -90,11 +98,35 @@ def _one_cycle(
         input_columns=INPUT_ANGLES,
         target_columns=TARGETS,
         input_units=("deg",) * len(INPUT_ANGLES),
-        target_units=("N/kg",) * len(MUSCLE_GROUPS_R) + ("Nm/kg",) * len(MOMENTS_R),
+        target_units=("N/kg",) * len(MUSCLE_GROUPS_R)
+        + ("Nm/kg",) * len(MOMENTS_R)
+        + ("N/kg",) * len(CONTACT_R),
         meta=meta,
         attrs={"name": name, "simulated": False, "available": list(available)},
     )
     return RealTrial(name=name, dataset=dataset, available=available, notes=notes)
+
+
+def _contact_forces(notes: list[str], **setup) -> pd.DataFrame | None:
+    """The right hip's contact force (N, time index) labelled by gait2hip's pipeline (fast SO, then
+    the JointReaction equivalent) with the example's ``setup``; None (and a note) without OpenSim."""
+    try:
+        from gait2hip.sim.joint_reaction import hip_contact_forces
+        from gait2hip.sim.static_optimization import run_static_optimization
+
+        so = run_static_optimization(solver="fast", lowpass_hz=6.0, **setup)
+        whole = {k: v for k, v in setup.items() if k != "time_range"}
+        contact = hip_contact_forces(
+            forces=so.forces, kinematics=so.info["kinematics"], lowpass_hz=6.0, **whole
+        )
+    except Exception as exc:  # no OpenSim, or the example cannot be solved: no contact reference
+        notes.append(f"contact force unavailable: labelling could not run ({type(exc).__name__}: {exc})")
+        return None
+    notes.append(
+        "contact force: labelled by gait2hip's pipeline (fast static optimisation + JointReaction "
+        "equivalent, 6 Hz low-pass, the example's model and loads): a model estimate, not a measurement"
+    )
+    return contact[list(CONTACT_R)]
 
 
 def gait2392_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
@@ -140,7 +172,7 @@ def gait2392_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
             time_range=(max(float(angles.index[0]), cycle.start - 0.1), cycle.end + 0.1),
             lowpass_hz=6.0,
         )
-        Y[:, len(MUSCLE_GROUPS_R) :] = (
+        Y[:, _MOMENTS] = (
             time_normalize(
                 moments.index.to_numpy(),
                 moments[list(MOMENTS_R)].to_numpy(),
@@ -156,6 +188,19 @@ def gait2392_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
         )
     except Exception as exc:  # no OpenSim: keep the forces, say why the moments are missing
         notes.append(f"moments unavailable: inverse dynamics could not run ({type(exc).__name__}: {exc})")
+    contact = _contact_forces(
+        notes,
+        model=folder / "subject01_simbody.osim",
+        coordinates=folder / "subject01_walk1_ik.mot",
+        external_loads=folder / "subject01_walk1_grf.xml",
+        time_range=(max(float(angles.index[0]), cycle.start - 0.05), cycle.end + 0.05),
+    )
+    if contact is not None:
+        Y[:, _CONTACT] = (
+            time_normalize(contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, n_points)
+            / mass
+        )
+        available += list(CONTACT_R)
     return _one_cycle(name, X, Y, mass=mass, stride=cycle.duration, available=tuple(available), notes=notes)
 
 
@@ -176,6 +221,21 @@ def _periodic_cycle(
     samples = np.concatenate([samples[-1:], samples, samples[:1]])
     grid = np.linspace(0.0, 1.0, n_points)
     return np.stack([np.interp(grid, phase, samples[:, j]) for j in range(samples.shape[1])], axis=1)
+
+
+def _moco_coordinates(folder: Path) -> pd.DataFrame | Path:
+    """The Moco walk's coordinates as OpenSim reads them, at 100 Hz (plenty for static optimisation;
+    the file is at 1 kHz), as :func:`gait2hip.sim.contact_realism.agreement_trials` uses them."""
+    try:
+        from gait2hip.sim.opensim_env import read_coordinates
+    except ImportError:
+        return folder / "coordinates.sto"  # the labelling step then says why it cannot run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Moco's header miscounts its columns (see README.txt)
+        frame, _, _ = read_coordinates(folder / "coordinates.sto")
+    frame = frame.iloc[::10]
+    frame.attrs["inDegrees"] = False
+    return frame
 
 
 def moco_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
@@ -211,7 +271,7 @@ def moco_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
     )
     ident = read_storage(folder / "id_walk.sto")
     Y = np.full((n_points, len(TARGETS)), np.nan)
-    Y[:, len(MUSCLE_GROUPS_R) :] = (
+    Y[:, _MOMENTS] = (
         _periodic_cycle(
             ident.time,
             ident.data[list(MOMENTS_R)].to_numpy(),
@@ -223,7 +283,27 @@ def moco_trial(folder: Path, *, n_points: int = 101) -> RealTrial:
         / mass
     )
     notes.append("moments: the example's id_walk.sto; no muscle forces in this example")
-    return _one_cycle(name, X, Y, mass=mass, stride=stride, available=MOMENTS_R, notes=notes)
+    available = MOMENTS_R
+    contact = _contact_forces(
+        notes,
+        model=folder / "subject_walk_scaled.osim",
+        coordinates=_moco_coordinates(folder),
+        external_loads=folder / "grf_walk.xml",
+    )
+    if contact is not None:
+        Y[:, _CONTACT] = (
+            _periodic_cycle(
+                contact.index.to_numpy(),
+                contact.to_numpy(),
+                heel_strike=heel_strike,
+                stride=stride,
+                window_start=start,
+                n_points=n_points,
+            )
+            / mass
+        )
+        available = MOMENTS_R + CONTACT_R
+    return _one_cycle(name, X, Y, mass=mass, stride=stride, available=available, notes=notes)
 
 
 def load_real_trials(shared: Path | None, *, n_points: int = 101) -> tuple[list[RealTrial], list[str]]:
