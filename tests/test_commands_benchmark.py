@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
 from gait2hip.cli import app
@@ -69,3 +70,20 @@ def test_benchmark_on_fukuchi2018_runs_without_subject_inputs_and_on_moments(tmp
     assert recipes["gait2hip"]["subject_inputs"] is False
     metrics = pd.read_csv(out / "metrics.csv")
     assert set(metrics["target"]) == {"moments"} and metrics["rmse"].notna().all()
+
+
+def test_contact_target_on_data_without_it_names_the_column_and_what_the_data_has(tmp_path):
+    from gait2hip.bench.benchmark import run_benchmark
+    from gait2hip.commands.benchmark import ProfileName, ProtocolChoice, Target, resolve_settings
+    from gait2hip.errors import Gait2HipInputError
+
+    assert Target.all.targets == ("forces", "moments", "contact")
+    settings = resolve_settings(
+        data="fukuchi2018", target=Target.contact, models=["lstm"], protocol=ProtocolChoice.paper,
+        profile=ProfileName.quick, seeds=1,
+    )  # fmt: skip
+    assert settings.targets == ("contact",)
+    with pytest.raises(Gait2HipInputError) as error:
+        run_benchmark(out=tmp_path / "run", settings=settings, shared=None)
+    message = str(error.value)
+    assert "hip_r_contact_mag" in message and "(moments)" in message

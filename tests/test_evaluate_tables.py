@@ -71,3 +71,18 @@ def test_paired_tests_compare_models_within_a_protocol_and_against_the_baseline(
         ("paper/tcn", "baseline/mean-curve"),
     }
     assert set(table["n_subjects"]) == {3}
+
+
+def test_a_real_trial_without_a_contact_reference_gets_no_contact_row(moments_set):
+    from gait2hip.data.columns import CONTACT_R
+    from gait2hip.evaluate.tables import reference_values
+
+    one = moments_set.take(np.arange(len(moments_set)) == 0)
+    trial = RealTrial(name="walk", dataset=one, available=MOMENTS_R)
+    truth = reference_values(one, CONTACT_R)  # the trial has no contact columns at all
+    assert truth.shape == (1, one.n_timepoints, 7) and np.isnan(truth).all()
+    predictions = {("paper", "lstm", "contact", "2025"): {"real": np.zeros((1, one.n_timepoints, 7))}}
+    _, _, real = metric_tables(
+        predictions, {"real": one}, target_columns={"contact": CONTACT_R}, real_trials=[trial]
+    )
+    assert real.empty
