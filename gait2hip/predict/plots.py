@@ -58,8 +58,6 @@ def target_label(target: str) -> str:
     return TARGET_LABELS.get(stem, target)
 
 
-
-
 @dataclass(frozen=True)
 class Panel:
     """One output of one bundle: which column of the curves is drawn, in which unit, scaled how."""
