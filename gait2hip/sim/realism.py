@@ -334,11 +334,11 @@ def gate_cohort(dataset: GaitDataset, *, shared: str | Path | None = None) -> pd
     the references'), plus whether the issue-13 targets are met (van der Zee, flexion and
     adduction; the SD ratio for every row).
     """
-    from gait2hip.sim.references import AXES, FUKUCHI_HIP_MOMENTS, fukuchi_reference, vanderzee_reference
+    from gait2hip.sim.references import AXES, HIP_MOMENT_COLUMNS, fukuchi_reference, vanderzee_reference
 
     root = shared_dir(path=shared, required=True)
     assert root is not None
-    columns = tuple(FUKUCHI_HIP_MOMENTS[a][0] for a in AXES)
+    columns = tuple(HIP_MOMENT_COLUMNS[a] for a in AXES)
     healthy = dataset.select(cohorts=["healthy"])
     rows = []
     for label in ("slow", "med", "fast"):
@@ -349,7 +349,7 @@ def gate_cohort(dataset: GaitDataset, *, shared: str | Path | None = None) -> pd
         subjects = _subject_means(part, columns)
         refs = (
             ("van der Zee", vanderzee_reference(cadence, folder=root / "reference" / "vanderzee2022")),
-            ("Fukuchi", fukuchi_reference(label, folder=root / "real" / "fukuchi2018")),
+            ("Fukuchi", fukuchi_reference(label)),
         )
         for source, ref in refs:
             for k, axis in enumerate(AXES):
