@@ -152,7 +152,7 @@ def example_peaks(trials: dict[str, dict]) -> pd.DataFrame:
 
 
 def _hip_muscle_sum(muscles: pd.DataFrame, *, side: str) -> pd.Series:
-    from gait2hip.data.lab import aggregate_muscles, choose_mapping
+    from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
 
     groups = aggregate_muscles(muscles, choose_mapping(list(muscles.columns), side=side))
     return groups.sum(axis=1)

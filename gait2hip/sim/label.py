@@ -38,7 +38,8 @@ from gait2hip.data.angles import angles_from_table
 from gait2hip.data.columns import MOMENTS_L, MOMENTS_R
 from gait2hip.data.cycles import GaitCycle, find_cycles, grf_support_fraction, time_normalize
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
-from gait2hip.data.lab import aggregate_muscles, choose_mapping, target_layout
+from gait2hip.data.lab import target_layout
+from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 from gait2hip.sim.quality import QualityThresholds, cycle_quality, quality_summary, thresholds_dict
