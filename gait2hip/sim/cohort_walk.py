@@ -102,7 +102,8 @@ def _walk_and_loads(
     shared: Path | None,
 ) -> tuple[Any, pd.DataFrame, pd.DataFrame, Path]:
     """One walk and its synthesised ground reactions: walk, coordinates, GRF table, loads file."""
-    from gait2hip.sim.grf_synthesis import GaitEvents, synthesize_grf, write_external_loads
+    from gait2hip.sim.grf_split import GaitEvents
+    from gait2hip.sim.grf_synthesis import synthesize_grf, write_external_loads
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
     from gait2hip.sim.kinematics import (
         GaitAlteration,

@@ -100,10 +100,9 @@ def _measured(grf: pd.DataFrame, ids: tuple[str, str, str]) -> tuple[np.ndarray,
 def check_grf_synthesis(*, shared: str | Path | None = None) -> pd.DataFrame:
     """Realism check (a): one row per trial × quantity (see the module docstring)."""
     from gait2hip.io.opensim import read_storage
+    from gait2hip.sim.grf_split import GaitEvents, split_between_feet
     from gait2hip.sim.grf_synthesis import (
-        GaitEvents,
         foot_landmarks,
-        split_between_feet,
         synthesize_grf,
         total_external_wrench,
         write_external_loads,
