@@ -10,8 +10,6 @@ pickle).
 from __future__ import annotations
 
 import re
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ import pandas as pd
 
 from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.errors import Gait2HipInputError
+from gait2hip.io.npz import read_npz
 
 _UNIT_SUFFIX = re.compile(
     r"^(?P<name>.+?)\s*(?:[\[(](?P<u1>deg|degrees|rad|radians)[\])]|_(?P<u2>deg|rad))$", re.I
@@ -127,16 +126,14 @@ def read_angle_npz(path: Path, *, in_degrees: bool | None) -> tuple[pd.DataFrame
     ``(cycle, point)`` MultiIndex; columns ``in_cols`` (default the release order). Returns the
     table and the unit: ``in_degrees`` when given, else what ``x_units`` declares (or None).
     """
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise Gait2HipInputError(
-            f"not a readable NPZ: damaged or truncated ({exc}).",
-            file=path,
-            fix="copy or download the file again (an interrupted copy leaves a truncated file), or re-save "
+    arrays = read_npz(
+        path,
+        unreadable=(
+            "not a readable NPZ: damaged or truncated",
+            "copy or download the file again (an interrupted copy leaves a truncated file), or re-save "
             "it with numpy.savez.",
-        ) from None
+        ),
+    )
     if "X" not in arrays:
         raise Gait2HipInputError(
             "key missing from the NPZ.", file=path, column="X", fix="store the angles as X."
