@@ -30,11 +30,10 @@ from gait2hip.data.conventions import (
     contralateral_heel_strike,
     cycle_inputs,
     hip_moments,
+    joint_xyz,
     leg_angles,
     shift_cycle,
     trial_angles,
-    xyz_from_columns,
-    xyz_from_points,
 )
 from gait2hip.errors import Gait2HipInputError
 
@@ -127,7 +126,7 @@ def test_bad_shapes_and_missing_columns_name_the_column() -> None:
         )
     assert "X, Y, Z" in str(info.value) and info.value.file is not None
     with pytest.raises(Gait2HipInputError) as info:
-        xyz_from_columns(
+        joint_xyz(
             {"RHipAngleX": [0.0], "RHipAngleY": [0.0]},
             side="right",
             joint="hip",
@@ -178,8 +177,7 @@ def test_plug_in_gait_points_to_the_ten_inputs() -> None:
             )
     xyz = {
         side: {
-            j: xyz_from_points(points, side=side, joint=j, convention=PLUGIN_GAIT)
-            for j in ("hip", "knee", "ankle")
+            j: joint_xyz(points, side=side, joint=j, convention=PLUGIN_GAIT) for j in ("hip", "knee", "ankle")
         }
         for side in ("right", "left")
     }
@@ -188,5 +186,5 @@ def test_plug_in_gait_points_to_the_ten_inputs() -> None:
     assert angles["hip_flexion_r"][0] == 1.0 and angles["hip_rotation_l"][0] == 4.0
     assert angles["knee_angle_r"][0] == 11.0 and angles["ankle_angle_l"][0] == 22.0
     with pytest.raises(Gait2HipInputError) as info:
-        xyz_from_points({}, side="left", joint="knee", convention=PLUGIN_GAIT)
+        joint_xyz({}, side="left", joint="knee", convention=PLUGIN_GAIT)
     assert info.value.column == "LKneeAngles"

@@ -11,7 +11,8 @@ import pytest
 
 from gait2hip.data import load_dataset
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
-from gait2hip.data.lab import aggregate_muscles, choose_mapping, load_lab_folder
+from gait2hip.data.lab import load_lab_folder
+from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from gait2hip.data.columns import GAIT2392_GROUPS_R, RAJAGOPAL_GROUPS_R, mirror_mapping
-from gait2hip.sim.fast_so import solve_min_squares_qp
+from gait2hip.sim.so_qp import solve_min_squares_qp
 
 needs_opensim = pytest.mark.skipif(
     importlib.util.find_spec("opensim") is None,

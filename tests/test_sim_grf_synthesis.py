@@ -7,14 +7,14 @@ import importlib.util
 import numpy as np
 import pytest
 
-from gait2hip.sim.grf_synthesis import (
+from gait2hip.sim.grf_split import (
     GaitEvents,
-    pelvis_rotation_axes,
     project_to_foot,
     split_between_feet,
     transition_decay,
     zero_moment_point,
 )
+from gait2hip.sim.grf_synthesis import pelvis_rotation_axes
 
 requires_opensim = pytest.mark.skipif(
     importlib.util.find_spec("opensim") is None,

@@ -28,7 +28,7 @@ def _error_of_peak(ours: pd.DataFrame, reference: pd.DataFrame) -> pd.Series:
 
 @needs_opensim
 def test_same_forces_give_opensims_joint_reaction_to_round_off(examples):
-    from gait2hip.sim.joint_reaction import hip_contact_forces, run_opensim_joint_reaction
+    from gait2hip.sim.joint_reaction import hip_contact_forces
     from gait2hip.sim.static_optimization import run_static_optimization
 
     folder = examples / "gait2392-subject01"
@@ -40,7 +40,7 @@ def test_same_forces_give_opensims_joint_reaction_to_round_off(examples):
     )
     so = run_static_optimization(solver="fast", time_range=(0.85, 1.05), **trial)
     ours = hip_contact_forces(forces=so.forces, **trial)
-    reference = run_opensim_joint_reaction(forces=so.forces, **trial)
+    reference = hip_contact_forces(method="opensim", forces=so.forces, **trial)
     assert list(ours.columns) == list(CONTACT_R + CONTACT_L)
     assert _error_of_peak(ours, reference).max() < 1e-6
     # Reusing the SO's own q and u (what label and the cohort do) changes nothing.

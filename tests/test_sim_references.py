@@ -17,7 +17,7 @@ from gait2hip.sim.references import (
 def test_fukuchi_conventions_agree_with_the_opensim_reference(shared, label, cadence):
     """Every axis of Fukuchi's Visual3D moments, after the sign conversion, correlates positively with
     van der Zee's OpenSim moments (measured r: flexion 0.95-0.96, adduction 0.84-0.97, rotation 0.75)."""
-    fukuchi = fukuchi_reference(label, folder=shared / "real" / "fukuchi2018")
+    fukuchi = fukuchi_reference(label)
     vdz = vanderzee_reference(cadence, folder=shared / "reference" / "vanderzee2022")
     for k, axis in enumerate(AXES):
         r = np.corrcoef(fukuchi.mean[:, k], vdz.mean[:, k])[0, 1]
@@ -29,14 +29,13 @@ def test_fukuchi_conventions_agree_with_the_opensim_reference(shared, label, cad
     assert adduction[15:45].max() < -0.4
 
 
-def test_fukuchi_unusable_legs_are_dropped_and_single_gaps_filled(shared):
-    folder = shared / "real" / "fukuchi2018"
-    fast = fukuchi_subject_curves("fast", folder=folder)
+def test_fukuchi_unusable_legs_are_dropped_and_single_gaps_filled():
+    fast = fukuchi_subject_curves("fast")
     # WBDS15walkOF has no right-side data at all: 29 of 30 subjects remain.
     assert fast.shape == (29, 101, 3)
     assert np.isfinite(fast).all()
-    # WBDS23walkOCknt misses row 0 of its right hip moments: kept, filled from its neighbours.
-    assert fukuchi_subject_curves("med", folder=folder).shape[0] == 30
+    # WBDS23walkOCknt misses row 0 of its right hip moments: kept, filled from its 100 % twin.
+    assert fukuchi_subject_curves("med").shape[0] == 30
 
 
 def test_vanderzee_reference_clips_to_the_measured_speeds(shared):

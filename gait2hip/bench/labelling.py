@@ -188,7 +188,7 @@ def compare_with_cmc(*, shared: Path, solver: str = "fast") -> pd.DataFrame:
     Both are time-normalised to 101 points of the cycle; RMSE in N and Pearson r per group.
     """
     from gait2hip.data.cycles import time_normalize
-    from gait2hip.data.lab import aggregate_muscles
+    from gait2hip.data.muscle_mapping import aggregate_muscles
     from gait2hip.io.opensim import read_storage
     from gait2hip.sim.static_optimization import run_static_optimization
 

@@ -20,10 +20,7 @@ Two things go silently wrong with IK files and are checked here:
 from __future__ import annotations
 
 import difflib
-import re
 import warnings
-import zipfile
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -31,6 +28,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.angle_files import read_angle_csv, read_angle_npz
 from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.errors import Gait2HipInputError
 
@@ -41,9 +39,6 @@ _MIN_KNEE_RANGE_DEG = 3.0
 #: No joint reaches 2π rad (360°) while walking; values beyond it in "radians" are degrees.
 _MAX_ABS_RAD = 2 * np.pi
 _KNEES = ("knee_angle_r", "knee_angle_l")
-_UNIT_SUFFIX = re.compile(
-    r"^(?P<name>.+?)\s*(?:[\[(](?P<u1>deg|degrees|rad|radians)[\])]|_(?P<u2>deg|rad))$", re.I
-)
 
 
 def canonical_coordinate_name(label: str) -> str:
@@ -172,6 +167,30 @@ def angles_from_table(
             fix="use auto, positive or negative.",
         )
     found = _resolve_columns([str(c) for c in data.columns], file=file)
+    table = _numeric_angles(data, found, file=file)
+    unit = _angle_unit(table, in_degrees=in_degrees, file=file)
+    if unit == "rad":
+        table = np.degrees(table)
+    worst = max(INPUT_ANGLES, key=lambda c: float(table[c].abs().max()))
+    if float(table[worst].abs().max()) > 180.0:
+        raise Gait2HipInputError(
+            f"{worst} reaches {float(table[worst].abs().max()):.4g}°, beyond any joint's range.",
+            file=file,
+            column=found[worst],
+            fix="check the IK (unwrapped angles? wrong column?) and the unit declaration.",
+        )
+    flipped = _flip_negative_knees(table, knee_flexion_sign=knee_flexion_sign, file=file)
+    table.index.name = data.index.name or "time"
+    table.attrs = {
+        "source_unit": unit,
+        "knee_sign_flipped": flipped,
+        "file": None if file is None else str(file),
+    }
+    return table
+
+
+def _numeric_angles(data: pd.DataFrame, found: dict[str, str], *, file: str | Path | None) -> pd.DataFrame:
+    """The 10 angle columns as finite floats (an error names the first missing or bad value)."""
     table = pd.DataFrame(index=data.index.copy())
     for angle, label in found.items():
         column = pd.to_numeric(data[label], errors="coerce")
@@ -189,6 +208,11 @@ def angles_from_table(
         table[angle] = column.to_numpy(dtype=float)
     if len(table) == 0:
         raise Gait2HipInputError("the table has no rows.", file=file, fix="give a trial with data.")
+    return table
+
+
+def _angle_unit(table: pd.DataFrame, *, in_degrees: bool | None, file: str | Path | None) -> str:
+    """'deg' or 'rad': the declared unit checked against the values, or the values' guess (loudly)."""
     guess = guess_angle_unit(table)
     if in_degrees is None:
         if guess is None:
@@ -200,70 +224,59 @@ def angles_from_table(
                 fix="declare the unit: inDegrees=yes|no in a .mot/.sto header, a '_deg'/'_rad' column "
                 "suffix in a CSV, or the in_degrees argument.",
             )
-        unit = guess
-        if unit == "rad":  # loud: a wrong guess would scale every angle by 57
+        if guess == "rad":  # loud: a wrong guess would scale every angle by 57
             warnings.warn(
                 f"{file or 'table'}: UNIT ASSUMED — the angle unit is not declared and the values look like "
                 f"RADIANS (largest |value| {float(table.abs().max().max()):.3g}; knee range "
                 f"{max(float(np.ptp(table[k].to_numpy())) for k in _KNEES):.3g}); converted to degrees. If "
                 "they are degrees, declare it: a '_deg' column suffix (hip_flexion_r_deg) or inDegrees=yes.",
-                stacklevel=2,
+                stacklevel=3,
             )
-    else:
-        unit = "deg" if in_degrees else "rad"
-        if guess is not None and guess != unit:
-            declared = "degrees" if in_degrees else "radians"
-            actual = "radians" if guess == "rad" else "degrees"
-            worst = max(INPUT_ANGLES, key=lambda c: float(table[c].abs().max()))
-            raise Gait2HipInputError(
-                f"the angles are declared in {declared} but their values look like {actual} "
-                f"(e.g. {worst} spans {table[worst].min():.3g} .. {table[worst].max():.3g}; "
-                f"knee range {float(np.ptp(table['knee_angle_r'].to_numpy())):.3g}).",
-                file=file,
-                column=worst,
-                fix=f"correct the unit declaration (inDegrees={'no' if in_degrees else 'yes'} in the header, "
-                "or the in_degrees argument). OpenSim CMC writes inDegrees=no above tables in degrees.",
-            )
-    if unit == "rad":
-        table = np.degrees(table)
-    worst = max(INPUT_ANGLES, key=lambda c: float(table[c].abs().max()))
-    if float(table[worst].abs().max()) > 180.0:
+        return guess
+    unit = "deg" if in_degrees else "rad"
+    if guess is not None and guess != unit:
+        declared = "degrees" if in_degrees else "radians"
+        actual = "radians" if guess == "rad" else "degrees"
+        worst = max(INPUT_ANGLES, key=lambda c: float(table[c].abs().max()))
         raise Gait2HipInputError(
-            f"{worst} reaches {float(table[worst].abs().max()):.4g}°, beyond any joint's range.",
+            f"the angles are declared in {declared} but their values look like {actual} "
+            f"(e.g. {worst} spans {table[worst].min():.3g} .. {table[worst].max():.3g}; "
+            f"knee range {float(np.ptp(table['knee_angle_r'].to_numpy())):.3g}).",
             file=file,
-            column=found[worst],
-            fix="check the IK (unwrapped angles? wrong column?) and the unit declaration.",
+            column=worst,
+            fix=f"correct the unit declaration (inDegrees={'no' if in_degrees else 'yes'} in the header, "
+            "or the in_degrees argument). OpenSim CMC writes inDegrees=no above tables in degrees.",
         )
-    flipped = False
+    return unit
+
+
+def _flip_negative_knees(
+    table: pd.DataFrame, *, knee_flexion_sign: KneeSign, file: str | Path | None
+) -> bool:
+    """Flip both knees in place when they are flexion-negative (asked, or clear under 'auto')."""
     signs = {k: _knee_is_flexion_negative(table[k].to_numpy()) for k in _KNEES}
-    if knee_flexion_sign == "negative" or (knee_flexion_sign == "auto" and any(signs.values())):
-        # A knee that never bent far in the record (e.g. only its stance in a short trial) does
-        # not tell its sign: it follows the other knee. Only a clearly positive knee is a mix.
-        positive = [k for k in _KNEES if not signs[k] and _knee_is_flexion_positive(table[k].to_numpy())]
-        if knee_flexion_sign == "auto" and positive:
-            raise Gait2HipInputError(
-                "one knee flexes positive and the other negative: the model's conventions are mixed.",
-                file=file,
-                column=positive[0],
-                fix="check the IK: both knees must use one sign convention (flexion positive, or gait2392's "
-                "negative); in Python, knee_flexion_sign='positive' or 'negative' forces one.",
-            )
-        for knee in _KNEES:
-            table[knee] = -table[knee]
-        flipped = True
-        if knee_flexion_sign == "auto":
-            warnings.warn(
-                f"{file or 'table'}: knee flexion is negative (gait2392 convention); flipped to gait2hip's "
-                "flexion-positive convention.",
-                stacklevel=2,
-            )
-    table.index.name = data.index.name or "time"
-    table.attrs = {
-        "source_unit": unit,
-        "knee_sign_flipped": flipped,
-        "file": None if file is None else str(file),
-    }
-    return table
+    if not (knee_flexion_sign == "negative" or (knee_flexion_sign == "auto" and any(signs.values()))):
+        return False
+    # A knee that never bent far in the record (e.g. only its stance in a short trial) does
+    # not tell its sign: it follows the other knee. Only a clearly positive knee is a mix.
+    positive = [k for k in _KNEES if not signs[k] and _knee_is_flexion_positive(table[k].to_numpy())]
+    if knee_flexion_sign == "auto" and positive:
+        raise Gait2HipInputError(
+            "one knee flexes positive and the other negative: the model's conventions are mixed.",
+            file=file,
+            column=positive[0],
+            fix="check the IK: both knees must use one sign convention (flexion positive, or gait2392's "
+            "negative); in Python, knee_flexion_sign='positive' or 'negative' forces one.",
+        )
+    for knee in _KNEES:
+        table[knee] = -table[knee]
+    if knee_flexion_sign == "auto":
+        warnings.warn(
+            f"{file or 'table'}: knee flexion is negative (gait2392 convention); flipped to gait2hip's "
+            "flexion-positive convention.",
+            stacklevel=3,
+        )
+    return True
 
 
 def _knee_is_flexion_negative(knee_deg: np.ndarray) -> bool:
@@ -272,98 +285,6 @@ def _knee_is_flexion_negative(knee_deg: np.ndarray) -> bool:
 
 def _knee_is_flexion_positive(knee_deg: np.ndarray) -> bool:
     return bool(np.max(knee_deg) > 30.0 and np.min(knee_deg) > -15.0)
-
-
-def _csv_units(columns: list[str]) -> tuple[dict[str, str], set[str]]:
-    """Strip unit suffixes ('hip_flexion_r_deg', 'knee_angle_r [rad]') from CSV headers."""
-    renamed: dict[str, str] = {}
-    units: set[str] = set()
-    for column in columns:
-        match = _UNIT_SUFFIX.match(column.strip())
-        if match and (match["u1"] or match["u2"]):
-            renamed[column] = match["name"]
-            units.add((match["u1"] or match["u2"]).lower()[:3])
-    return renamed, units
-
-
-def _read_csv(path: Path, in_degrees: bool | None) -> tuple[pd.DataFrame, bool | None]:
-    _check_decimal_commas_text(path)
-    try:
-        # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") must not stick to the first column name
-        frame = pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise Gait2HipInputError(
-            f"cannot parse the CSV ({str(exc).splitlines()[0]}).",
-            file=path,
-            fix="give a comma- or tab-separated table with a header row.",
-        ) from None
-    time_column = next((c for c in frame.columns if str(c).strip().lower() in ("time", "time_s", "t")), None)
-    if time_column is None:
-        raise Gait2HipInputError(
-            "no time column.",
-            file=path,
-            column="time",
-            fix="add a 'time' column in seconds (gait cycles are found from it).",
-        )
-    _check_decimal_commas(frame, path)
-    times = pd.to_numeric(frame[time_column], errors="coerce")
-    if not np.isfinite(times.to_numpy(dtype=float)).all():
-        raise Gait2HipInputError(
-            "non-numeric or missing times.",
-            file=path,
-            column=str(time_column),
-            fix="give the time in seconds as plain numbers on every row.",
-        )
-    frame = frame.drop(columns=[time_column])
-    frame.index = pd.Index(times.to_numpy(dtype=float), name="time")
-    renamed, units = _csv_units([str(c) for c in frame.columns])
-    if len(units) > 1:
-        raise Gait2HipInputError(
-            "columns declare both degrees and radians.", file=path, fix="give all angles in one unit."
-        )
-    frame = frame.rename(columns=renamed)
-    if units and in_degrees is None:
-        in_degrees = units == {"deg"}
-    return frame, in_degrees
-
-
-def _check_decimal_commas_text(path: Path) -> None:
-    """Refuse a semicolon/tab-separated file whose numbers have decimal commas ('0;0,605;...')."""
-    import re
-
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as handle:
-            lines = [handle.readline() for _ in range(6)]
-    except OSError:
-        return
-    header, rows = lines[0], [line for line in lines[1:] if line.strip()]
-    if not rows or not any(sep in header for sep in (";", "\t")):
-        return
-    example = re.search(r"(?<![\d.])[-+]?\d+,\d+", rows[0])
-    if example and all(re.search(r"\d,\d", row) for row in rows):
-        raise Gait2HipInputError(
-            f"the numbers use a decimal COMMA (e.g. '{example.group(0)}'), which gait2hip does not read.",
-            file=path,
-            fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
-            "separated by commas, semicolons or tabs.",
-        )
-
-
-def _check_decimal_commas(frame: pd.DataFrame, path: Path) -> None:
-    """Refuse numbers written with a decimal comma ('0,605'): named, never misread."""
-    for column in frame.columns:
-        values = frame[column]
-        if values.dtype != object:
-            continue
-        text = values.dropna().astype(str).str.strip()
-        if len(text) and text.str.fullmatch(r"[-+]?\d+,\d+([eE][-+]?\d+)?").mean() > 0.5:
-            raise Gait2HipInputError(
-                f"the numbers use a decimal COMMA (e.g. '{text.iloc[0]}'), which gait2hip does not read.",
-                file=path,
-                column=str(column),
-                fix="export the CSV with a decimal point (e.g. in Excel: set the decimal separator to '.'), "
-                "separated by commas, semicolons or tabs.",
-            )
 
 
 def read_angles(
@@ -413,13 +334,15 @@ def read_angles(
         )
         table.attrs["cycles"] = False
         return table
-    if suffix in (".csv", ".tsv", ".txt"):
-        frame, declared = _read_csv(path, in_degrees)
+    if suffix in (".csv", ".tsv", ".txt", ".npz"):
+        reader = read_angle_npz if suffix == ".npz" else read_angle_csv
+        frame, declared = reader(path, in_degrees=in_degrees)
         table = angles_from_table(frame, in_degrees=declared, file=path, knee_flexion_sign=knee_flexion_sign)
-        table.attrs["cycles"] = False
+        cycles = isinstance(frame.index, pd.MultiIndex)
+        if cycles:  # [N, T, 10] cut cycles keep their (cycle, point) index
+            table.index = frame.index
+        table.attrs["cycles"] = cycles
         return table
-    if suffix == ".npz":
-        return _read_npz_angles(path, in_degrees=in_degrees, knee_flexion_sign=knee_flexion_sign)
     if suffix == ".c3d":
         table, events = read_plugin_gait(path)
         table.attrs["heel_strikes"] = {
@@ -431,60 +354,6 @@ def read_angles(
         file=path,
         fix="give an OpenSim .mot/.sto, a CSV with a time column, an NPZ, or a Plug-in Gait .c3d.",
     )
-
-
-def _read_npz_angles(path: Path, *, in_degrees: bool | None, knee_flexion_sign: KneeSign) -> pd.DataFrame:
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise Gait2HipInputError(
-            f"not a readable NPZ: damaged or truncated ({exc}).",
-            file=path,
-            fix="copy or download the file again (an interrupted copy leaves a truncated file), or re-save "
-            "it with numpy.savez.",
-        ) from None
-    if "X" not in arrays:
-        raise Gait2HipInputError(
-            "key missing from the NPZ.", file=path, column="X", fix="store the angles as X."
-        )
-    X = np.asarray(arrays["X"], dtype=float)
-    if X.ndim not in (2, 3):
-        raise Gait2HipInputError(
-            f"X has shape {X.shape}; expected [T, D] or [N, T, D].", file=path, column="X"
-        )
-    names = [str(c) for c in arrays["in_cols"]] if "in_cols" in arrays else list(INPUT_ANGLES)
-    if len(names) != X.shape[-1]:
-        raise Gait2HipInputError(
-            f"{len(names)} column names for {X.shape[-1]} channels.", file=path, column="in_cols"
-        )
-    if in_degrees is None and "x_units" in arrays:
-        units = {str(u) for u in arrays["x_units"]}
-        if len(units) == 1 and units <= {"deg", "rad"}:
-            in_degrees = units == {"deg"}
-    if X.ndim == 2:
-        if "time" in arrays:
-            index = pd.Index(np.asarray(arrays["time"], dtype=float), name="time")
-        else:
-            raise Gait2HipInputError(
-                "a 2-D X needs a time vector.",
-                file=path,
-                column="time",
-                fix="store the times (s) under 'time'.",
-            )
-        frame = pd.DataFrame(X, index=index, columns=names)
-        table = angles_from_table(
-            frame, in_degrees=in_degrees, file=path, knee_flexion_sign=knee_flexion_sign
-        )
-        table.attrs["cycles"] = False
-        return table
-    n, t, d = X.shape
-    index = pd.MultiIndex.from_product([range(n), range(t)], names=["cycle", "point"])
-    frame = pd.DataFrame(X.reshape(n * t, d), index=index, columns=names)
-    table = angles_from_table(frame, in_degrees=in_degrees, file=path, knee_flexion_sign=knee_flexion_sign)
-    table.index = index
-    table.attrs["cycles"] = True
-    return table
 
 
 def read_plugin_gait(path: str | Path) -> tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:

@@ -23,9 +23,9 @@ and side, the source component (0 = X, 1 = Y, 2 = Z) and a sign (+1 / −1).
   check it with :func:`mapping_evidence` on the first C3D trials. Its moments are left
   undefined until they are established from data the same way.
 
-API: :func:`xyz_from_columns` / :func:`xyz_from_points` read a joint's X/Y/Z from a table or
-from C3D model outputs; :func:`leg_angles` and :func:`hip_moments` apply a convention to one
-leg; :func:`trial_angles` gives the 10 inputs of a time series (C3D trial);
+API: :func:`joint_xyz` reads a joint's X/Y/Z from a table (one column per component) or
+from C3D model outputs (one 3-component point); :func:`leg_angles` and :func:`hip_moments`
+apply a convention to one leg; :func:`trial_angles` gives the 10 inputs of a time series (C3D trial);
 :func:`cycle_inputs` those of a per-leg mean cycle; :func:`mapping_evidence` checks a
 convention against OpenSim-convention reference curves.
 
@@ -232,7 +232,7 @@ def _label(convention: Convention, kind: str, side: str, joint: str, axis: str =
     return template.format(S=side[0].upper(), J=_JOINT_LABEL[joint], A=axis)
 
 
-def xyz_from_columns(
+def joint_xyz(
     table: Mapping[str, np.ndarray],
     *,
     side: str,
@@ -241,46 +241,35 @@ def xyz_from_columns(
     kind: str = "angle",
     source: str | None = None,
 ) -> np.ndarray:
-    """[T, 3] X/Y/Z components of one joint from a table with one column per component.
+    """[T, 3] X/Y/Z components of one joint, read the way ``convention.labels[kind]`` names them.
 
-    Column names follow ``convention.labels[kind]`` (Fukuchi / Visual3D: ``RHipAngleX``,
-    ``LHipMomentZ``). Missing columns raise an error naming the column.
+    A label with an axis (``{A}``; Fukuchi / Visual3D: ``RHipAngleX``, ``LHipMomentZ``) names one
+    column per component of a table; a label without one (Plug-in Gait: ``RHipAngles``,
+    ``LKneeAngles``) names a 3-component point (C3D model output) of ``table``, an array [T, 3]
+    or [3, T] (ezc3d's layout). A missing column or output raises an error naming it.
     """
-    names = [_label(convention, kind, side, joint, axis) for axis in AXES]
-    missing = [n for n in names if n not in table]
-    if missing:
-        raise Gait2HipInputError(
-            "column missing.",
-            file=source,
-            column=missing[0],
-            fix=f"the {convention.name} export has columns {', '.join(names)} for the {side} {joint} {kind}.",
-        )
-    return np.stack([np.asarray(table[n], dtype=float) for n in names], axis=1)
-
-
-def xyz_from_points(
-    points: Mapping[str, np.ndarray],
-    *,
-    side: str,
-    joint: str,
-    convention: Convention,
-    kind: str = "angle",
-    source: str | None = None,
-) -> np.ndarray:
-    """[T, 3] X/Y/Z components of one joint from 3-component points (C3D model outputs).
-
-    ``points`` maps a label following ``convention.labels[kind]`` (Plug-in Gait:
-    ``RHipAngles``, ``LKneeAngles``) to an array [T, 3] or [3, T] (ezc3d's layout).
-    """
+    template = convention.labels.get(kind, "{S}{J}" + kind.title() + "{A}")
+    if "{A}" in template:
+        names = [_label(convention, kind, side, joint, axis) for axis in AXES]
+        missing = [n for n in names if n not in table]
+        if missing:
+            raise Gait2HipInputError(
+                "column missing.",
+                file=source,
+                column=missing[0],
+                fix=f"the {convention.name} export has columns {', '.join(names)} for the {side} {joint} "
+                f"{kind}.",
+            )
+        return np.stack([np.asarray(table[n], dtype=float) for n in names], axis=1)
     label = _label(convention, kind, side, joint)
-    if label not in points:
+    if label not in table:
         raise Gait2HipInputError(
             "model output missing.",
             file=source,
             column=label,
             fix=f"export the {convention.name} {kind} outputs ({label} and its other-side twin) to the C3D.",
         )
-    array = np.asarray(points[label], dtype=float)
+    array = np.asarray(table[label], dtype=float)
     if array.ndim == 2 and array.shape[0] == 3 and array.shape[1] != 3:
         array = array.T
     return _components(array, what=label, source=source)

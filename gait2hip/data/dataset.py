@@ -4,30 +4,8 @@ X [N, T, D_in] joint angles, Y [N, T, D_out] hip forces / moments, the column na
 unit of every column, and one metadata row per sample. Units travel with the data, so a
 body-mass normalisation is recorded and can never be applied twice.
 
-NPZ layout (``save`` / ``load``), a superset of the Gait2Hip-60 release keys:
-
-==============  =============  ===========================================================
-key             dtype / shape  meaning
-==============  =============  ===========================================================
-X               float32 N×T×D  input angles
-Y               float32 N×T×K  targets
-in_cols         str[D]         input column names (release key)
-out_cols        str[K]         target column names (release key)
-subject_id      str[N]         subject label (release key)
-height_m        float[N]       height in m (release key)
-weight_kg       float[N]       body mass in kg (release key)
-speed_label     str[N]         cadence label slow / med / fast (release key)
-x_units         str[D]         unit per input column ('deg' or 'rad')
-y_units         str[K]         unit per target column ('N', 'N/kg', 'Nm', 'Nm/kg', '%BW')
-cohort          str[N]         e.g. 'healthy', 'patient'
-cadence_spm     float[N]       cadence in steps/min (NaN if unknown)
-trial_id        str[N]         trial identifier
-side            str[N]         'right' / 'left': the leg whose gait cycle this is
-source          str[N]         where the sample came from (file, 'simulated', ...)
-stride_time_s   float[N]       stride duration in s (NaN if unknown)
-attrs_json      str            dataset-level attributes (JSON)
-layout_version  int            1
-==============  =============  ===========================================================
+The NPZ file layout (``save`` / ``load``, a superset of the Gait2Hip-60 release keys) is
+documented in :mod:`gait2hip.data.dataset_npz`.
 
 Target groups (:data:`TARGET_GROUPS`, found by column name in ``out_cols``): ``forces`` (the
 14 muscle groups per hip, N), ``moments`` (3 per hip, N m) and, in datasets labelled since
@@ -41,9 +19,6 @@ contact columns load as before; :meth:`GaitDataset.target_group` returns an empt
 
 from __future__ import annotations
 
-import json
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,8 +28,6 @@ import pandas as pd
 
 from gait2hip.data.columns import CONTACT_COLUMNS, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.errors import Gait2HipInputError
-
-LAYOUT_VERSION = 1
 
 #: Release cadence labels → metronome cadence in steps/min.
 CADENCE_SPM: dict[str, float] = {"slow": 78.0, "med": 115.0, "fast": 135.0}
@@ -427,92 +400,14 @@ class GaitDataset:
 
     # ------------------------------------------------------------------ files
     def save(self, path: str | Path) -> Path:
-        """Write the documented NPZ layout (compressed, no pickled objects)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        m = self.meta
-        attrs = {k: v for k, v in self.attrs.items() if k != "path"}
-        arrays = dict(
-            X=self.X,
-            Y=self.Y,
-            in_cols=np.array(self.input_columns, dtype=str),
-            out_cols=np.array(self.target_columns, dtype=str),
-            subject_id=m["subject_id"].to_numpy(dtype=str),
-            height_m=m["height_m"].to_numpy(dtype=float),
-            weight_kg=m["mass_kg"].to_numpy(dtype=float),
-            speed_label=m["cadence_label"].to_numpy(dtype=str),
-            x_units=np.array(self.input_units, dtype=str),
-            y_units=np.array(self.target_units, dtype=str),
-            cohort=m["cohort"].to_numpy(dtype=str),
-            cadence_spm=m["cadence_spm"].to_numpy(dtype=float),
-            trial_id=m["trial_id"].to_numpy(dtype=str),
-            side=m["side"].to_numpy(dtype=str),
-            source=m["source"].to_numpy(dtype=str),
-            stride_time_s=m["stride_time_s"].to_numpy(dtype=float),
-            attrs_json=np.array(json.dumps(attrs, sort_keys=True, default=str)),
-            layout_version=np.array(LAYOUT_VERSION),
-        )
-        tmp = path.with_name(path.name + ".tmp.npz")
-        np.savez_compressed(tmp, **arrays)
-        tmp.replace(path)
-        return path
+        """Write the NPZ layout of :mod:`gait2hip.data.dataset_npz` (compressed, no pickled objects)."""
+        from gait2hip.data.dataset_npz import write_dataset
+
+        return write_dataset(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> GaitDataset:
         """Read a file written by :meth:`save` (for the bare release files use ``gait2hip.data.release``)."""
-        path = Path(path)
-        if not path.exists():
-            raise Gait2HipInputError("file not found.", file=path, fix="check the path.")
-        try:
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-            raise Gait2HipInputError(
-                f"not a readable gait2hip NPZ: damaged, truncated or another format ({exc}).",
-                file=path,
-                fix="copy or download the file again (an interrupted copy leaves a truncated file); give a "
-                "file written by gait2hip, or the release's MF60/JM60 NPZ.",
-            ) from None
-        required = ("X", "Y", "in_cols", "out_cols", "subject_id", "weight_kg", "x_units", "y_units")
-        for key in required:
-            if key not in arrays:
-                raise Gait2HipInputError(
-                    "key missing from the NPZ.",
-                    file=path,
-                    column=key,
-                    fix="for the Gait2Hip-60 release files use gait2hip.data.release.load_release.",
-                )
-        n = len(arrays["X"])
+        from gait2hip.data.dataset_npz import read_dataset_fields
 
-        def text(key: str) -> list[str]:
-            return [str(v) for v in arrays[key]] if key in arrays else [""] * n
-
-        def number(key: str) -> np.ndarray:
-            return arrays[key].astype(float) if key in arrays else np.full(n, np.nan)
-
-        meta = pd.DataFrame(
-            dict(
-                subject_id=text("subject_id"),
-                cohort=text("cohort"),
-                cadence_label=text("speed_label"),
-                cadence_spm=number("cadence_spm"),
-                trial_id=text("trial_id"),
-                side=text("side"),
-                mass_kg=number("weight_kg"),
-                height_m=number("height_m"),
-                source=text("source"),
-                stride_time_s=number("stride_time_s"),
-            )
-        )
-        attrs = json.loads(str(arrays["attrs_json"])) if "attrs_json" in arrays else {}
-        attrs["path"] = str(path)
-        return cls(
-            X=arrays["X"],
-            Y=arrays["Y"],
-            input_columns=tuple(text("in_cols")),
-            target_columns=tuple(text("out_cols")),
-            input_units=tuple(text("x_units")),
-            target_units=tuple(text("y_units")),
-            meta=meta,
-            attrs=attrs,
-        )
+        return cls(**read_dataset_fields(path))

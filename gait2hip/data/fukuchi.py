@@ -41,8 +41,8 @@ from gait2hip.data.conventions import (
     contralateral_heel_strike,
     cycle_inputs,
     hip_moments,
+    joint_xyz,
     leg_angles,
-    xyz_from_columns,
 )
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
@@ -221,14 +221,14 @@ def _side_data(
     angles = moments = None
     if raw_angles is not None:
         xyz = {
-            joint: xyz_from_columns(
+            joint: joint_xyz(
                 raw_angles, side=side, joint=joint, convention=FUKUCHI_VISUAL3D, source=str(pair.ang)
             )
             for joint in ("hip", "knee", "ankle")
         }
         angles = leg_angles(xyz, side=side, convention=FUKUCHI_VISUAL3D, source=str(pair.ang))
     if raw_moments is not None:
-        xyz = xyz_from_columns(
+        xyz = joint_xyz(
             raw_moments,
             side=side,
             joint="hip",

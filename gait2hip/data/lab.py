@@ -65,221 +65,21 @@ from gait2hip.data.angles import read_angles
 from gait2hip.data.columns import (
     CONTACT_L,
     CONTACT_R,
-    GAIT2392_GROUPS_R,
     INPUT_ANGLES,
     MOMENTS_L,
     MOMENTS_R,
     MUSCLE_GROUPS_L,
     MUSCLE_GROUPS_R,
-    RAJAGOPAL_GROUPS_R,
-    mirror_mapping,
 )
 from gait2hip.data.cycles import GaitCycle, find_cycles, grf_support_fraction, time_normalize
-from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
+from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.lab_manifest import MANIFEST, cadence_of, read_manifest, text
+from gait2hip.data.muscle_mapping import MAPPING_CSV, aggregate_muscles, choose_mapping, read_mapping_csv
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage
 
-MANIFEST = "manifest.csv"
 #: Cycles whose total vertical GRF drops below this fraction of body weight are dropped.
 MIN_GRF_SUPPORT = 0.3
-MAPPING_CSV = "muscle_groups.csv"
-REQUIRED_COLUMNS = ("subject", "mass_kg", "ik")
-OPTIONAL_COLUMNS = (
-    "height_m", "cohort", "cadence", "id", "forces", "grf", "loads", "events", "trial", "start", "end",
-    "contact",
-)  # fmt: skip
-BUILTIN_MAPPINGS: dict[str, Mapping[str, tuple[str, ...]]] = {
-    "rajagopal": RAJAGOPAL_GROUPS_R,
-    "gait2392": GAIT2392_GROUPS_R,
-}
-
-
-# ------------------------------------------------------------------ muscle groups
-def read_mapping_csv(path: str | Path) -> dict[str, tuple[str, ...]]:
-    """A ``group,muscle`` CSV → right-side group mapping (groups must be the 14 release groups)."""
-    path = Path(path)
-    try:
-        table = pd.read_csv(path, dtype=str)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise Gait2HipInputError(f"cannot read the mapping CSV ({exc}).", file=path) from None
-    table.columns = [str(c).strip().lower() for c in table.columns]
-    for column in ("group", "muscle"):
-        if column not in table:
-            raise Gait2HipInputError(
-                "column missing from the muscle-group table.",
-                file=path,
-                column=column,
-                fix="columns: group,muscle.",
-            )
-    mapping: dict[str, list[str]] = {}
-    for group, muscle in zip(table["group"].str.strip(), table["muscle"].str.strip(), strict=True):
-        if group not in MUSCLE_GROUPS_R:
-            close = difflib.get_close_matches(str(group), MUSCLE_GROUPS_R, n=1)
-            raise Gait2HipInputError(
-                f"unknown muscle group '{group}'.",
-                file=path,
-                column="group",
-                fix=(f"did you mean '{close[0]}'? " if close else "")
-                + f"groups are the release's right-side names: {', '.join(MUSCLE_GROUPS_R)}.",
-            )
-        mapping.setdefault(group, []).append(muscle)
-    missing = [g for g in MUSCLE_GROUPS_R if g not in mapping]
-    if missing:
-        raise Gait2HipInputError(
-            f"the table gives no muscles for {missing}.", file=path, column="group", fix="map every group."
-        )
-    return {g: tuple(mapping[g]) for g in MUSCLE_GROUPS_R}
-
-
-def choose_mapping(
-    columns: list[str], *, side: Literal["right", "left"], mapping_r: Mapping | None = None, file=None
-) -> dict[str, tuple[str, ...]]:
-    """The group → muscles table (for ``side``) that the force file's columns satisfy.
-
-    Raises
-    ------
-    Gait2HipInputError
-        When no table's muscles are all present: names the missing muscles and the closest
-        columns of the file.
-    """
-    candidates = {"custom": mapping_r} if mapping_r is not None else dict(BUILTIN_MAPPINGS)
-    present = set(columns)
-    best_name, best_missing = None, None
-    for name, table in candidates.items():
-        table_side = table if side == "right" else mirror_mapping(table)
-        missing = [m for muscles in table_side.values() for m in muscles if m not in present]
-        if not missing:
-            return dict(table_side)
-        if best_missing is None or len(missing) < len(best_missing):
-            best_name, best_missing = name, missing
-    assert best_missing is not None
-    hints = []
-    for muscle in best_missing[:4]:
-        close = difflib.get_close_matches(muscle, columns, n=1, cutoff=0.5)
-        hints.append(f"{muscle} (closest: {close[0]})" if close else muscle)
-    raise Gait2HipInputError(
-        f"unknown muscle names: {len(best_missing)} muscle(s) of the {best_name} group table are not in the "
-        f"force file, e.g. {', '.join(hints)}.",
-        file=file,
-        column=best_missing[0],
-        fix=f"use a Rajagopal or gait2392 model's force output, or give {MAPPING_CSV} (group,muscle) "
-        "mapping this model's muscles to the 14 groups.",
-    )
-
-
-def aggregate_muscles(forces: pd.DataFrame, mapping: Mapping[str, tuple[str, ...]]) -> pd.DataFrame:
-    """Sum muscle forces (N) into groups: one column per group, same index."""
-    # skipna=False: a missing muscle value must not silently lower its group's force
-    return pd.DataFrame(
-        {group: forces[list(muscles)].sum(axis=1, skipna=False) for group, muscles in mapping.items()},
-        index=forces.index,
-    )
-
-
-# ------------------------------------------------------------------ manifest
-def _text(value) -> str:
-    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
-
-
-def read_manifest(folder: str | Path) -> pd.DataFrame:
-    """The validated manifest (one row per trial, paths resolved)."""
-    folder = Path(folder)
-    path = folder / MANIFEST
-    if not path.is_file():
-        raise Gait2HipInputError(
-            f"no {MANIFEST} in the folder.",
-            file=folder,
-            fix=f"add {MANIFEST} with columns {', '.join(REQUIRED_COLUMNS)} and id and/or forces "
-            "(see gait2hip.data.lab).",
-        )
-    try:
-        manifest = pd.read_csv(path, dtype=str, skipinitialspace=True)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise Gait2HipInputError(f"cannot parse the manifest ({exc}).", file=path) from None
-    manifest.columns = [str(c).strip().lower() for c in manifest.columns]
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-    for column in manifest.columns:
-        if column not in known:
-            close = difflib.get_close_matches(column, sorted(known), n=1)
-            raise Gait2HipInputError(
-                "unknown manifest column.",
-                file=path,
-                column=column,
-                fix=(f"did you mean '{close[0]}'? " if close else "")
-                + f"columns: {', '.join(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)}.",
-            )
-    for column in REQUIRED_COLUMNS:
-        if column not in manifest:
-            raise Gait2HipInputError("required manifest column is missing.", file=path, column=column)
-    if "id" not in manifest and "forces" not in manifest:
-        raise Gait2HipInputError(
-            "the manifest names neither inverse-dynamics ('id') nor muscle-force ('forces') files.",
-            file=path,
-            column="id",
-            fix="add an 'id' column (hip moments) and/or a 'forces' column (muscle forces).",
-        )
-    if manifest.empty:
-        raise Gait2HipInputError("the manifest has no trials.", file=path, fix="add one row per trial.")
-    for column in OPTIONAL_COLUMNS:
-        if column not in manifest:
-            manifest[column] = ""
-    manifest = manifest.fillna("")
-    for row_number, row in enumerate(manifest.itertuples(index=False), start=2):
-        where = f"row {row_number}"
-        if not _text(row.subject):
-            raise Gait2HipInputError(f"{where}: subject is empty.", file=path, column="subject")
-        mass = pd.to_numeric(_text(row.mass_kg), errors="coerce")
-        if not (np.isfinite(mass) and mass > 0):
-            raise Gait2HipInputError(
-                f"{where} (subject {row.subject}): body mass '{row.mass_kg}' is missing or ≤ 0.",
-                file=path,
-                column="mass_kg",
-                fix="give the body mass in kg (> 0).",
-            )
-        for column in ("ik", "id", "forces", "grf", "loads", "events", "contact"):
-            value = _text(getattr(row, column))
-            if value and not (folder / value).is_file():
-                raise Gait2HipInputError(
-                    f"{where}: file '{value}' not found.",
-                    file=path,
-                    column=column,
-                    fix="paths in the manifest are relative to the manifest's folder.",
-                )
-        if not _text(row.ik):
-            raise Gait2HipInputError(f"{where}: no IK file.", file=path, column="ik")
-        for column in ("height_m", "start", "end"):
-            value = _text(getattr(row, column))
-            if value and not np.isfinite(pd.to_numeric(value, errors="coerce")):
-                raise Gait2HipInputError(f"{where}: '{value}' is not a number.", file=path, column=column)
-    for column in ("id", "forces", "contact"):
-        given = manifest[column].map(bool)
-        if given.any() and not given.all():
-            row_number = int(np.flatnonzero(~given.to_numpy())[0]) + 2
-            raise Gait2HipInputError(
-                f"row {row_number} has no '{column}' file but other trials do: all trials must give the same "
-                "targets.",
-                file=path,
-                column=column,
-                fix=f"give every trial a '{column}' file, or none.",
-            )
-    return manifest
-
-
-def _cadence(value: str, *, stride_s: float, file: Path, row: int) -> tuple[str, float]:
-    text = _text(value).lower()
-    if not text:
-        return "", 120.0 / stride_s  # two steps per stride
-    if text in CADENCE_SPM:
-        return text, CADENCE_SPM[text]
-    number = pd.to_numeric(text, errors="coerce")
-    if np.isfinite(number) and 20 < number < 250:
-        return "", float(number)
-    raise Gait2HipInputError(
-        f"row {row}: cadence '{value}' is neither a label nor steps/min.",
-        file=file,
-        column="cadence",
-        fix=f"use {', '.join(CADENCE_SPM)} or a number of steps per minute.",
-    )
 
 
 # ------------------------------------------------------------------ trials
@@ -395,11 +195,65 @@ def load_trial_cycles(
         warnings.simplefilter("always")
         angles = read_angles(ik)
     notes.extend(str(w.message) for w in caught)
-    spans = [_span(angles)]
+    hip_order = (side,) if hips == "own" else ("right", "left")
+    targets = _target_tables(
+        hip_order, id_file=id_file, forces_file=forces_file, contact_file=contact_file, mapping_r=mapping_r
+    )
+    spans = [_span(angles)] + [_span(table) for table, _ in targets]
+    grf = None
+    if grf_file is not None:
+        grf = read_storage(grf_file).data
+        spans.append(_span(grf))
+    t_min = max([s[0] for s in spans] + ([window[0]] if window[0] is not None else []))
+    t_max = min([s[1] for s in spans] + ([window[1]] if window[1] is not None else []))
+    heel_strikes = None
+    if events_file is not None:
+        from gait2hip.io.c3d import c3d_heel_strikes
+
+        heel_strikes = c3d_heel_strikes(events_file)
+    elif grf is None:
+        notes.append(f"{ik.name}: no GRF file, heel strikes estimated from kinematics (Zeni-style).")
+    cycles = find_cycles(
+        angles, grf=grf, sides=(side,), file=ik, grf_file=grf_file, loads_xml=loads_xml, t_min=t_min,
+        t_max=t_max, heel_strikes=heel_strikes, events_file=events_file,
+    )  # fmt: skip
+    if grf is not None and mass_kg is not None:
+        cycles = _supported_cycles(
+            cycles, grf, mass_kg=mass_kg, min_support=min_support, side=side, notes=notes,
+            files=(ik, grf_file, loads_xml),
+        )  # fmt: skip
+    time = angles.index.to_numpy(dtype=float)
+    X, Y = [], []
+    for cycle in cycles:
+        X.append(time_normalize(time, angles.to_numpy(), cycle.start, cycle.end, n_points, file=ik))
+        parts = [
+            time_normalize(
+                table.index.to_numpy(dtype=float),
+                table.to_numpy(),
+                cycle.start,
+                cycle.end,
+                n_points,
+                file=file,
+            )
+            for table, file in targets
+        ]
+        Y.append(np.concatenate(parts, axis=1))
+    return cycles, np.stack(X), np.stack(Y), notes
+
+
+def _target_tables(
+    hip_order: tuple[str, ...],
+    *,
+    id_file: Path | None,
+    forces_file: Path | None,
+    contact_file: Path | None,
+    mapping_r: Mapping | None,
+) -> list[tuple[pd.DataFrame, Path]]:
+    """The target tables in column order (per hip: groups, moments; then contact), all finite."""
     id_table = read_storage(id_file).data if id_file is not None else None
     force_table = read_storage(forces_file).data if forces_file is not None else None
     targets: list[tuple[pd.DataFrame, Path]] = []  # in column order
-    for hip in (side,) if hips == "own" else ("right", "left"):
+    for hip in hip_order:
         if force_table is not None:
             mapping = choose_mapping(
                 [str(c) for c in force_table.columns], side=hip, mapping_r=mapping_r, file=forces_file
@@ -418,7 +272,7 @@ def load_trial_cycles(
             targets.append((_moments(id_table, hip, file=id_file), id_file))
     if contact_file is not None:
         contact_table = read_storage(contact_file).data
-        for hip in (side,) if hips == "own" else ("right", "left"):
+        for hip in hip_order:
             targets.append((contact_from_table(contact_table, hip, file=contact_file), contact_file))
     for table, file in targets:
         values = table.to_numpy(dtype=float)
@@ -427,73 +281,44 @@ def load_trial_cycles(
             raise Gait2HipInputError(
                 "NaN or infinite values.", file=file, column=column, fix="repair the file."
             )
-        spans.append(_span(table))
-    grf = None
-    if grf_file is not None:
-        grf = read_storage(grf_file).data
-        spans.append(_span(grf))
-    t_min = max(s[0] for s in spans)
-    t_max = min(s[1] for s in spans)
-    if window[0] is not None:
-        t_min = max(t_min, window[0])
-    if window[1] is not None:
-        t_max = min(t_max, window[1])
-    heel_strikes = None
-    if events_file is not None:
-        from gait2hip.io.c3d import c3d_heel_strikes
+    return targets
 
-        heel_strikes = c3d_heel_strikes(events_file)
-    elif grf is None:
-        notes.append(f"{ik.name}: no GRF file, heel strikes estimated from kinematics (Zeni-style).")
-    cycles = find_cycles(
-        angles,
-        grf=grf,
-        sides=(side,),
-        file=ik,
-        grf_file=grf_file,
-        loads_xml=loads_xml,
-        t_min=t_min,
-        t_max=t_max,
-        heel_strikes=heel_strikes,
-        events_file=events_file,
-    )
-    if grf is not None and mass_kg is not None:
-        kept = []
-        for cycle in cycles:
-            support = grf_support_fraction(grf, cycle, mass_kg=mass_kg, file=grf_file, loads_xml=loads_xml)
-            if support < min_support:
-                notes.append(
-                    f"{ik.name}: {cycle.side} cycle {cycle.start:.3f}-{cycle.end:.3f} s dropped: total "
-                    f"vertical GRF falls to {support:.2f} x body weight (a foot off the force plates)."
-                )
-            else:
-                kept.append(cycle)
-        if not kept:
-            raise Gait2HipInputError(
-                f"every {side} cycle has a foot off the force plates for part of it (total vertical GRF "
-                f"falls below {min_support:g} x body weight), so its inverse dynamics would be wrong.",
-                file=grf_file,
-                fix="give trials where every foot contact of the cycle is on a force plate, or check "
-                "mass_kg in the manifest.",
-            )
-        cycles = kept
-    time = angles.index.to_numpy(dtype=float)
-    X, Y = [], []
+
+def _supported_cycles(
+    cycles: list[GaitCycle],
+    grf: pd.DataFrame,
+    *,
+    mass_kg: float,
+    min_support: float,
+    files: tuple[Path, Path | None, Path | None],
+    notes: list[str],
+    side: str,
+) -> list[GaitCycle]:
+    """The cycles whose total vertical GRF never drops below ``min_support`` × body weight.
+
+    ``files``: the IK file, GRF file and loads XML; each dropped cycle gets a note; none left
+    is an error.
+    """
+    ik, grf_file, loads_xml = files
+    kept = []
     for cycle in cycles:
-        X.append(time_normalize(time, angles.to_numpy(), cycle.start, cycle.end, n_points, file=ik))
-        parts = [
-            time_normalize(
-                table.index.to_numpy(dtype=float),
-                table.to_numpy(),
-                cycle.start,
-                cycle.end,
-                n_points,
-                file=file,
+        support = grf_support_fraction(grf, cycle, mass_kg=mass_kg, file=grf_file, loads_xml=loads_xml)
+        if support < min_support:
+            notes.append(
+                f"{ik.name}: {cycle.side} cycle {cycle.start:.3f}-{cycle.end:.3f} s dropped: total "
+                f"vertical GRF falls to {support:.2f} x body weight (a foot off the force plates)."
             )
-            for table, file in targets
-        ]
-        Y.append(np.concatenate(parts, axis=1))
-    return cycles, np.stack(X), np.stack(Y), notes
+        else:
+            kept.append(cycle)
+    if not kept:
+        raise Gait2HipInputError(
+            f"every {side} cycle has a foot off the force plates for part of it (total vertical GRF "
+            f"falls below {min_support:g} x body weight), so its inverse dynamics would be wrong.",
+            file=grf_file,
+            fix="give trials where every foot contact of the cycle is on a force plate, or check "
+            "mass_kg in the manifest.",
+        )
+    return kept
 
 
 def load_lab_folder(
@@ -543,64 +368,26 @@ def load_lab_folder(
     if hips not in ("own", "both"):
         raise Gait2HipInputError(f"unknown hips '{hips}'.", file=folder, fix="use 'own' or 'both'.")
     manifest = read_manifest(folder)
-    manifest_path = folder / MANIFEST
     if mapping_csv is None and (folder / MAPPING_CSV).is_file():
         mapping_csv = folder / MAPPING_CSV
     mapping_r = read_mapping_csv(mapping_csv) if mapping_csv is not None else None
-    has_forces = bool(manifest["forces"].iloc[0])
-    has_moments = bool(manifest["id"].iloc[0])
-    has_contact = bool(manifest["contact"].iloc[0])
     columns, units = target_layout(
-        side=side, hips=hips, forces=has_forces, moments=has_moments, contact=has_contact
+        side=side,
+        hips=hips,
+        forces=bool(manifest["forces"].iloc[0]),
+        moments=bool(manifest["id"].iloc[0]),
+        contact=bool(manifest["contact"].iloc[0]),
     )
     X, Y, rows, notes = [], [], [], []
-    trials = enumerate(manifest.itertuples(index=False), start=2)
     report = on_progress or (lambda done, total: None)
     report(0, len(manifest))
-    for number, row in trials:
-
-        def path_of(column: str, row=row) -> Path | None:
-            value = _text(getattr(row, column))
-            return folder / value if value else None
-
-        grf_file = path_of("grf")
-        loads = path_of("loads")
-        if loads is None and grf_file is not None and grf_file.with_suffix(".xml").is_file():
-            loads = grf_file.with_suffix(".xml")
-        window = tuple(float(v) if _text(v) else None for v in (row.start, row.end))
+    for number, row in enumerate(manifest.itertuples(index=False), start=2):
         cycles, x, y, trial_notes = load_trial_cycles(
-            ik=path_of("ik"),
-            side=side,
-            hips=hips,
-            id_file=path_of("id"),
-            forces_file=path_of("forces"),
-            contact_file=path_of("contact"),
-            grf_file=grf_file,
-            loads_xml=loads,
-            events_file=path_of("events"),
-            window=window,
-            mapping_r=mapping_r,
-            n_points=n_points,
+            **_trial_files(folder, row), side=side, hips=hips, mapping_r=mapping_r, n_points=n_points,
             mass_kg=float(row.mass_kg),
-        )
+        )  # fmt: skip
         notes.extend(trial_notes)
-        trial = _text(row.trial) or Path(_text(row.ik)).stem
-        for k, cycle in enumerate(cycles, start=1):
-            label, spm = _cadence(row.cadence, stride_s=cycle.duration, file=manifest_path, row=number)
-            rows.append(
-                dict(
-                    subject_id=_text(row.subject),
-                    cohort=_text(row.cohort) or "lab",
-                    cadence_label=label,
-                    cadence_spm=spm,
-                    trial_id=f"{trial}_{side[0].upper()}{k}",
-                    side=side,
-                    mass_kg=float(row.mass_kg),
-                    height_m=float(row.height_m) if _text(row.height_m) else np.nan,
-                    source=f"{_text(row.ik)} [{cycle.start:.3f}-{cycle.end:.3f} s, events: {cycle.method}]",
-                    stride_time_s=cycle.duration,
-                )
-            )
+        rows.extend(_cycle_meta(row, cycles, side=side, manifest=folder / MANIFEST, number=number))
         X.append(x)
         Y.append(y)
         report(len(X), len(manifest))
@@ -611,24 +398,55 @@ def load_lab_folder(
             "load_lab_folder(respect_qa=False) keeps them)."
         )
     return GaitDataset(
-        X=X,
-        Y=Y,
-        input_columns=INPUT_ANGLES,
-        target_columns=columns,
-        input_units=("deg",) * len(INPUT_ANGLES),
-        target_units=units,
-        meta=pd.DataFrame(rows),
+        X=X, Y=Y, input_columns=INPUT_ANGLES, target_columns=columns,
+        input_units=("deg",) * len(INPUT_ANGLES), target_units=units, meta=pd.DataFrame(rows),
         attrs=dict(
-            name=folder.name,
-            source="lab folder",
-            simulated=False,
-            side=side,
-            hips=hips,
-            notes=sorted(set(notes)),
-            path=str(folder),
-            qa_excluded=excluded,
+            name=folder.name, source="lab folder", simulated=False, side=side, hips=hips,
+            notes=sorted(set(notes)), path=str(folder), qa_excluded=excluded,
         ),
-    )
+    )  # fmt: skip
+
+
+def _trial_files(folder: Path, row) -> dict:
+    """A manifest row's files and window as :func:`load_trial_cycles` arguments (paths in ``folder``;
+    the loads XML defaults to ``<grf stem>.xml`` beside the GRF file)."""
+
+    def path_of(column: str) -> Path | None:
+        value = text(getattr(row, column))
+        return folder / value if value else None
+
+    grf_file = path_of("grf")
+    loads = path_of("loads")
+    if loads is None and grf_file is not None and grf_file.with_suffix(".xml").is_file():
+        loads = grf_file.with_suffix(".xml")
+    return dict(
+        ik=path_of("ik"), id_file=path_of("id"), forces_file=path_of("forces"),
+        contact_file=path_of("contact"), grf_file=grf_file, loads_xml=loads, events_file=path_of("events"),
+        window=tuple(float(v) if text(v) else None for v in (row.start, row.end)),
+    )  # fmt: skip
+
+
+def _cycle_meta(row, cycles: list[GaitCycle], *, side: str, manifest: Path, number: int) -> list[dict]:
+    """One metadata row per cycle of a manifest row (``number``: its line in the manifest)."""
+    trial = text(row.trial) or Path(text(row.ik)).stem
+    rows = []
+    for k, cycle in enumerate(cycles, start=1):
+        label, spm = cadence_of(row.cadence, stride_s=cycle.duration, file=manifest, row=number)
+        rows.append(
+            dict(
+                subject_id=text(row.subject),
+                cohort=text(row.cohort) or "lab",
+                cadence_label=label,
+                cadence_spm=spm,
+                trial_id=f"{trial}_{side[0].upper()}{k}",
+                side=side,
+                mass_kg=float(row.mass_kg),
+                height_m=float(row.height_m) if text(row.height_m) else np.nan,
+                source=f"{text(row.ik)} [{cycle.start:.3f}-{cycle.end:.3f} s, events: {cycle.method}]",
+                stride_time_s=cycle.duration,
+            )
+        )
+    return rows
 
 
 #: A cycle and a qa.csv row are the same cycle when their starts differ by less than this (s).

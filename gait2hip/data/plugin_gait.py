@@ -44,11 +44,11 @@ def plugin_gait_angles(points: Mapping[str, np.ndarray], *, source: str | Path |
     points
         Label without subject prefix (``RHipAngles``) → array [T, 3] or [3, T] (X, Y, Z) in degrees.
     """
-    from gait2hip.data.conventions import PLUGIN_GAIT, trial_angles, xyz_from_points
+    from gait2hip.data.conventions import PLUGIN_GAIT, joint_xyz, trial_angles
 
     xyz = {
         side: {
-            joint: xyz_from_points(points, side=side, joint=joint, convention=PLUGIN_GAIT, source=source)
+            joint: joint_xyz(points, side=side, joint=joint, convention=PLUGIN_GAIT, source=source)
             for joint in ("hip", "knee", "ankle")
         }
         for side in ("right", "left")

@@ -38,13 +38,12 @@ def _periodic_101(values: np.ndarray) -> np.ndarray:
     return np.concatenate([values, values[:1]], axis=0)
 
 
-def vanderzee_curves(folder: str | Path, *, speed: float) -> dict[str, np.ndarray]:
-    """Right-leg reference curves at one van der Zee speed (0.7, 1.1, 1.4 or 1.8 m/s).
+def read_vanderzee(folder: str | Path, *, speed: float) -> tuple[dict, Path]:
+    """The stored record of one van der Zee speed (0.7, 1.1, 1.4 or 1.8 m/s) and its path.
 
-    Returns ``LEG_ANGLES`` (deg) and ``HIP_MOMENTS`` (Nm/kg) at 101 points, plus
-    ``vgrf_right`` / ``vgrf_left`` (body weights) and scalars ``speed_m_s``,
-    ``stance_percent`` (right stance, % of the cycle) and ``left_heel_strike_percent``
-    (measured simultaneously on the treadmill), each as a 0-d array.
+    The one reader of ``vanderzee2022_<speed>ms.json`` (also behind
+    :func:`gait2hip.sim.normative.load_vanderzee`). Moments are stored divided by m·g·L, forces
+    by m·g: multiply by ``GRAVITY * record['leglength']`` or ``GRAVITY``.
     """
     if speed not in VANDERZEE_SPEEDS:
         raise Gait2HipInputError(
@@ -58,7 +57,18 @@ def vanderzee_curves(folder: str | Path, *, speed: float) -> dict[str, np.ndarra
             fix="point --shared / GAIT2HIP_SHARED at the shared folder with reference/vanderzee2022.",
         )
     with open(path) as handle:
-        raw = json.load(handle)
+        return json.load(handle), path
+
+
+def vanderzee_curves(folder: str | Path, *, speed: float) -> dict[str, np.ndarray]:
+    """Right-leg reference curves at one van der Zee speed (0.7, 1.1, 1.4 or 1.8 m/s).
+
+    Returns ``LEG_ANGLES`` (deg) and ``HIP_MOMENTS`` (Nm/kg) at 101 points, plus
+    ``vgrf_right`` / ``vgrf_left`` (body weights) and scalars ``speed_m_s``,
+    ``stance_percent`` (right stance, % of the cycle) and ``left_heel_strike_percent``
+    (measured simultaneously on the treadmill), each as a 0-d array.
+    """
+    raw, path = read_vanderzee(folder, speed=speed)
     header = list(raw["ik_header"])
     ik = np.asarray(raw["ik"], dtype=float)
     ident = np.asarray(raw["id"], dtype=float)

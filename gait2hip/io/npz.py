@@ -42,7 +42,16 @@ def convert_command(path: str | Path) -> str:
     return f"python -c \"from gait2hip.io.npz import resave_strings_as_unicode as f; f('{path}', '{out}')\""
 
 
-def read_npz(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.ndarray]:
+#: Problem and fix of the error for a file that is not a readable NPZ (callers may word their own).
+UNREADABLE = (
+    "not a readable NPZ file: damaged or truncated",
+    "copy or download the file again (an interrupted copy leaves a truncated file).",
+)
+
+
+def read_npz(
+    path: str | Path, *, trust_pickle: bool = False, unreadable: tuple[str, str] = UNREADABLE
+) -> dict[str, np.ndarray]:
     """Every array of an NPZ file, read into memory.
 
     Parameters
@@ -55,6 +64,9 @@ def read_npz(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.nd
         the key and the fixes; True reads them with ``allow_pickle=True`` and warns
         (:class:`PickleRiskWarning`): only for files from a source you trust. Plain arrays
         are always read without pickle.
+    unreadable
+        (problem, fix) of the error for a damaged or foreign file; the reason is appended to
+        the problem in brackets.
 
     Raises
     ------
@@ -95,11 +107,7 @@ def read_npz(path: str | Path, *, trust_pickle: bool = False) -> dict[str, np.nd
     except Gait2HipInputError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise Gait2HipInputError(
-            f"not a readable NPZ file: damaged or truncated ({exc}).",
-            file=path,
-            fix="copy or download the file again (an interrupted copy leaves a truncated file).",
-        ) from None
+        raise Gait2HipInputError(f"{unreadable[0]} ({exc}).", file=path, fix=unreadable[1]) from None
     return arrays
 
 

@@ -172,13 +172,33 @@ def read_storage(path: str | Path) -> Storage:
         raise Gait2HipInputError(
             "no column labels after 'endheader'.", file=path, fix="the file is truncated."
         )
-    label_line_number, label_line = body[0]
-    tabbed = "\t" in label_line
+    tabbed = "\t" in body[0][1]
+    labels = _labels(body[0], tabbed=tabbed, file=path)
+    values, n_rows = _values(body[1:], labels, tabbed=tabbed, file=path)
+    if header.n_columns is not None and header.n_columns != len(labels):
+        warnings.warn(
+            f"{path}: header says nColumns={header.n_columns} but the table has {len(labels)} "
+            "columns (time included); using the table.",
+            stacklevel=2,
+        )
+    if header.n_rows is not None and header.n_rows != n_rows:
+        warnings.warn(
+            f"{path}: header says nRows={header.n_rows} but the table has {n_rows} rows; using the table.",
+            stacklevel=2,
+        )
+    index = pd.Index(values[:, 0], name="time", dtype=float)
+    data = pd.DataFrame(values[:, 1:], index=index, columns=labels[1:])
+    return Storage(data=data, header=header, path=path)
+
+
+def _labels(line: tuple[int, str], *, tabbed: bool, file: Path) -> list[str]:
+    """The column labels (``(line number, text)``): first ``time``, none twice."""
+    label_line_number, label_line = line
     labels = _split(label_line, tabbed=tabbed)
     if not labels or labels[0].lower() != "time":
         raise Gait2HipInputError(
             f"the first column is '{labels[0] if labels else ''}', not 'time' (line {label_line_number}).",
-            file=path,
+            file=file,
             column="time",
             fix="OpenSim tables start with a 'time' column; add it or give the file its column labels.",
         )
@@ -187,52 +207,45 @@ def read_storage(path: str | Path) -> Storage:
         if label in seen:
             raise Gait2HipInputError(
                 "column label appears twice.",
-                file=path,
+                file=file,
                 column=label,
                 fix="give every column a unique label.",
             )
         seen.add(label)
+    return labels
+
+
+def _values(
+    body: list[tuple[int, str]], labels: list[str], *, tabbed: bool, file: Path
+) -> tuple[np.ndarray, int]:
+    """The rows (``(line number, text)``) as a float array [rows, labels], and the row count."""
     rows: list[list[str]] = []
-    for number, line in body[1:]:
+    for number, line in body:
         cells = _split(line, tabbed=tabbed)
         if len(cells) != len(labels) and tabbed:
             cells = _split(line, tabbed=False)  # tab-separated labels above space-separated rows
         if len(cells) != len(labels):
             raise Gait2HipInputError(
                 f"line {number} has {len(cells)} cells but there are {len(labels)} column labels.",
-                file=path,
+                file=file,
                 fix="every row needs one value per column; the file may be truncated or hand-edited.",
             )
         rows.append(cells)
     try:
-        values = np.array(rows, dtype=float).reshape(len(rows), len(labels))
+        return np.array(rows, dtype=float).reshape(len(rows), len(labels)), len(rows)
     except ValueError:
-        for (number, _), cells in zip(body[1:], rows, strict=True):
+        for (number, _), cells in zip(body, rows, strict=True):
             for label, cell in zip(labels, cells, strict=True):
                 try:
                     float(cell)
                 except ValueError:
                     raise Gait2HipInputError(
                         f"line {number}: '{cell}' is not a number.",
-                        file=path,
+                        file=file,
                         column=label,
                         fix="OpenSim tables hold numbers only; use NaN for missing values.",
                     ) from None
         raise
-    if header.n_columns is not None and header.n_columns != len(labels):
-        warnings.warn(
-            f"{path}: header says nColumns={header.n_columns} but the table has {len(labels)} "
-            "columns (time included); using the table.",
-            stacklevel=2,
-        )
-    if header.n_rows is not None and header.n_rows != len(rows):
-        warnings.warn(
-            f"{path}: header says nRows={header.n_rows} but the table has {len(rows)} rows; using the table.",
-            stacklevel=2,
-        )
-    index = pd.Index(values[:, 0], name="time", dtype=float)
-    data = pd.DataFrame(values[:, 1:], index=index, columns=labels[1:])
-    return Storage(data=data, header=header, path=path)
 
 
 def _format(value: float) -> str:

@@ -2,8 +2,9 @@
 
 For every subject (healthy ``H01``.., patients ``P01``..):
 
-1. sex, height and mass (:mod:`gait2hip.sim.anthropometry`); the generic model scaled to
-   them (:mod:`gait2hip.sim.scaling`), cached in the work folder;
+1. sex, height and mass (:mod:`gait2hip.sim.anthropometry`, planned in
+   :mod:`gait2hip.sim.cohort_plan`); the generic model scaled to them
+   (:mod:`gait2hip.sim.scaling`), cached in the work folder;
 2. per cadence (healthy: 78 / 115 / 135 steps/min = slow / med / fast; patients: their own
    slower self-selected cadence, :mod:`gait2hip.sim.patients`), ``n_trials + 2``
    consecutive strides of full-body kinematics (:mod:`gait2hip.sim.kinematics`);
@@ -16,8 +17,9 @@ For every subject (healthy ``H01``.., patients ``P01``..):
 5. the ``n_trials`` inner right-heel-strike-to-right-heel-strike cycles time-normalised to
    101 points; cycles failing quality checks are excluded and listed.
 
-Every subject draws from its own random stream (``SeedSequence(seed).spawn``), so results
-do not depend on the order or the number of processes. Each finished subject is written
+Steps 2–5 of one walk: :mod:`gait2hip.sim.cohort_walk`. Every subject draws from its own
+random stream (``SeedSequence(seed).spawn``), so results do not depend on the order or the
+number of processes. Each finished subject is written
 atomically to ``<out>.work/subjects/<id>.npz``; a killed run restarted with the same
 arguments skips finished subjects and produces the same dataset.
 """
@@ -29,7 +31,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,145 +39,19 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.backends import Backend, Resources, open_executor
-from gait2hip.data.columns import (
-    CONTACT_L,
-    CONTACT_R,
-    INPUT_ANGLES,
-    MOMENTS_L,
-    MOMENTS_R,
-    MUSCLE_GROUPS_L,
-    MUSCLE_GROUPS_R,
-    RAJAGOPAL_GROUPS_R,
-    mirror_mapping,
-)
-from gait2hip.data.cycles import time_normalize
-from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
+from gait2hip.data.columns import INPUT_ANGLES, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
+from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import default_model_path, shared_dir
+from gait2hip.sim.cohort_plan import SubjectPlan, plan_cohort
+from gait2hip.sim.cohort_walk import COHORT_QA, N_POINTS, TARGET_COLUMNS, TARGET_UNITS, simulate_walk
 
 #: What simulating one subject needs (one core; peak memory measured, see docs/scale-out.md).
 SUBJECT_RESOURCES = Resources(cpus=1, memory_mb=1536)
 GENERATOR_VERSION = "2.0.0"  # 2.0: realism fixes (heel-strike shear, CoP, input offsets) + hip contact force
-QA_FIELDS = (
-    "residual_force_rms_bw",
-    "residual_moment_rms_bwh",
-    "reserve_peak_fraction",
-    "saturated_muscles",
-    "grf_support_bw",
-)
-N_POINTS = 101
-SAMPLE_RATE_HZ = 100.0
-TARGET_COLUMNS: tuple[str, ...] = (
-    MUSCLE_GROUPS_R + MOMENTS_R + MUSCLE_GROUPS_L + MOMENTS_L + CONTACT_R + CONTACT_L
-)
-GRF_R = ("ground_force_r_vx", "ground_force_r_vy", "ground_force_r_vz")
-TARGET_UNITS: tuple[str, ...] = tuple("Nm" if name.endswith("_moment") else "N" for name in TARGET_COLUMNS)
-#: Quality thresholds for simulated cycles (``sim.quality.QualityThresholds``). The labelling
-#: defaults are made for measured trials (Hicks et al. 2015); the simulated cohort differs:
-#: * residual moment 5 % BW·h (default 1 %): the synthetic kinematics are not exactly
-#:   dynamically consistent, and the moment the feet cannot carry (zero-moment point outside
-#:   the support polygon, see grf_synthesis) stays at the pelvis;
-#: * reserve 25 % of the peak net hip moment (default 5 %): hip ROTATION moments are small
-#:   (≈ 0.1 N m/kg), so a few N m of reserve already is a large fraction;
-#: * up to 20 saturated hip-group muscles (default 0) of the 40 checked: in late stance of
-#:   med/fast walking the Rajagopal iliacus/psoas and several synergists reach full
-#:   activation for a few frames while small reserves (≤ 25 %) carry the rest — recorded per
-#:   cycle in ``attrs['qa_per_cycle']``, not a failure;
-#: * minimum total vertical GRF 0.2 BW (default 0.5, meant to catch a foot off the force
-#:   plates): synthetic GRFs cannot lose a foot, and fast walking dips to ≈ 0.4 BW mid-stance.
-COHORT_QA = {
-    "residual_moment_rms_bwh": 0.05,
-    "reserve_peak_fraction": 0.25,
-    "max_saturated_muscles": 20,
-    "min_grf_support_bw": 0.2,
-}
-#: Plausibility limits added to the labelling pipeline's QA (``sim.quality``).
-MAX_HIP_MOMENT_NM_PER_KG = 4.0
-MAX_MUSCLE_FORCE_BW = 8.0
-
-
-@dataclass(frozen=True)
-class SubjectPlan:
-    """Everything needed to simulate one subject, reproducibly (JSON-serialisable)."""
-
-    subject_id: str
-    cohort: str  # 'healthy' | 'patient'
-    index: int
-    sex: str
-    height_m: float
-    mass_kg: float
-    cadences: tuple[tuple[str, float], ...]  # (label, steps/min)
-    alteration: dict = field(default_factory=dict)
-    walk_ratio_factor: float = 1.0
-
-
-def _subject_seed(seed: int, index: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(index,))
-
-
-def plan_cohort(*, n_subjects: int, n_patients: int, seed: int) -> list[SubjectPlan]:
-    """The subjects of a cohort: identities, anthropometry, cadences, patient severities."""
-    from gait2hip.sim.anthropometry import sample_anthropometry
-    from gait2hip.sim.patients import sample_patient_gait
-
-    if n_subjects < 0 or n_patients < 0 or n_subjects + n_patients == 0:
-        raise Gait2HipInputError(
-            f"{n_subjects} healthy subjects and {n_patients} patients is an empty cohort.",
-            fix="ask for at least one subject (--subjects / --patients).",
-        )
-    plans = []
-    for i in range(n_subjects + n_patients):
-        patient = i >= n_subjects
-        rng = np.random.default_rng(_subject_seed(seed, i).spawn(1)[0])
-        body = sample_anthropometry(rng, patient=patient)
-        if patient:
-            gait = sample_patient_gait(rng)
-            label = min(CADENCE_SPM, key=lambda k: abs(CADENCE_SPM[k] - gait.cadence_spm))
-            plans.append(
-                SubjectPlan(
-                    subject_id=f"P{i - n_subjects + 1:02d}",
-                    cohort="patient",
-                    index=i,
-                    sex=body.sex,
-                    height_m=body.height_m,
-                    mass_kg=body.mass_kg,
-                    cadences=((label, gait.cadence_spm),),
-                    alteration=asdict(gait.alteration),
-                    walk_ratio_factor=gait.walk_ratio_factor,
-                )
-            )
-        else:
-            plans.append(
-                SubjectPlan(
-                    subject_id=f"H{i + 1:02d}",
-                    cohort="healthy",
-                    index=i,
-                    sex=body.sex,
-                    height_m=body.height_m,
-                    mass_kg=body.mass_kg,
-                    cadences=tuple((k, float(v)) for k, v in CADENCE_SPM.items()),
-                )
-            )
-    return plans
 
 
 # --------------------------------------------------------------------- one subject
-def _group_forces(forces: pd.DataFrame) -> pd.DataFrame:
-    """Sum model muscles into the release's groups, both sides."""
-    out = {}
-    for mapping in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R)):
-        for group, muscles in mapping.items():
-            missing = [m for m in muscles if m not in forces]
-            if missing:
-                raise Gait2HipInputError(
-                    "the model lacks a muscle of the Rajagopal hip groups.",
-                    column=missing[0],
-                    fix="simulate with Rajagopal2016.osim (or a model with the same muscle names).",
-                )
-            out[group] = forces[list(muscles)].sum(axis=1)
-    return pd.DataFrame(out, index=forces.index)
-
-
 def _solver_available(solver: str) -> str:
     if solver in ("default", "fast"):
         try:
@@ -183,206 +59,6 @@ def _solver_available(solver: str) -> str:
         except ImportError:
             return "opensim"
     return solver
-
-
-def _walk_and_loads(
-    *,
-    plan: SubjectPlan,
-    model_path: Path,
-    label: str,
-    cadence_spm: float,
-    cadence_index: int,
-    seed: int,
-    n_strides: int,
-    folder: Path,
-    shared: Path | None,
-) -> tuple[Any, pd.DataFrame, pd.DataFrame, Path]:
-    """One walk and its synthesised ground reactions: walk, coordinates, GRF table, loads file."""
-    from gait2hip.sim.grf_synthesis import GaitEvents, synthesize_grf, write_external_loads
-    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
-    from gait2hip.sim.kinematics import (
-        GaitAlteration,
-        SubjectStyle,
-        cadence_to_speed,
-        generate_walk,
-        load_vanderzee,
-        normative_at_speed,
-    )
-    from gait2hip.sim.opensim_env import coordinate_table, load_model
-    from gait2hip.sim.scaling import GENERIC_HEIGHT_M
-
-    table_vz = load_vanderzee(None if shared is None else str(shared / "reference" / "vanderzee2022"))
-    style_rng = np.random.default_rng(_subject_seed(seed, plan.index).spawn(2)[1])
-    style = SubjectStyle.draw(style_rng)
-    walk_rng = np.random.default_rng(
-        np.random.SeedSequence(seed, spawn_key=(plan.index, 1000 + cadence_index))
-    )
-    speed = cadence_to_speed(cadence_spm, height_m=plan.height_m) * plan.walk_ratio_factor
-    scale = plan.height_m / GENERIC_HEIGHT_M
-    walk = generate_walk(
-        normative=normative_at_speed(speed, table_vz),
-        cadence_spm=cadence_spm,
-        height_m=plan.height_m,
-        style=style,
-        rng=walk_rng,
-        n_strides=n_strides,
-        sample_rate_hz=SAMPLE_RATE_HZ,
-        alteration=GaitAlteration(**plan.alteration) if plan.alteration else None,
-        pelvis_height_m=0.93 * scale,
-    )
-    model = load_model(model_path, init=True)
-    coords = coordinate_table(model, walk.coordinates_frame(), in_degrees=True)
-    residuals = run_inverse_dynamics(model=model_path, coordinates=coords, in_degrees=False)
-    loads = synthesize_grf(
-        model=model_path,
-        coordinates=coords,
-        events=GaitEvents(walk.heel_strikes_r, walk.toe_offs_r, walk.heel_strikes_l, walk.toe_offs_l),
-        residuals=residuals,
-        scale=scale,
-        body_weight_height=plan.mass_kg * 9.81 * plan.height_m,
-    )
-    stem = f"{plan.subject_id}_{label}"
-    _, xml_file = write_external_loads(
-        loads, grf_file=folder / f"{stem}_grf.mot", xml_file=folder / f"{stem}_loads.xml"
-    )
-    return walk, coords, loads.frame(), xml_file
-
-
-def _input_angles(coords: pd.DataFrame, *, plan: SubjectPlan, seed: int) -> pd.DataFrame:
-    """The release's input angles in degrees, with the subject's measurement offsets
-    (:func:`gait2hip.sim.kinematics.measurement_offsets`, own random stream) added."""
-    from gait2hip.sim.kinematics import measurement_offsets
-
-    offsets = measurement_offsets(np.random.default_rng(_subject_seed(seed, plan.index).spawn(3)[2]))
-    return pd.DataFrame(
-        {name: np.degrees(coords[name].to_numpy()) + offsets.get(name, 0.0) for name in INPUT_ANGLES},
-        index=coords.index,
-    )
-
-
-def _simulate_walk(
-    *,
-    plan: SubjectPlan,
-    model_path: Path,
-    label: str,
-    cadence_spm: float,
-    cadence_index: int,
-    seed: int,
-    n_trials: int,
-    folder: Path,
-    solver: str,
-    shared: Path | None,
-    thresholds: Any = None,
-) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray], list[dict], list[dict]]:
-    """Simulate and label one walk; returns per-cycle X, Y, right-foot GRF (BW), meta rows, exclusions."""
-    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
-    from gait2hip.sim.joint_reaction import hip_contact_forces
-    from gait2hip.sim.quality import QualityThresholds, cycle_quality
-    from gait2hip.sim.static_optimization import run_static_optimization
-
-    thresholds = thresholds or QualityThresholds(**COHORT_QA)
-    walk, coords, grf_frame, xml_file = _walk_and_loads(
-        plan=plan,
-        model_path=model_path,
-        label=label,
-        cadence_spm=cadence_spm,
-        cadence_index=cadence_index,
-        seed=seed,
-        n_strides=n_trials + 2,
-        folder=folder,
-        shared=shared,
-    )
-    weight = plan.mass_kg * 9.81
-    vertical = grf_frame["ground_force_r_vy"] + grf_frame["ground_force_l_vy"]
-    cycles = walk.labelled_cycles()
-    margin = 0.05
-    window = (cycles[0][0] - margin, cycles[-1][1] + margin)
-    moments = run_inverse_dynamics(
-        model=model_path, coordinates=coords, external_loads=xml_file, time_range=window, in_degrees=False
-    )
-    so = run_static_optimization(
-        model=model_path,
-        coordinates=coords,
-        external_loads=xml_file,
-        time_range=window,
-        solver=solver,
-        in_degrees=False,
-    )
-    contact = hip_contact_forces(
-        model=model_path, coordinates=coords, external_loads=xml_file, forces=so.forces, in_degrees=False,
-        kinematics=so.info.get("kinematics"),
-    )  # fmt: skip
-    groups = _group_forces(so.muscle_forces)
-    reserves = so.reserve_by_coordinate()
-    hip_muscles = [
-        m
-        for mapping in (RAJAGOPAL_GROUPS_R, mirror_mapping(RAJAGOPAL_GROUPS_R))
-        for ms in mapping.values()
-        for m in ms
-    ]
-    angles_deg = _input_angles(coords, plan=plan, seed=seed)
-    moment_cols = list(MOMENTS_R + MOMENTS_L)
-    xs, ys, grfs, metas, excluded = [], [], [], [], []
-    for k, (t0, t1) in enumerate(cycles, start=1):
-        trial_id = f"{plan.subject_id}_{label}_T{k}"
-        x = time_normalize(angles_deg.index.to_numpy(), angles_deg.to_numpy(), t0, t1, N_POINTS)
-        f = time_normalize(groups.index.to_numpy(), groups.to_numpy(), t0, t1, N_POINTS)
-        mom = time_normalize(moments.index.to_numpy(), moments[moment_cols].to_numpy(), t0, t1, N_POINTS)
-        grf = time_normalize(grf_frame.index.to_numpy(), grf_frame[list(GRF_R)].to_numpy(), t0, t1, N_POINTS)
-        hjf = time_normalize(contact.index.to_numpy(), contact.to_numpy(), t0, t1, N_POINTS)
-        f_frame = pd.DataFrame(f, columns=groups.columns)
-        y = np.column_stack(
-            [
-                f_frame[list(MUSCLE_GROUPS_R)].to_numpy(),
-                mom[:, :3],
-                f_frame[list(MUSCLE_GROUPS_L)].to_numpy(),
-                mom[:, 3:],
-                hjf,  # CONTACT_R + CONTACT_L, the order hip_contact_forces returns
-            ]
-        )
-        inside = (vertical.index >= t0) & (vertical.index <= t1)
-        record = cycle_quality(
-            moments=moments,
-            start=t0,
-            end=t1,
-            mass_kg=plan.mass_kg,
-            height_m=plan.height_m,
-            reserves=reserves,
-            activations=so.activations,
-            hip_muscles=hip_muscles,
-            grf_support_bw=float(vertical[inside].min()) / weight,
-            thresholds=thresholds,
-        )
-        reasons = [r for r in record["reasons"].split("; ") if r]
-        if not (np.all(np.isfinite(y)) and np.all(np.isfinite(x))):
-            reasons.append("non-finite labels")
-        elif np.abs(mom).max() / plan.mass_kg > MAX_HIP_MOMENT_NM_PER_KG:
-            reasons.append(f"hip moment beyond {MAX_HIP_MOMENT_NM_PER_KG} N m/kg")
-        elif f.max() / weight > MAX_MUSCLE_FORCE_BW:
-            reasons.append(f"a muscle-group force beyond {MAX_MUSCLE_FORCE_BW} body weights")
-        qa = {"trial_id": trial_id, **{key: record[key] for key in QA_FIELDS if key in record}}
-        if reasons:
-            excluded.append({**qa, "reasons": reasons})
-            continue
-        xs.append(x)
-        ys.append(y)
-        grfs.append(grf / weight)
-        metas.append(
-            {
-                "subject_id": plan.subject_id,
-                "cohort": plan.cohort,
-                "cadence_label": label,
-                "cadence_spm": float(cadence_spm),
-                "trial_id": trial_id,
-                "side": "right",
-                "mass_kg": plan.mass_kg,
-                "height_m": plan.height_m,
-                "source": "simulated",
-                "stride_time_s": float(t1 - t0),
-                **{f"qa_{k}": v for k, v in qa.items() if k != "trial_id"},
-            }
-        )
-    return xs, ys, grfs, metas, excluded
 
 
 def simulate_subject(
@@ -414,7 +90,7 @@ def simulate_subject(
     xs, ys, grfs, metas, excluded = [], [], [], [], []
     solver = _solver_available(solver)
     for ci, (label, cadence) in enumerate(plan.cadences):
-        x, y, g, m, e = _simulate_walk(
+        x, y, g, m, e = simulate_walk(
             plan=plan,
             model_path=model_path,
             label=label,
@@ -585,14 +261,7 @@ def simulate_cohort(
         subject files, same dataset.
     """
     out = Path(out)
-    if out.suffix != ".npz":
-        raise Gait2HipInputError("the output must be a .npz file.", file=out, fix="e.g. --out cohort.npz")
-    if not 1 <= n_trials <= 20:
-        raise Gait2HipInputError(
-            f"{n_trials} trials per cadence is not possible.", fix="pass --trials between 1 and 20."
-        )
-    if jobs < 1:
-        raise Gait2HipInputError(f"--jobs {jobs} is not possible.", fix="pass --jobs 1 or more.")
+    _check_options(out, n_trials=n_trials, jobs=jobs)
     shared_root = shared_dir(path=shared, required=model is None)
     generic = Path(model) if model is not None else default_model_path(path=shared_root)
     if not generic.is_file():
@@ -609,18 +278,7 @@ def simulate_cohort(
         "solver": solver,
     }
     _check_plan(work_dir, config)
-    todo = [p for p in plans if not (work_dir / "subjects" / f"{p.subject_id}.npz").is_file()]
-    # Interleave patients with healthy subjects so a partial run already holds both cohorts
-    # (the order changes nothing in the results: each subject has its own random stream).
-    healthy = [p for p in todo if p.cohort == "healthy"]
-    patients = [p for p in todo if p.cohort != "healthy"]
-    stride = max(1, len(healthy) // max(1, len(patients)))
-    todo = []
-    while healthy or patients:
-        todo += healthy[:stride]
-        healthy = healthy[stride:]
-        todo += patients[:1]
-        patients = patients[1:]
+    todo = _interleaved([p for p in plans if not (work_dir / "subjects" / f"{p.subject_id}.npz").is_file()])
     started = time.perf_counter()
     kwargs = dict(
         generic_model=generic,
@@ -638,7 +296,47 @@ def simulate_cohort(
             done += 1
             report(done, len(plans))
     wall = time.perf_counter() - started
-    attrs = {
+    attrs = _cohort_attrs(
+        out, seed=seed, n_subjects=n_subjects, n_patients=n_patients, n_trials=n_trials, model=generic.name
+    )
+    dataset = assemble_cohort(plans, work_dir=work_dir, attrs=attrs)
+    dataset.save(out)
+    timing = {"wall_s_this_run": wall, "subjects_this_run": len(todo), "cycles": len(dataset)}
+    (work_dir / "timing.json").write_text(json.dumps(timing, indent=1))
+    return dataset
+
+
+def _check_options(out: Path, *, n_trials: int, jobs: int) -> None:
+    if out.suffix != ".npz":
+        raise Gait2HipInputError("the output must be a .npz file.", file=out, fix="e.g. --out cohort.npz")
+    if not 1 <= n_trials <= 20:
+        raise Gait2HipInputError(
+            f"{n_trials} trials per cadence is not possible.", fix="pass --trials between 1 and 20."
+        )
+    if jobs < 1:
+        raise Gait2HipInputError(f"--jobs {jobs} is not possible.", fix="pass --jobs 1 or more.")
+
+
+def _interleaved(todo: list[SubjectPlan]) -> list[SubjectPlan]:
+    """Patients spread among the healthy subjects, so a partial run already holds both cohorts
+    (the order changes nothing in the results: each subject has its own random stream)."""
+    healthy = [p for p in todo if p.cohort == "healthy"]
+    patients = [p for p in todo if p.cohort != "healthy"]
+    stride = max(1, len(healthy) // max(1, len(patients)))
+    order: list[SubjectPlan] = []
+    while healthy or patients:
+        order += healthy[:stride]
+        healthy = healthy[stride:]
+        order += patients[:1]
+        patients = patients[1:]
+    return order
+
+
+def _cohort_attrs(
+    out: Path, *, seed: int, n_subjects: int, n_patients: int, n_trials: int, model: str
+) -> dict:
+    """The dataset's description, provenance and regeneration command."""
+    return {
         "name": out.stem,
         "simulated": True,
         "description": (
@@ -658,15 +356,10 @@ def simulate_cohort(
         "n_subjects": n_subjects,
         "n_patients": n_patients,
         "n_trials": n_trials,
-        "model": generic.name,
+        "model": model,
         "regenerate": _regenerate_command(
             out=out, n_subjects=n_subjects, n_patients=n_patients, n_trials=n_trials, seed=seed
         ),
         "cadence_note": "patients walk at one self-selected cadence; cadence_label is the nearest "
         "release label, cadence_spm the actual cadence",
     }
-    dataset = assemble_cohort(plans, work_dir=work_dir, attrs=attrs)
-    dataset.save(out)
-    timing = {"wall_s_this_run": wall, "subjects_this_run": len(todo), "cycles": len(dataset)}
-    (work_dir / "timing.json").write_text(json.dumps(timing, indent=1))
-    return dataset

@@ -84,7 +84,7 @@ def _run_args(trial: dict) -> dict:
 def compare_with_opensim(trial: dict) -> dict:
     """Figures of (a) for one trial: frames, peak |F| per hip (N), max error in % of the peak,
     and the error of the JointReaction step alone (same forces), with wall times."""
-    from gait2hip.sim.joint_reaction import hip_contact_forces, run_opensim_joint_reaction
+    from gait2hip.sim.joint_reaction import hip_contact_forces
     from gait2hip.sim.static_optimization import run_static_optimization
 
     args = _run_args(trial)
@@ -95,9 +95,9 @@ def compare_with_opensim(trial: dict) -> dict:
     ours_s = time.perf_counter() - started
     started = time.perf_counter()
     so = run_static_optimization(solver="opensim", convergence_criterion=1e-8, max_iterations=2000, **args)
-    reference = run_opensim_joint_reaction(forces=so.forces, **no_window)
+    reference = hip_contact_forces(method="opensim", forces=so.forces, **no_window)
     opensim_s = time.perf_counter() - started
-    same_forces = run_opensim_joint_reaction(forces=fast.forces, **no_window)
+    same_forces = hip_contact_forces(method="opensim", forces=fast.forces, **no_window)
 
     def error(a: pd.DataFrame, b: pd.DataFrame) -> float:
         worst = 0.0
@@ -152,7 +152,7 @@ def example_peaks(trials: dict[str, dict]) -> pd.DataFrame:
 
 
 def _hip_muscle_sum(muscles: pd.DataFrame, *, side: str) -> pd.Series:
-    from gait2hip.data.lab import aggregate_muscles, choose_mapping
+    from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
 
     groups = aggregate_muscles(muscles, choose_mapping(list(muscles.columns), side=side))
     return groups.sum(axis=1)

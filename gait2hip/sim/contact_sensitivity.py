@@ -140,6 +140,7 @@ def run_variant(
 ) -> pd.DataFrame:
     """One row per labelled cycle (or exclusion) of the subjects' walks, one cycle per cadence."""
     from gait2hip.sim import cohort
+    from gait2hip.sim.cohort_walk import simulate_walk
 
     plans = {p.subject_id: p for p in cohort.plan_cohort(n_subjects=60, n_patients=9, seed=seed)}
     columns = cohort.TARGET_COLUMNS
@@ -152,7 +153,7 @@ def run_variant(
         mass, weight = plan.mass_kg, plan.mass_kg * 9.81
         for index, (label, cadence) in enumerate(plan.cadences):
             with _labelling(variant):
-                _, ys, _, _, excluded = cohort._simulate_walk(
+                _, ys, _, _, excluded = simulate_walk(
                     plan=plan, model_path=model, label=label, cadence_spm=cadence, cadence_index=index,
                     seed=seed, n_trials=1, folder=trials, solver="default", shared=shared,
                 )  # fmt: skip

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -146,6 +146,7 @@ def hip_contact_forces(
     in_degrees: bool | None = None,
     reserves: ReserveConfig | None = None,
     kinematics: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+    method: Literal["fast", "opensim"] = "fast",
 ) -> pd.DataFrame:
     """Right and left hip contact force (N) at the frames of a static-optimisation solution.
 
@@ -159,7 +160,10 @@ def hip_contact_forces(
     kinematics
         (q, u) the SO used (the fast solver's ``SOResult.info['kinematics']``), so they are not
         derived again (the filter and splines are most of this function's cost); None: derived
-        from ``coordinates`` as the AnalyzeTool does.
+        from ``coordinates`` as the AnalyzeTool does (``method='opensim'`` always derives them).
+    method
+        'fast': the per-frame computation of the module docstring; 'opensim': the reference,
+        OpenSim's own JointReaction analysis (:func:`_opensim_joint_reaction`), same columns.
 
     Returns
     -------
@@ -170,6 +174,11 @@ def hip_contact_forces(
 
     osim = import_opensim()
     reserves = ReserveConfig() if reserves is None else reserves
+    if method == "opensim":
+        tool_options = dict(lowpass_hz=lowpass_hz, external_loads=external_loads, grf=grf)
+        return _opensim_joint_reaction(model, coordinates, forces, reserves, in_degrees, tool_options)
+    if method != "fast":
+        raise Gait2HipInputError(f"unknown method '{method}'.", fix="use 'fast' or 'opensim'.")
     with tempfile.TemporaryDirectory(prefix="gait2hip-jr-") as tmp:
         prepared = prepared_model(
             model, external_loads=external_loads, grf=grf, reserves=reserves, folder=Path(tmp)
@@ -202,27 +211,24 @@ def contact_in_percent_bw(contact: pd.DataFrame, *, mass_kg: float) -> pd.DataFr
 
 
 # ------------------------------------------------------------------ OpenSim's own analysis
-def run_opensim_joint_reaction(
-    *,
+def _opensim_joint_reaction(
     model: str | Path | Any,
     coordinates: str | Path | pd.DataFrame,
-    external_loads: str | Path | None,
     forces: pd.DataFrame,
-    grf: str | Path | None = None,
-    lowpass_hz: float | None = None,
-    in_degrees: bool | None = None,
-    reserves: ReserveConfig | None = None,
+    reserves: ReserveConfig,
+    in_degrees: bool | None,
+    tool_options: dict,
 ) -> pd.DataFrame:
-    """The reference: OpenSim's JointReaction analysis (AnalyzeTool, SO force file), same columns.
+    """The reference: OpenSim's JointReaction analysis (AnalyzeTool, SO force file).
 
     Two JointReaction analyses (hip_r and hip_l on the child body, expressed in the child and
-    in the parent frame) run in one AnalyzeTool over the forces' time range.
+    in the parent frame) run in one AnalyzeTool over the forces' time range; ``tool_options``
+    are the AnalyzeTool's filter and loads (``lowpass_hz``, ``external_loads``, ``grf``).
     """
     from gait2hip.sim.opensim_env import load_model
     from gait2hip.sim.so_model import analyze_tool, prepare_so_model, run_analyze_tool
 
     osim = import_opensim()
-    reserves = ReserveConfig() if reserves is None else reserves
     with tempfile.TemporaryDirectory(prefix="gait2hip-jr-ref-") as tmp:
         folder = Path(tmp)
         model_path, _ = prepare_so_model(model, folder=folder, config=reserves)
@@ -233,7 +239,7 @@ def run_opensim_joint_reaction(
         forces_file = write_storage(folder / "so_force.sto", forces, name="Static Optimization Forces")
         tool = analyze_tool(
             name="reference", model_path=model_path, coordinates_file=coords_file, folder=folder,
-            time_range=(t0, t1), lowpass_hz=lowpass_hz, external_loads=external_loads, grf=grf,
+            time_range=(t0, t1), **tool_options,
         )  # fmt: skip
         for frame in ("child", "parent"):
             analysis = osim.JointReaction()

@@ -38,7 +38,8 @@ from gait2hip.data.angles import angles_from_table
 from gait2hip.data.columns import MOMENTS_L, MOMENTS_R
 from gait2hip.data.cycles import GaitCycle, find_cycles, grf_support_fraction, time_normalize
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
-from gait2hip.data.lab import aggregate_muscles, choose_mapping, target_layout
+from gait2hip.data.lab import target_layout
+from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 from gait2hip.sim.quality import QualityThresholds, cycle_quality, quality_summary, thresholds_dict
@@ -203,101 +204,90 @@ def label_trial(
     -------
     TrialLabels
     """
-    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
-    from gait2hip.sim.joint_reaction import MissingHipJointError, hip_contact_forces
     from gait2hip.sim.opensim_env import model_height_m, model_mass_kg
-    from gait2hip.sim.static_optimization import run_static_optimization
 
     model, ik, loads = Path(model), Path(ik), Path(loads)
-    for path, what in ((model, "model"), (ik, "IK kinematics"), (loads, "external loads")):
-        if not path.is_file():
-            raise Gait2HipInputError(f"{what} file not found.", file=path, fix="check the path.")
-    grf_path = _grf_file(loads, None if grf is None else Path(grf))
-    if not grf_path.is_file():
-        raise Gait2HipInputError("GRF file not found.", file=grf_path, fix="check the path (--grf).")
+    grf_path = _check_files(model, ik, loads, grf)
     mass = float(mass_kg) if mass_kg is not None else model_mass_kg(model)
     if not mass > 0:
         raise Gait2HipInputError(f"body mass {mass} kg must be > 0.", column="mass_kg")
     height = float(height_m) if height_m is not None and np.isfinite(height_m) else model_height_m(model)
     subject = subject_id or model.stem
     trial = trial_id or trial_name(ik)
-
-    storage = read_storage(ik)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        angles = angles_from_table(storage.data, in_degrees=storage.header.in_degrees, file=ik)
-    notes = [str(w.message) for w in caught]
+    angles, notes = _read_angles(ik)
     grf_table = read_storage(grf_path).data
-    t_min = max(float(angles.index[0]), float(grf_table.index[0]))
-    t_max = min(float(angles.index[-1]), float(grf_table.index[-1]))
-    if window is not None:
-        t_min, t_max = max(t_min, float(window[0])), min(t_max, float(window[1]))
-    cycles: list[GaitCycle] = [
-        c
-        for c in find_cycles(
-            angles, grf=grf_table, sides=tuple(config.sides), file=ik, grf_file=grf_path, loads_xml=loads,
-            t_min=t_min, t_max=t_max, threshold=config.grf_threshold_n,
-        )
-    ]  # fmt: skip
-    # Both kinematics and GRF must cover the span (ID beyond the GRF data would be wrong).
-    span = (
-        max(t_min, min(c.start for c in cycles) - MARGIN_S),
-        min(t_max, max(c.end for c in cycles) + MARGIN_S),
-    )
+    files = dict(file=ik, grf_file=grf_path, loads_xml=loads)
+    cycles, span = _trial_cycles(angles, grf_table, files=files, window=window, config=config)
     common = dict(
         model=model, coordinates=ik, external_loads=loads, grf=grf_path, lowpass_hz=config.lowpass_hz
     )
-    moments = run_inverse_dynamics(time_range=span, **common)
-    so = run_static_optimization(time_range=span, solver=config.solver, reserves=config.reserves, **common)
-    try:
-        contact = hip_contact_forces(
-            forces=so.forces, reserves=config.reserves, kinematics=so.info.get("kinematics"), **common
-        )
-    except MissingHipJointError as exc:  # another model: label forces and moments only
-        contact = None
-        notes.append(f"no hip contact force: {exc.problem}")
-    forces = so.muscle_forces
-    mapping_r = choose_mapping(list(forces.columns), side="right", file=model)
-    mapping_l = choose_mapping(list(forces.columns), side="left", file=model)
-    groups = pd.concat([aggregate_muscles(forces, mapping_r), aggregate_muscles(forces, mapping_l)], axis=1)
-    hip_muscles = [m for table in (mapping_r, mapping_l) for muscles in table.values() for m in muscles]
+    moments, so, contact = _run_opensim(common, span=span, config=config, notes=notes)
+    groups, hip_muscles = _muscle_groups(so.muscle_forces, model=model)
     target_columns, target_units = target_layout(
         side="right", hips="both", forces=True, moments=True, contact=contact is not None
     )
-    reserves = so.reserve_by_coordinate()
+    labels = TrialLabels(
+        dataset=None, quality=pd.DataFrame(), moments=moments, so=so, groups=groups, contact=contact
+    )
+    person = dict(subject_id=subject, cohort=cohort, mass_kg=mass, height_m=height, source=str(ik))
+    xs, ys, metas, records = _label_cycles(
+        cycles, angles, labels, person=person, trial=trial, cadence=cadence, columns=target_columns,
+        qa=dict(grf=grf_table, files=files, hip_muscles=hip_muscles), config=config,
+    )  # fmt: skip
+    labels.quality = pd.DataFrame(records)
+    if xs:
+        labels.dataset = GaitDataset(
+            X=np.stack(xs), Y=np.stack(ys), input_columns=tuple(angles.columns),
+            target_columns=target_columns, input_units=("deg",) * len(angles.columns),
+            target_units=target_units, meta=pd.DataFrame(metas),
+            attrs=dict(
+                name=f"gait2hip labels: {trial}", generator="gait2hip.sim.label", simulated=False,
+                solver=so.solver, lowpass_hz=config.lowpass_hz, notes=notes,
+            ),
+        )  # fmt: skip
+    return labels
 
+
+def _label_cycles(
+    cycles: list[GaitCycle],
+    angles: pd.DataFrame,
+    labels: TrialLabels,
+    *,
+    person: dict,
+    trial: str,
+    cadence: str | float | None,
+    columns: tuple[str, ...],
+    qa: dict,
+    config: LabelConfig,
+) -> tuple[list, list, list, list]:
+    """Inputs, targets, metadata of the kept cycles and every cycle's QA record.
+
+    ``person``: subject_id, cohort, mass_kg, height_m, source of the metadata; ``qa``: the GRF
+    table, its ``files`` (``file``, ``grf_file``, ``loads_xml``) and the hip muscles.
+    """
+    so, moments = labels.so, labels.moments
+    reserves = so.reserve_by_coordinate()
+    mass, height, files = person["mass_kg"], person["height_m"], qa["files"]
     xs, ys, metas, records = [], [], [], []
     counters = {"right": 0, "left": 0}
     for cycle in cycles:
         counters[cycle.side] += 1
         cycle_id = f"{trial}_{cycle.side[0].upper()}{counters[cycle.side]}"
-        support = grf_support_fraction(grf_table, cycle, mass_kg=mass, file=grf_path, loads_xml=loads)
+        support = grf_support_fraction(
+            qa["grf"], cycle, mass_kg=mass, file=files["grf_file"], loads_xml=files["loads_xml"]
+        )
         record = cycle_quality(
             moments=moments, start=cycle.start, end=cycle.end, mass_kg=mass, height_m=height,
-            reserves=reserves, activations=so.activations, hip_muscles=hip_muscles,
+            reserves=reserves, activations=so.activations, hip_muscles=qa["hip_muscles"],
             grf_support_bw=support, thresholds=config.thresholds,
         )  # fmt: skip
-        record = {"subject_id": subject, "trial_id": cycle_id, "side": cycle.side, **record}
+        record = {"subject_id": person["subject_id"], "trial_id": cycle_id, "side": cycle.side, **record}
         x = time_normalize(
-            angles.index.to_numpy(), angles.to_numpy(), cycle.start, cycle.end, N_POINTS, file=ik
+            angles.index.to_numpy(), angles.to_numpy(), cycle.start, cycle.end, N_POINTS, file=files["file"]
         )
-        group_values = time_normalize(
-            groups.index.to_numpy(), groups.to_numpy(), cycle.start, cycle.end, N_POINTS
+        y = _cycle_targets(
+            cycle, groups=labels.groups, moments=moments, contact=labels.contact, columns=columns
         )
-        # Muscles only pull; the cubic resampling can undershoot by ~1 N next to a near-zero force.
-        group_values = np.maximum(group_values, 0.0)
-        moment_values = time_normalize(
-            moments.index.to_numpy(), moments[list(MOMENTS_R + MOMENTS_L)].to_numpy(), cycle.start, cycle.end,
-            N_POINTS,
-        )  # fmt: skip
-        by_name = dict(zip(groups.columns, group_values.T, strict=True))
-        by_name.update(zip(MOMENTS_R + MOMENTS_L, moment_values.T, strict=True))
-        if contact is not None:
-            contact_values = time_normalize(
-                contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, N_POINTS
-            )
-            by_name.update(zip(contact.columns, contact_values.T, strict=True))
-        y = np.column_stack([by_name[c] for c in target_columns])
         if not (np.isfinite(x).all() and np.isfinite(y).all()) and not record["flagged"]:
             record.update(flagged=True, flags="non_finite", reasons="non-finite labels")
         records.append(record)
@@ -308,25 +298,120 @@ def label_trial(
         ys.append(y)
         metas.append(
             dict(
-                subject_id=subject, cohort=cohort, cadence_label=label, cadence_spm=spm, trial_id=cycle_id,
-                side=cycle.side, mass_kg=mass, height_m=height, source=str(ik), stride_time_s=cycle.duration,
+                subject_id=person["subject_id"], cohort=person["cohort"], cadence_label=label,
+                cadence_spm=spm, trial_id=cycle_id, side=cycle.side, mass_kg=mass, height_m=height,
+                source=person["source"], stride_time_s=cycle.duration,
             )
         )  # fmt: skip
-    quality = pd.DataFrame(records)
-    dataset = None
-    if xs:
-        dataset = GaitDataset(
-            X=np.stack(xs), Y=np.stack(ys), input_columns=tuple(angles.columns),
-            target_columns=target_columns, input_units=("deg",) * len(angles.columns),
-            target_units=target_units, meta=pd.DataFrame(metas),
-            attrs=dict(
-                name=f"gait2hip labels: {trial}", generator="gait2hip.sim.label", simulated=False,
-                solver=so.solver, lowpass_hz=config.lowpass_hz, notes=notes,
-            ),
-        )  # fmt: skip
-    return TrialLabels(
-        dataset=dataset, quality=quality, moments=moments, so=so, groups=groups, contact=contact
+    return xs, ys, metas, records
+
+
+def _check_files(model: Path, ik: Path, loads: Path, grf: str | Path | None) -> Path:
+    """Every input file exists; returns the GRF file (given, or the loads file's ``<datafile>``)."""
+    for path, what in ((model, "model"), (ik, "IK kinematics"), (loads, "external loads")):
+        if not path.is_file():
+            raise Gait2HipInputError(f"{what} file not found.", file=path, fix="check the path.")
+    grf_path = _grf_file(loads, None if grf is None else Path(grf))
+    if not grf_path.is_file():
+        raise Gait2HipInputError("GRF file not found.", file=grf_path, fix="check the path (--grf).")
+    return grf_path
+
+
+def _trial_cycles(
+    angles: pd.DataFrame, grf: pd.DataFrame, *, files: dict, window: tuple | None, config: LabelConfig
+) -> tuple[list[GaitCycle], tuple[float, float]]:
+    """The complete cycles inside both recordings (and ``window``), and the span to label.
+
+    ``files`` names the IK file, the GRF file and the loads XML (``file``, ``grf_file``,
+    ``loads_xml`` of :func:`~gait2hip.data.cycles.find_cycles`).
+    """
+    t_min = max(float(angles.index[0]), float(grf.index[0]))
+    t_max = min(float(angles.index[-1]), float(grf.index[-1]))
+    if window is not None:
+        t_min, t_max = max(t_min, float(window[0])), min(t_max, float(window[1]))
+    cycles: list[GaitCycle] = [
+        c
+        for c in find_cycles(
+            angles, grf=grf, sides=tuple(config.sides), t_min=t_min, t_max=t_max,
+            threshold=config.grf_threshold_n, **files,
+        )
+    ]  # fmt: skip
+    # Both kinematics and GRF must cover the span (ID beyond the GRF data would be wrong).
+    span = (
+        max(t_min, min(c.start for c in cycles) - MARGIN_S),
+        min(t_max, max(c.end for c in cycles) + MARGIN_S),
     )
+    return cycles, span
+
+
+def _read_angles(ik: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The 10 input angles of the IK file and the notes its conversion raised (knee sign, units)."""
+    storage = read_storage(ik)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        angles = angles_from_table(storage.data, in_degrees=storage.header.in_degrees, file=ik)
+    return angles, [str(w.message) for w in caught]
+
+
+def _run_opensim(
+    common: dict, *, span: tuple[float, float], config: LabelConfig, notes: list[str]
+) -> tuple[pd.DataFrame, SOResult, pd.DataFrame | None]:
+    """Inverse dynamics, static optimisation and the hip contact force over ``span``.
+
+    ``common`` holds the model, coordinates, loads, GRF file and filter. A model without the
+    hip joints gets no contact force (None), with a note appended to ``notes``.
+    """
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+    from gait2hip.sim.joint_reaction import MissingHipJointError, hip_contact_forces
+    from gait2hip.sim.static_optimization import run_static_optimization
+
+    moments = run_inverse_dynamics(time_range=span, **common)
+    so = run_static_optimization(time_range=span, solver=config.solver, reserves=config.reserves, **common)
+    try:
+        contact = hip_contact_forces(
+            forces=so.forces, reserves=config.reserves, kinematics=so.info.get("kinematics"), **common
+        )
+    except MissingHipJointError as exc:  # another model: label forces and moments only
+        contact = None
+        notes.append(f"no hip contact force: {exc.problem}")
+    return moments, so, contact
+
+
+def _muscle_groups(forces: pd.DataFrame, *, model: Path) -> tuple[pd.DataFrame, list[str]]:
+    """Both hips' muscle-group forces (right groups, then left) and the hip muscles behind them."""
+    mapping_r = choose_mapping(list(forces.columns), side="right", file=model)
+    mapping_l = choose_mapping(list(forces.columns), side="left", file=model)
+    groups = pd.concat([aggregate_muscles(forces, mapping_r), aggregate_muscles(forces, mapping_l)], axis=1)
+    hip_muscles = [m for table in (mapping_r, mapping_l) for muscles in table.values() for m in muscles]
+    return groups, hip_muscles
+
+
+def _cycle_targets(
+    cycle: GaitCycle,
+    *,
+    groups: pd.DataFrame,
+    moments: pd.DataFrame,
+    contact: pd.DataFrame | None,
+    columns: tuple[str, ...],
+) -> np.ndarray:
+    """One cycle's targets [N_POINTS, len(columns)]: group forces, moments, contact, time-normalised."""
+    group_values = time_normalize(
+        groups.index.to_numpy(), groups.to_numpy(), cycle.start, cycle.end, N_POINTS
+    )
+    # Muscles only pull; the cubic resampling can undershoot by ~1 N next to a near-zero force.
+    group_values = np.maximum(group_values, 0.0)
+    moment_values = time_normalize(
+        moments.index.to_numpy(), moments[list(MOMENTS_R + MOMENTS_L)].to_numpy(), cycle.start, cycle.end,
+        N_POINTS,
+    )  # fmt: skip
+    by_name = dict(zip(groups.columns, group_values.T, strict=True))
+    by_name.update(zip(MOMENTS_R + MOMENTS_L, moment_values.T, strict=True))
+    if contact is not None:
+        contact_values = time_normalize(
+            contact.index.to_numpy(), contact.to_numpy(), cycle.start, cycle.end, N_POINTS
+        )
+        by_name.update(zip(contact.columns, contact_values.T, strict=True))
+    return np.column_stack([by_name[c] for c in columns])
 
 
 def write_trial_outputs(labels: TrialLabels, folder: str | Path, *, trial: str) -> list[Path]:

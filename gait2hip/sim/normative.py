@@ -18,18 +18,18 @@ OpenSim-convention group means and SDs per treadmill speed (0.7, 1.1, 1.4, 1.8 m
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from gait2hip.data.references import GRAVITY, read_vanderzee
+from gait2hip.data.references import VANDERZEE_SPEEDS as _FILE_SPEEDS
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.paths import shared_dir
 
-VANDERZEE_SPEEDS: tuple[float, ...] = (0.7, 1.1, 1.4, 1.8)
-VANDERZEE_FILES = {0.7: "0p7", 1.1: "1p1", 1.4: "1p4", 1.8: "1p8"}
+VANDERZEE_SPEEDS: tuple[float, ...] = tuple(_FILE_SPEEDS)
 #: Group height of van der Zee et al. (2022), m, as stored in the JSON.
 REFERENCE_HEIGHT_M = 1.758
 #: Walk ratio (step length / cadence) for a REFERENCE_HEIGHT_M adult, m per (steps/min).
@@ -133,9 +133,7 @@ def _remove_heading(ik: np.ndarray, ik_sd: np.ndarray) -> tuple[np.ndarray, np.n
     return ik, ik_sd
 
 
-def _load_one(path: Path) -> NormativeGait:
-    with open(path) as handle:
-        raw = json.load(handle)
+def _load_one(raw: dict, path: Path) -> NormativeGait:
     header = list(raw["ik_header"][1:])
     if tuple(header) != VZ_COORDINATES:
         raise Gait2HipInputError(
@@ -149,7 +147,7 @@ def _load_one(path: Path) -> NormativeGait:
     grf = np.asarray(raw["grf"], dtype=float)[:, 1:]
     grf_sd = np.asarray(raw["grf_std"], dtype=float)[:, 1:]
     leg = float(raw["leglength"])
-    g = 9.81
+    g = GRAVITY
     # Moments are normalised by m·g·L, forces by m·g (see the reference README).
     scale = np.array([g if c in TRANSLATIONS else g * leg for c in VZ_COORDINATES])
     moment = np.asarray(raw["id"], dtype=float)[:, 1:] * scale
@@ -185,18 +183,7 @@ def load_vanderzee(folder: str | None = None) -> tuple[NormativeGait, ...]:
         root = shared_dir(required=True)
         assert root is not None
         folder = str(root / "reference" / "vanderzee2022")
-    base = Path(folder)
-    out = []
-    for speed in VANDERZEE_SPEEDS:
-        path = base / f"vanderzee2022_{VANDERZEE_FILES[speed]}ms.json"
-        if not path.exists():
-            raise Gait2HipInputError(
-                "normative walking data file is missing.",
-                file=path,
-                fix="point GAIT2HIP_SHARED at the shared folder with reference/vanderzee2022.",
-            )
-        out.append(_load_one(path))
-    return tuple(out)
+    return tuple(_load_one(*read_vanderzee(folder, speed=speed)) for speed in VANDERZEE_SPEEDS)
 
 
 def normative_at_speed(speed_m_s: float, table: tuple[NormativeGait, ...]) -> NormativeGait:

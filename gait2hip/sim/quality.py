@@ -158,49 +158,10 @@ def cycle_quality(
         "mass_kg": float(mass_kg),
         "height_m": height_m,
     }
-    reasons: list[str] = []
-    codes: list[str] = []
-    if all(c in window for c in PELVIS_FORCES):
-        force = np.linalg.norm(window[list(PELVIS_FORCES)].to_numpy(), axis=1)
-        record["residual_force_rms_bw"] = _rms(force) / weight
-        record["residual_force_peak_bw"] = float(force.max(initial=0.0)) / weight
-        if record["residual_force_rms_bw"] > thresholds.residual_force_rms_bw:
-            codes.append("residual_force")
-            reasons.append(
-                f"pelvis residual force RMS {100 * record['residual_force_rms_bw']:.2f} % BW "
-                f"> {100 * thresholds.residual_force_rms_bw:g} %"
-            )
-    if all(c in window for c in PELVIS_MOMENTS):
-        moment = np.linalg.norm(window[list(PELVIS_MOMENTS)].to_numpy(), axis=1)
-        record["residual_moment_rms_bwh"] = _rms(moment) / (weight * height_m)
-        record["residual_moment_peak_bwh"] = float(moment.max(initial=0.0)) / (weight * height_m)
-        if record["residual_moment_rms_bwh"] > thresholds.residual_moment_rms_bwh:
-            codes.append("residual_moment")
-            reasons.append(
-                f"pelvis residual moment RMS {100 * record['residual_moment_rms_bwh']:.2f} % BW·h "
-                f"> {100 * thresholds.residual_moment_rms_bwh:g} %"
-            )
+    flags: list[tuple[str, str]] = []  # (code, reason)
+    _residuals(record, window, weight=weight, height_m=height_m, thresholds=thresholds, flags=flags)
     if reserves is not None:
-        reserve_window = _inside(reserves, start, end)
-        worst, worst_coordinate = 0.0, ""
-        for coordinate in HIP_COORDINATES:
-            moment_column = f"{coordinate}_moment"
-            if coordinate not in reserve_window or moment_column not in window:
-                continue
-            peak_moment = float(np.abs(window[moment_column].to_numpy()).max(initial=0.0))
-            peak_reserve = float(np.abs(reserve_window[coordinate].to_numpy()).max(initial=0.0))
-            record[f"reserve_peak_nm_{coordinate}"] = peak_reserve
-            fraction = peak_reserve / peak_moment if peak_moment > 0 else float("inf") * (peak_reserve > 0)
-            if fraction > worst:
-                worst, worst_coordinate = fraction, coordinate
-        record["reserve_peak_fraction"] = worst
-        record["reserve_worst_coordinate"] = worst_coordinate
-        if worst > thresholds.reserve_peak_fraction:
-            codes.append("reserve")
-            reasons.append(
-                f"hip reserve {100 * worst:.1f} % of the peak {worst_coordinate} moment "
-                f"> {100 * thresholds.reserve_peak_fraction:g} %"
-            )
+        _reserve_share(record, window, _inside(reserves, start, end), thresholds=thresholds, flags=flags)
     if activations is not None and hip_muscles:
         activation_window = _inside(activations, start, end)
         present = [m for m in hip_muscles if m in activation_window]
@@ -210,22 +171,89 @@ def cycle_quality(
         record["saturated_muscles"] = len(saturated)
         record["saturated_names"] = " ".join(saturated)
         if len(saturated) > thresholds.max_saturated_muscles:
-            codes.append("saturation")
-            reasons.append(f"{len(saturated)} saturated hip muscle(s): {', '.join(saturated)}")
+            flags.append(("saturation", f"{len(saturated)} saturated hip muscle(s): {', '.join(saturated)}"))
     record["grf_support_bw"] = float(grf_support_bw)
     if np.isfinite(grf_support_bw) and grf_support_bw < thresholds.min_grf_support_bw:
-        codes.append("grf_support")
-        reasons.append(
-            f"total vertical GRF drops to {100 * grf_support_bw:.0f} % BW (a foot off the force plates?)"
+        flags.append(
+            (
+                "grf_support",
+                f"total vertical GRF drops to {100 * grf_support_bw:.0f} % BW (a foot off the force plates?)",
+            )
         )
-    finite = np.isfinite(window.to_numpy()).all()
-    if not finite:
-        codes.append("non_finite")
-        reasons.append("non-finite inverse-dynamics values")
-    record["flagged"] = bool(reasons)
-    record["flags"] = " ".join(codes)
-    record["reasons"] = "; ".join(reasons)
+    if not np.isfinite(window.to_numpy()).all():
+        flags.append(("non_finite", "non-finite inverse-dynamics values"))
+    record["flagged"] = bool(flags)
+    record["flags"] = " ".join(code for code, _ in flags)
+    record["reasons"] = "; ".join(reason for _, reason in flags)
     return record
+
+
+def _residuals(
+    record: dict,
+    window: pd.DataFrame,
+    *,
+    weight: float,
+    height_m: float,
+    thresholds: QualityThresholds,
+    flags: list[tuple[str, str]],
+) -> None:
+    """Pelvis residual force (BW) and moment (BW·h), RMS and peak, into ``record``; limits into ``flags``."""
+    if all(c in window for c in PELVIS_FORCES):
+        force = np.linalg.norm(window[list(PELVIS_FORCES)].to_numpy(), axis=1)
+        record["residual_force_rms_bw"] = _rms(force) / weight
+        record["residual_force_peak_bw"] = float(force.max(initial=0.0)) / weight
+        if record["residual_force_rms_bw"] > thresholds.residual_force_rms_bw:
+            flags.append(
+                (
+                    "residual_force",
+                    f"pelvis residual force RMS {100 * record['residual_force_rms_bw']:.2f} % BW "
+                    f"> {100 * thresholds.residual_force_rms_bw:g} %",
+                )
+            )
+    if all(c in window for c in PELVIS_MOMENTS):
+        moment = np.linalg.norm(window[list(PELVIS_MOMENTS)].to_numpy(), axis=1)
+        record["residual_moment_rms_bwh"] = _rms(moment) / (weight * height_m)
+        record["residual_moment_peak_bwh"] = float(moment.max(initial=0.0)) / (weight * height_m)
+        if record["residual_moment_rms_bwh"] > thresholds.residual_moment_rms_bwh:
+            flags.append(
+                (
+                    "residual_moment",
+                    f"pelvis residual moment RMS {100 * record['residual_moment_rms_bwh']:.2f} % BW·h "
+                    f"> {100 * thresholds.residual_moment_rms_bwh:g} %",
+                )
+            )
+
+
+def _reserve_share(
+    record: dict,
+    window: pd.DataFrame,
+    reserve_window: pd.DataFrame,
+    *,
+    thresholds: QualityThresholds,
+    flags: list[tuple[str, str]],
+) -> None:
+    """Peak |hip reserve| per hip coordinate and the worst share of its peak net moment."""
+    worst, worst_coordinate = 0.0, ""
+    for coordinate in HIP_COORDINATES:
+        moment_column = f"{coordinate}_moment"
+        if coordinate not in reserve_window or moment_column not in window:
+            continue
+        peak_moment = float(np.abs(window[moment_column].to_numpy()).max(initial=0.0))
+        peak_reserve = float(np.abs(reserve_window[coordinate].to_numpy()).max(initial=0.0))
+        record[f"reserve_peak_nm_{coordinate}"] = peak_reserve
+        fraction = peak_reserve / peak_moment if peak_moment > 0 else float("inf") * (peak_reserve > 0)
+        if fraction > worst:
+            worst, worst_coordinate = fraction, coordinate
+    record["reserve_peak_fraction"] = worst
+    record["reserve_worst_coordinate"] = worst_coordinate
+    if worst > thresholds.reserve_peak_fraction:
+        flags.append(
+            (
+                "reserve",
+                f"hip reserve {100 * worst:.1f} % of the peak {worst_coordinate} moment "
+                f"> {100 * thresholds.reserve_peak_fraction:g} %",
+            )
+        )
 
 
 def quality_summary(records: Sequence[dict] | pd.DataFrame) -> dict:

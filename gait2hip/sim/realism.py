@@ -99,114 +99,121 @@ def _measured(grf: pd.DataFrame, ids: tuple[str, str, str]) -> tuple[np.ndarray,
 
 def check_grf_synthesis(*, shared: str | Path | None = None) -> pd.DataFrame:
     """Realism check (a): one row per trial × quantity (see the module docstring)."""
+    root = shared_dir(path=shared, required=True)
+    assert root is not None
+    rows = []
+    for trial in EXAMPLES:
+        rows += _check_trial(trial, base=root / "opensim-examples")
+    return pd.DataFrame(rows)
+
+
+def _check_trial(trial: ExampleTrial, *, base: Path) -> list[dict]:
+    """Check (a) on one example trial: GRF rows, then hip-moment rows, for both inputs."""
     from gait2hip.io.opensim import read_storage
-    from gait2hip.sim.grf_synthesis import (
-        GaitEvents,
-        foot_landmarks,
-        split_between_feet,
-        synthesize_grf,
-        total_external_wrench,
-        write_external_loads,
-    )
+    from gait2hip.sim.grf_split import GaitEvents
+    from gait2hip.sim.grf_synthesis import synthesize_grf
     from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
     from gait2hip.sim.opensim_env import coordinate_table, load_model, model_mass_kg
 
-    root = shared_dir(path=shared, required=True)
-    assert root is not None
-    base = root / "opensim-examples"
+    model_path = base / trial.model
+    model = load_model(model_path, init=True)
+    coords = coordinate_table(model, base / trial.coordinates)
+    mass = model_mass_kg(model_path)
+    grf = read_storage(base / trial.grf).data
+    full_t = grf.index.to_numpy(dtype=float)
+    hs_r, to_r = contact_events(full_t, grf[trial.right[0] + "y"].to_numpy())
+    hs_l, to_l = contact_events(full_t, grf[trial.left[0] + "y"].to_numpy())
+    events = GaitEvents(hs_r, to_r, hs_l, to_l)
+    residuals = run_inverse_dynamics(
+        model=model_path, coordinates=coords, time_range=trial.window, lowpass_hz=trial.lowpass_hz
+    )
+    loads = synthesize_grf(model=model_path, coordinates=coords, events=events, residuals=residuals)
+    time = residuals.index.to_numpy(dtype=float)
+    measured_grf = grf.reindex(time, method="nearest")
+    split = _split_of_measured(trial, model_path, coords, residuals, measured_grf, events, loads.floor_y)
+    inputs = (("kinematics only", loads), ("split of measured total", split))
     rows = []
-    for trial in EXAMPLES:
-        model_path = base / trial.model
-        model = load_model(model_path, init=True)
-        coords = coordinate_table(model, base / trial.coordinates)
-        mass = model_mass_kg(model_path)
-        weight = mass * GRAVITY
-        grf = read_storage(base / trial.grf).data
-        full_t = grf.index.to_numpy(dtype=float)
-        hs_r, to_r = contact_events(full_t, grf[trial.right[0] + "y"].to_numpy())
-        hs_l, to_l = contact_events(full_t, grf[trial.left[0] + "y"].to_numpy())
-        events = GaitEvents(hs_r, to_r, hs_l, to_l)
-        t0, t1 = trial.window
-        residuals = run_inverse_dynamics(
-            model=model_path, coordinates=coords, time_range=(t0, t1), lowpass_hz=trial.lowpass_hz
-        )
-        loads = synthesize_grf(model=model_path, coordinates=coords, events=events, residuals=residuals)
-        time = residuals.index.to_numpy(dtype=float)
-        measured_grf = grf.reindex(time, method="nearest")
-        # Splitting alone: the measured total wrench, split by the same rules.
-        c = coords.reindex(time, method="nearest")
-        _, _, origin = total_external_wrench(residuals, c)
-        total_f = np.zeros((len(time), 3))
-        total_m = np.zeros((len(time), 3))
-        for ids in (trial.right, trial.left):
-            f, p, tq = _measured(measured_grf, ids)
-            f = np.nan_to_num(f)
-            p = np.nan_to_num(p)
-            total_f += f
-            total_m += np.cross(p - origin, f) + np.nan_to_num(tq)
-        split = split_between_feet(
-            time=time,
-            force=total_f,
-            moment=total_m,
-            origin=origin,
-            events=events,
-            landmarks=foot_landmarks(model_path, c),
-            floor_y=loads.floor_y,
-        )
-        for label, synthetic in (("kinematics only", loads), ("split of measured total", split)):
-            for side, ids in (("r", trial.right), ("l", trial.left)):
-                f_meas, _, _ = _measured(measured_grf, ids)
-                err = synthetic.force[side] - np.nan_to_num(f_meas)
-                rmse = np.sqrt(np.mean(err**2, axis=0)) / weight * 100
-                for axis, value in zip("xyz", rmse, strict=True):
-                    rows.append(
-                        {
-                            "trial": trial.name,
-                            "input": label,
-                            "quantity": f"GRF {side} F{axis}",
-                            "rmse": float(value),
-                            "unit": "% BW",
-                            "r": float(
-                                np.corrcoef(
-                                    synthetic.force[side][:, "xyz".index(axis)], f_meas[:, "xyz".index(axis)]
-                                )[0, 1]
-                            ),
-                        }
-                    )
-        meas_id = run_inverse_dynamics(
+    for label, synthetic in inputs:
+        for side, ids in (("r", trial.right), ("l", trial.left)):
+            f_meas, _, _ = _measured(measured_grf, ids)
+            err = synthetic.force[side] - np.nan_to_num(f_meas)
+            rmse = np.sqrt(np.mean(err**2, axis=0)) / (mass * GRAVITY) * 100
+            for k, (axis, value) in enumerate(zip("xyz", rmse, strict=True)):
+                rows.append(
+                    {
+                        "trial": trial.name, "input": label, "quantity": f"GRF {side} F{axis}",
+                        "rmse": float(value), "unit": "% BW",
+                        "r": float(np.corrcoef(synthetic.force[side][:, k], f_meas[:, k])[0, 1]),
+                    }
+                )  # fmt: skip
+    meas_id = run_inverse_dynamics(
+        model=model_path, coordinates=coords, external_loads=base / trial.loads, time_range=trial.window,
+        lowpass_hz=trial.lowpass_hz,
+    )  # fmt: skip
+    for label, synthetic in inputs:
+        synth_id = _moments_with_loads(trial, model_path, coords, synthetic)
+        for column in HIP_MOMENTS["r"] + HIP_MOMENTS["l"]:
+            a = meas_id[column].to_numpy() / mass
+            b = synth_id[column].to_numpy() / mass
+            rows.append(
+                {
+                    "trial": trial.name, "input": label, "quantity": column,
+                    "rmse": float(np.sqrt(np.mean((a - b) ** 2))), "unit": "N m/kg",
+                    "r": float(np.corrcoef(a, b)[0, 1]),
+                }
+            )  # fmt: skip
+    return rows
+
+
+def _split_of_measured(
+    trial: ExampleTrial,
+    model_path: Path,
+    coords: pd.DataFrame,
+    residuals: pd.DataFrame,
+    measured_grf: pd.DataFrame,
+    events,
+    floor_y: float,
+):
+    """Splitting alone: the measured total wrench (both plates), split by the same rules."""
+    from gait2hip.sim.grf_split import split_between_feet
+    from gait2hip.sim.grf_synthesis import foot_landmarks, total_external_wrench
+
+    time = residuals.index.to_numpy(dtype=float)
+    c = coords.reindex(time, method="nearest")
+    _, _, origin = total_external_wrench(residuals, c)
+    total_f = np.zeros((len(time), 3))
+    total_m = np.zeros((len(time), 3))
+    for ids in (trial.right, trial.left):
+        f, p, tq = _measured(measured_grf, ids)
+        f = np.nan_to_num(f)
+        p = np.nan_to_num(p)
+        total_f += f
+        total_m += np.cross(p - origin, f) + np.nan_to_num(tq)
+    return split_between_feet(
+        time=time,
+        force=total_f,
+        moment=total_m,
+        origin=origin,
+        events=events,
+        landmarks=foot_landmarks(model_path, c),
+        floor_y=floor_y,
+    )
+
+
+def _moments_with_loads(trial: ExampleTrial, model_path: Path, coords: pd.DataFrame, loads) -> pd.DataFrame:
+    """Inverse dynamics of the trial's window with synthesised ground reactions applied."""
+    from gait2hip.sim.grf_synthesis import write_external_loads
+    from gait2hip.sim.inverse_dynamics import run_inverse_dynamics
+
+    with tempfile.TemporaryDirectory(prefix="gait2hip-realism-") as tmp:
+        _, xml = write_external_loads(loads, grf_file=Path(tmp) / "grf.mot", xml_file=Path(tmp) / "loads.xml")
+        return run_inverse_dynamics(
             model=model_path,
             coordinates=coords,
-            external_loads=base / trial.loads,
-            time_range=(t0, t1),
+            external_loads=xml,
+            time_range=trial.window,
             lowpass_hz=trial.lowpass_hz,
         )
-        for label, synthetic in (("kinematics only", loads), ("split of measured total", split)):
-            with tempfile.TemporaryDirectory(prefix="gait2hip-realism-") as tmp:
-                _, xml = write_external_loads(
-                    synthetic, grf_file=Path(tmp) / "grf.mot", xml_file=Path(tmp) / "loads.xml"
-                )
-                synth_id = run_inverse_dynamics(
-                    model=model_path,
-                    coordinates=coords,
-                    external_loads=xml,
-                    time_range=(t0, t1),
-                    lowpass_hz=trial.lowpass_hz,
-                )
-            for side in ("r", "l"):
-                for column in HIP_MOMENTS[side]:
-                    a = meas_id[column].to_numpy() / mass
-                    b = synth_id[column].to_numpy() / mass
-                    rows.append(
-                        {
-                            "trial": trial.name,
-                            "input": label,
-                            "quantity": column,
-                            "rmse": float(np.sqrt(np.mean((a - b) ** 2))),
-                            "unit": "N m/kg",
-                            "r": float(np.corrcoef(a, b)[0, 1]),
-                        }
-                    )
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------- (b) cohort vs normative
@@ -334,11 +341,11 @@ def gate_cohort(dataset: GaitDataset, *, shared: str | Path | None = None) -> pd
     the references'), plus whether the issue-13 targets are met (van der Zee, flexion and
     adduction; the SD ratio for every row).
     """
-    from gait2hip.sim.references import AXES, FUKUCHI_HIP_MOMENTS, fukuchi_reference, vanderzee_reference
+    from gait2hip.sim.references import AXES, HIP_MOMENT_COLUMNS, fukuchi_reference, vanderzee_reference
 
     root = shared_dir(path=shared, required=True)
     assert root is not None
-    columns = tuple(FUKUCHI_HIP_MOMENTS[a][0] for a in AXES)
+    columns = tuple(HIP_MOMENT_COLUMNS[a] for a in AXES)
     healthy = dataset.select(cohorts=["healthy"])
     rows = []
     for label in ("slow", "med", "fast"):
@@ -349,7 +356,7 @@ def gate_cohort(dataset: GaitDataset, *, shared: str | Path | None = None) -> pd
         subjects = _subject_means(part, columns)
         refs = (
             ("van der Zee", vanderzee_reference(cadence, folder=root / "reference" / "vanderzee2022")),
-            ("Fukuchi", fukuchi_reference(label, folder=root / "real" / "fukuchi2018")),
+            ("Fukuchi", fukuchi_reference(label)),
         )
         for source, ref in refs:
             for k, axis in enumerate(AXES):

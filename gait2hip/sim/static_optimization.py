@@ -114,31 +114,23 @@ def run_static_optimization(
     if lowpass_hz is not None and not lowpass_hz > 0:
         raise Gait2HipInputError(f"low-pass cut-off {lowpass_hz} Hz must be > 0 (or None for no filter).")
     started = time.perf_counter()
+    problem = dict(
+        model=model,
+        coordinates=coordinates,
+        external_loads=external_loads,
+        grf=grf,
+        time_range=time_range,
+        lowpass_hz=lowpass_hz,
+        in_degrees=in_degrees,
+        reserves=reserves,
+    )
     if solver in ("default", "fast"):
         from gait2hip.sim.fast_so import run_fast_static_optimization
 
-        result = run_fast_static_optimization(
-            model=model,
-            coordinates=coordinates,
-            external_loads=external_loads,
-            grf=grf,
-            time_range=time_range,
-            lowpass_hz=lowpass_hz,
-            in_degrees=in_degrees,
-            reserves=reserves,
-        )
+        result = run_fast_static_optimization(**problem)
     else:
         result = _run_opensim_so(
-            model=model,
-            coordinates=coordinates,
-            external_loads=external_loads,
-            grf=grf,
-            time_range=time_range,
-            lowpass_hz=lowpass_hz,
-            in_degrees=in_degrees,
-            reserves=reserves,
-            convergence_criterion=convergence_criterion,
-            max_iterations=max_iterations,
+            **problem, convergence_criterion=convergence_criterion, max_iterations=max_iterations
         )
     result.elapsed_s = time.perf_counter() - started
     if out_dir is not None:
