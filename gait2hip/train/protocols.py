@@ -33,7 +33,7 @@ from gait2hip.train.augment import batch_options, domain_weights
 from gait2hip.train.budget import BUDGETS as BUDGETS  # re-exported: budgets are named here too
 from gait2hip.train.budget import Budget, Runtime
 from gait2hip.train.folds import group_kfold
-from gait2hip.train.loop import ProgressSink, TrainConfig, predict, train_model
+from gait2hip.train.loop import ProgressSink, TrainConfig, TrainResult, predict, train_model
 from gait2hip.train.normalize import Standardizer
 from gait2hip.train.recipes import (
     GAIT2HIP_RECIPE,
@@ -184,68 +184,33 @@ def fit_unit(
     the caller removes the folder once the unit is saved. Torch threads are the caller's
     (:meth:`Runtime.apply`).
     """
-    from gait2hip.models import build_model
-
     targets = recipe_targets(recipe, target, available=pool.target_columns)
     train_ds = training_set(pool, recipe=recipe, targets=targets)
     X, in_cols, in_units = input_features(train_ds, recipe=recipe)
     Y = train_ds.Y
     # NaN = a label this source does not have (gait2hip.data.mixing); a column with none is an error
     check_target_coverage(Y, targets, file=pool.attrs.get("path"))
-    overrides = {**model_overrides(recipe, architecture), **(extra_overrides or {})}
-    domains = train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None
-
-    def run_options(xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
-        """The model factory and batch options of one training run (its own normalisation)."""
-        prior = None
-        if recipe.mean_curve_prior:  # each source weighs the same (domain_weights with one source: all 1)
-            weights = None if domains is None else domain_weights(domains[rows])
-            prior = mean_curve(yn.transform(Y[rows]), weights)
-        outputs = output_overrides(recipe, targets, mean=yn.mean, scale=yn.scale, prior=prior)
-        build = lambda: build_model(  # noqa: E731
-            architecture, d_in=X.shape[2], d_out=len(targets), seq_len=pool.n_timepoints,
-            **overrides, **outputs,
-        )  # fmt: skip
-        options = batch_options(
-            recipe, input_columns=in_cols, input_scale=xn.scale,
-            domains=None if domains is None else domains[rows],
-        )  # fmt: skip
-        return {"build": build, **options}
-
+    runs = _RunOptions(
+        recipe=recipe,
+        architecture=architecture,
+        targets=targets,
+        X=X,
+        Y=Y,
+        input_columns=in_cols,
+        seq_len=pool.n_timepoints,
+        overrides={**model_overrides(recipe, architecture), **(extra_overrides or {})},
+        domains=train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None,
+    )
+    common = {"recipe": recipe, "budget": budget, "seed": seed, "device": device, "progress": progress}
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
         subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
-        folds = _cv_folds(
-            X,
-            Y,
-            subjects,
-            run_options=run_options,
-            recipe=recipe,
-            budget=budget,
-            seed=seed,
-            device=device,
-            progress=progress,
-            label=label,
-            work_dir=work_dir,
-        )
+        folds = _cv_folds(X, Y, subjects, run_options=runs, label=label, work_dir=work_dir, **common)
         final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
     else:
         final_epochs = budget.fixed_epochs
-
-    x_norm = Standardizer.fit(X)
-    y_norm = _target_norm(Y, recipe)
-    options = run_options(x_norm, y_norm, slice(None))
-    result = train_model(
-        options.pop("build"),
-        x_norm.transform(X),
-        y_norm.transform(Y),
-        epochs=final_epochs,
-        config=train_config(recipe, budget=budget, seed=seed, epochs=final_epochs, device=device),
-        progress=progress,
-        label=f"{label} final ({final_epochs} ep)",
-        checkpoint=work_dir / "final.pt" if work_dir is not None else None,
-        checkpoint_seconds=CHECKPOINT_SECONDS,
-        **options,
+    x_norm, y_norm, result = _final_run(
+        X, Y, run_options=runs, epochs=final_epochs, label=label, work_dir=work_dir, **common
     )
     return FittedUnit(
         architecture=architecture,
@@ -267,8 +232,76 @@ def fit_unit(
         train_inputs=X,
         train_targets=Y,
         train_groups=tuple(train_ds.meta["subject_id"].astype(str)),
-        model_overrides=overrides,
+        model_overrides=runs.overrides,
     )
+
+
+@dataclass(frozen=True)
+class _RunOptions:
+    """The model factory and batch options of one training run of a unit, given that run's own
+    normalisation and training rows: ``run_options(xn, yn, rows) -> {"build": ..., **batch options}``."""
+
+    recipe: Recipe
+    architecture: str
+    targets: tuple[str, ...]
+    X: np.ndarray
+    Y: np.ndarray
+    input_columns: tuple[str, ...]
+    seq_len: int
+    overrides: dict
+    domains: np.ndarray | None
+
+    def __call__(self, xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
+        from gait2hip.models import build_model
+
+        recipe, domains = self.recipe, self.domains
+        prior = None
+        if recipe.mean_curve_prior:  # each source weighs the same (domain_weights with one source: all 1)
+            weights = None if domains is None else domain_weights(domains[rows])
+            prior = mean_curve(yn.transform(self.Y[rows]), weights)
+        outputs = output_overrides(recipe, self.targets, mean=yn.mean, scale=yn.scale, prior=prior)
+        build = lambda: build_model(  # noqa: E731
+            self.architecture, d_in=self.X.shape[2], d_out=len(self.targets), seq_len=self.seq_len,
+            **self.overrides, **outputs,
+        )  # fmt: skip
+        options = batch_options(
+            recipe, input_columns=self.input_columns, input_scale=xn.scale,
+            domains=None if domains is None else domains[rows],
+        )  # fmt: skip
+        return {"build": build, **options}
+
+
+def _final_run(
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    run_options: _RunOptions,
+    epochs: int,
+    recipe: Recipe,
+    budget: Budget,
+    seed: int,
+    device: str,
+    progress: ProgressSink | None,
+    label: str,
+    work_dir: Path | None,
+) -> tuple[Standardizer, Standardizer, TrainResult]:
+    """The final model: ``epochs`` epochs on the whole pool, with the pool's normalisation."""
+    x_norm = Standardizer.fit(X)
+    y_norm = _target_norm(Y, recipe)
+    options = run_options(x_norm, y_norm, slice(None))
+    result = train_model(
+        options.pop("build"),
+        x_norm.transform(X),
+        y_norm.transform(Y),
+        epochs=epochs,
+        config=train_config(recipe, budget=budget, seed=seed, epochs=epochs, device=device),
+        progress=progress,
+        label=f"{label} final ({epochs} ep)",
+        checkpoint=work_dir / "final.pt" if work_dir is not None else None,
+        checkpoint_seconds=CHECKPOINT_SECONDS,
+        **options,
+    )
+    return x_norm, y_norm, result
 
 
 def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
