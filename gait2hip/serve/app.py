@@ -36,7 +36,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict import Predictor
-from gait2hip.serve.analysis import UploadError, analyse, target_table
+from gait2hip.serve.analysis import UploadError, analyse
+from gait2hip.serve.describe import target_table
 from gait2hip.serve.report import pdf_available
 from gait2hip.serve.security import SECURITY_HEADERS, presented_token, safe_filename, token_matches
 from gait2hip.serve.store import DirectoryStore, MemoryStore, new_id, valid_id
