@@ -190,27 +190,30 @@ def fit_unit(
     Y = train_ds.Y
     # NaN = a label this source does not have (gait2hip.data.mixing); a column with none is an error
     check_target_coverage(Y, targets, file=pool.attrs.get("path"))
-    runs = _RunOptions(
+    runs = _UnitRuns(
+        X=X,
+        Y=Y,
         recipe=recipe,
         architecture=architecture,
         targets=targets,
-        X=X,
-        Y=Y,
         input_columns=in_cols,
         seq_len=pool.n_timepoints,
         overrides={**model_overrides(recipe, architecture), **(extra_overrides or {})},
         domains=train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None,
+        budget=budget,
+        seed=seed,
+        device=device,
+        progress=progress,
+        work_dir=work_dir,
     )
-    common = {"recipe": recipe, "budget": budget, "seed": seed, "device": device, "progress": progress}
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
-        subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
-        folds = _cv_folds(X, Y, subjects, run_options=runs, label=label, work_dir=work_dir, **common)
+        folds = _cv_folds(runs, train_ds.meta["subject_id"].to_numpy(dtype=str), label=label)
         final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
     else:
         final_epochs = budget.fixed_epochs
-    x_norm, y_norm, result = _final_run(
-        X, Y, run_options=runs, epochs=final_epochs, label=label, work_dir=work_dir, **common
+    x_norm, y_norm, result = runs.train(
+        slice(None), epochs=final_epochs, label=f"{label} final ({final_epochs} ep)", name="final"
     )
     return FittedUnit(
         architecture=architecture,
@@ -237,21 +240,63 @@ def fit_unit(
 
 
 @dataclass(frozen=True)
-class _RunOptions:
-    """The model factory and batch options of one training run of a unit, given that run's own
-    normalisation and training rows: ``run_options(xn, yn, rows) -> {"build": ..., **batch options}``."""
+class _UnitRuns:
+    """The training runs of one unit (the CV folds and the final run): its data, model and budget.
 
+    :meth:`train` fits a run's own normalisation on its training rows, builds the model factory
+    and batch options from it, and trains (checkpointing to ``work_dir/<name>.pt``).
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
     recipe: Recipe
     architecture: str
     targets: tuple[str, ...]
-    X: np.ndarray
-    Y: np.ndarray
     input_columns: tuple[str, ...]
     seq_len: int
     overrides: dict
     domains: np.ndarray | None
+    budget: Budget
+    seed: int
+    device: str
+    progress: ProgressSink | None
+    work_dir: Path | None
 
-    def __call__(self, xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
+    def train(
+        self,
+        rows: np.ndarray | slice,
+        *,
+        val_rows: np.ndarray | None = None,
+        epochs: int | None = None,
+        label: str,
+        name: str,
+    ) -> tuple[Standardizer, Standardizer, TrainResult]:
+        """One run on ``rows``: early-stopped on ``val_rows``, or ``epochs`` epochs; its normalisation."""
+        xn = Standardizer.fit(self.X[rows])
+        yn = _target_norm(self.Y[rows], self.recipe)
+        options = self._options(xn, yn, rows)
+        validation = {}
+        if val_rows is not None:
+            validation = {"X_val": xn.transform(self.X[val_rows]), "Y_val": yn.transform(self.Y[val_rows])}
+        result = train_model(
+            options.pop("build"),
+            xn.transform(self.X[rows]),
+            yn.transform(self.Y[rows]),
+            **validation,
+            epochs=epochs,
+            config=train_config(
+                self.recipe, budget=self.budget, seed=self.seed, epochs=epochs, device=self.device
+            ),
+            progress=self.progress,
+            label=label,
+            checkpoint=self.work_dir / f"{name}.pt" if self.work_dir is not None else None,
+            checkpoint_seconds=CHECKPOINT_SECONDS,
+            **options,
+        )
+        return xn, yn, result
+
+    def _options(self, xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
+        """The model factory and batch options of one run (with its own normalisation)."""
         from gait2hip.models import build_model
 
         recipe, domains = self.recipe, self.domains
@@ -271,39 +316,6 @@ class _RunOptions:
         return {"build": build, **options}
 
 
-def _final_run(
-    X: np.ndarray,
-    Y: np.ndarray,
-    *,
-    run_options: _RunOptions,
-    epochs: int,
-    recipe: Recipe,
-    budget: Budget,
-    seed: int,
-    device: str,
-    progress: ProgressSink | None,
-    label: str,
-    work_dir: Path | None,
-) -> tuple[Standardizer, Standardizer, TrainResult]:
-    """The final model: ``epochs`` epochs on the whole pool, with the pool's normalisation."""
-    x_norm = Standardizer.fit(X)
-    y_norm = _target_norm(Y, recipe)
-    options = run_options(x_norm, y_norm, slice(None))
-    result = train_model(
-        options.pop("build"),
-        x_norm.transform(X),
-        y_norm.transform(Y),
-        epochs=epochs,
-        config=train_config(recipe, budget=budget, seed=seed, epochs=epochs, device=device),
-        progress=progress,
-        label=f"{label} final ({epochs} ep)",
-        checkpoint=work_dir / "final.pt" if work_dir is not None else None,
-        checkpoint_seconds=CHECKPOINT_SECONDS,
-        **options,
-    )
-    return x_norm, y_norm, result
-
-
 def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
     """Target standardisation of a run (over labelled entries only), or the identity."""
     if recipe.standardize_targets:
@@ -311,47 +323,22 @@ def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
     return Standardizer.identity(Y.shape[2])
 
 
-def _cv_folds(
-    X: np.ndarray,
-    Y: np.ndarray,
-    subjects: np.ndarray,
-    *,
-    run_options,
-    recipe: Recipe,
-    budget: Budget,
-    seed: int,
-    device: str,
-    progress: ProgressSink | None,
-    label: str,
-    work_dir: Path | None,
-) -> list[dict]:
+def _cv_folds(runs: _UnitRuns, subjects: np.ndarray, *, label: str) -> list[dict]:
     """The paper's epoch selection: one early-stopped run per GroupKFold fold; each fold's summary.
 
     A fold finished by an earlier call (``work_dir/fold{k}.json``) is read back, not retrained.
     """
     folds: list[dict] = []
-    for k, val_idx in enumerate(group_kfold(subjects, n_splits=budget.folds), start=1):
+    n_folds, work_dir = runs.budget.folds, runs.work_dir
+    for k, val_idx in enumerate(group_kfold(subjects, n_splits=n_folds), start=1):
         finished = work_dir / f"fold{k}.json" if work_dir is not None else None
         if finished is not None and finished.exists():
             folds.append(json.loads(finished.read_text()))
             continue
-        train_mask = np.ones(len(X), dtype=bool)
+        train_mask = np.ones(len(runs.X), dtype=bool)
         train_mask[val_idx] = False
-        xn = Standardizer.fit(X[train_mask])
-        yn = _target_norm(Y[train_mask], recipe)
-        options = run_options(xn, yn, train_mask)
-        result = train_model(
-            options.pop("build"),
-            xn.transform(X[train_mask]),
-            yn.transform(Y[train_mask]),
-            X_val=xn.transform(X[val_idx]),
-            Y_val=yn.transform(Y[val_idx]),
-            config=train_config(recipe, budget=budget, seed=seed, device=device),
-            progress=progress,
-            label=f"{label} fold {k}/{budget.folds}",
-            checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
-            checkpoint_seconds=CHECKPOINT_SECONDS,
-            **options,
+        *_, result = runs.train(
+            train_mask, val_rows=val_idx, label=f"{label} fold {k}/{n_folds}", name=f"fold{k}"
         )
         folds.append(
             {
