@@ -81,16 +81,8 @@ class Resources:
         return options
 
 
-class LocalExecutor:
-    """Units in this process (``workers`` = 1) or in a pool of ``workers`` processes.
-
-    ``start_method`` is the pool's multiprocessing start method (None: the platform default).
-    """
-
-    name = "local"
-
-    def __init__(self, workers: int, *, start_method: str | None = "spawn") -> None:
-        self.workers, self.start_method = max(1, workers), start_method
+class _Executor:
+    """What both executors share: :meth:`map_unordered`'s contract and its wait-poll-yield loop."""
 
     def map_unordered(
         self,
@@ -104,10 +96,40 @@ class LocalExecutor:
     ) -> Iterator[tuple[int, Any]]:
         """``(index, fn(items[index], **shared))`` for every item, in the order they finish.
 
-        ``poll`` is called every ``poll_seconds`` while units run (e.g. to forward progress).
-        An error of a unit is raised here.
+        ``resources``: what one unit needs (Ray tasks declare it). ``poll`` is called every
+        ``poll_seconds`` while units run (e.g. to forward progress). An error of a unit is raised here.
         """
-        shared = shared or {}
+        return self._map(fn, items, shared or {}, resources or Resources(), poll, poll_seconds)
+
+    def _map(self, fn, items, shared, resources, poll, poll_seconds) -> Iterator[tuple[int, Any]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _as_finished(
+        pending: dict, *, wait_some: Callable[[list], Any], result: Callable[[Any], Any], poll
+    ) -> Iterator[tuple[int, Any]]:
+        """``(index, result(handle))`` of the ``pending`` handle → index map as ``wait_some`` (a
+        wait with a timeout) returns finished handles; ``poll`` after every wait."""
+        while pending:
+            finished = wait_some(list(pending))
+            if poll is not None:
+                poll()
+            for handle in finished:
+                yield pending.pop(handle), result(handle)
+
+
+class LocalExecutor(_Executor):
+    """Units in this process (``workers`` = 1) or in a pool of ``workers`` processes.
+
+    ``start_method`` is the pool's multiprocessing start method (None: the platform default).
+    """
+
+    name = "local"
+
+    def __init__(self, workers: int, *, start_method: str | None = "spawn") -> None:
+        self.workers, self.start_method = max(1, workers), start_method
+
+    def _map(self, fn, items, shared, resources, poll, poll_seconds) -> Iterator[tuple[int, Any]]:
         workers = min(self.workers, len(items))
         if workers <= 1:
             for index, item in enumerate(items):
@@ -119,12 +141,12 @@ class LocalExecutor:
         context = multiprocessing.get_context(self.start_method)
         with ProcessPoolExecutor(workers, mp_context=context, initializer=exit_with_parent) as pool:
             pending = {pool.submit(fn, item, **shared): index for index, item in enumerate(items)}
-            while pending:
-                finished, _ = wait(pending, timeout=poll_seconds, return_when=FIRST_COMPLETED)
-                if poll is not None:
-                    poll()
-                for future in finished:
-                    yield pending.pop(future), future.result()  # re-raises a worker's error here
+            yield from self._as_finished(
+                pending,
+                wait_some=lambda futures: wait(futures, timeout=poll_seconds, return_when=FIRST_COMPLETED)[0],
+                result=lambda future: future.result(),  # re-raises a worker's error here
+                poll=poll,
+            )
 
     @contextlib.contextmanager
     def message_queue(self) -> Iterator[Any]:
@@ -136,7 +158,7 @@ class LocalExecutor:
             yield manager.Queue()
 
 
-class RayExecutor:
+class RayExecutor(_Executor):
     """One Ray task per unit (see the module docstring); use through :func:`open_executor`."""
 
     name = "ray"
@@ -167,39 +189,32 @@ class RayExecutor:
             _import_ray().shutdown()
             self.started = False
 
-    def map_unordered(
-        self,
-        fn: Callable,
-        items: Sequence,
-        *,
-        shared: dict | None = None,
-        resources: Resources | None = None,
-        poll: Callable[[], None] | None = None,
-        poll_seconds: float = 0.5,
-    ) -> Iterator[tuple[int, Any]]:
-        """As :meth:`LocalExecutor.map_unordered`; units are Ray tasks with ``resources``, retried
-        ``max_retries`` times when their worker dies (not when they raise)."""
+    def _map(self, fn, items, shared, resources, poll, poll_seconds) -> Iterator[tuple[int, Any]]:
+        """Units are Ray tasks with ``resources``, retried ``max_retries`` times when their worker
+        dies (not when they raise)."""
         ray = _import_ray()
         if not items:
             return
-        refs = {key: ray.put(value) for key, value in (shared or {}).items()}  # stored once
+        refs = {key: ray.put(value) for key, value in shared.items()}  # stored once
         task = ray.remote(fn).options(
-            max_retries=self.max_retries, retry_exceptions=False, **(resources or Resources()).ray_options()
+            max_retries=self.max_retries, retry_exceptions=False, **resources.ray_options()
         )
         pending = {task.remote(item, **refs): index for index, item in enumerate(items)}
+
+        def result(ref):
+            try:
+                return ray.get(ref)
+            except ray.exceptions.RayTaskError as exc:  # the unit's own error, not Ray's
+                cause = getattr(exc, "cause", None)
+                raise (cause if isinstance(cause, BaseException) else exc) from None
+
         try:
-            while pending:
-                ready, _ = ray.wait(list(pending), num_returns=1, timeout=poll_seconds)
-                if poll is not None:
-                    poll()
-                for ref in ready:
-                    index = pending.pop(ref)
-                    try:
-                        result = ray.get(ref)
-                    except ray.exceptions.RayTaskError as exc:  # the unit's own error, not Ray's
-                        cause = getattr(exc, "cause", None)
-                        raise (cause if isinstance(cause, BaseException) else exc) from None
-                    yield index, result
+            yield from self._as_finished(
+                pending,
+                wait_some=lambda refs: ray.wait(refs, num_returns=1, timeout=poll_seconds)[0],
+                result=result,
+                poll=poll,
+            )
         finally:
             for ref in pending:  # stopped early (an error, Ctrl-C): do not leave units running
                 ray.cancel(ref, force=True)

@@ -1,6 +1,6 @@
 """Option choices of the ``gait2hip`` commands, as enums Typer validates before a command runs.
 
-Light on purpose (no numpy, torch or OpenSim): ``cli.py`` imports it at start-up.
+Light on purpose (no numpy, torch or OpenSim): ``gait2hip.cli`` imports it at start-up.
 """
 
 from __future__ import annotations

@@ -61,15 +61,10 @@ def serve_command(
         from gait2hip.serve.security import ensure_token_file
     except ModuleNotFoundError:
         raise _missing_extra() from None
-    if not 1 <= port <= 65535:
-        raise Gait2HipInputError(f"port {port} is not a TCP port.", column="port", fix="use 1–65535.")
-    if (ssl_certfile is None) != (ssl_keyfile is None):
-        raise Gait2HipInputError("give both --ssl-certfile and --ssl-keyfile.", column="ssl")
-    for name, value in (("max-upload-mb", max_upload_mb), ("retention-hours", retention_hours)):
-        if not value > 0:
-            raise Gait2HipInputError(f"--{name} must be > 0.", column=name)
-    if max_cycles < 1 or workers < 1:
-        raise Gait2HipInputError("--max-cycles and --workers must be ≥ 1.", column="max-cycles")
+    _check_serve_options(
+        port=port, ssl=(ssl_certfile, ssl_keyfile), max_upload_mb=max_upload_mb,
+        retention_hours=retention_hours, max_cycles=max_cycles, workers=workers,
+    )  # fmt: skip
     import torch
 
     torch.set_num_threads(1)  # one analysis per worker thread; see predict_command
@@ -86,21 +81,11 @@ def serve_command(
     )
     app = create_app(settings)
     warm_up(app.state.predictor)
-    scheme = "https" if ssl_certfile else "http"
-    console.print(
-        f"gait2hip clinic service: {scheme}://{host}:{port}/  (API docs: /api/docs)\n"
-        f"model: {', '.join(b.name for b in app.state.predictor.bundles)}"
-        + (" — trained on SIMULATED data" if app.state.predictor.simulated else "")
-        + f"\nresults kept {'in ' + str(data_dir) if data_dir else 'in memory only'} for "
-        f"{retention_hours:g} h; uploads ≤ {max_upload_mb:g} MB, ≤ {max_cycles} cycles",
-        highlight=False,
-    )
-    if created:
-        console.print(
-            f"[bold]New access token[/] (shown once; stored in {path}, mode 0600):\n{token}", highlight=False
-        )
-    else:
-        console.print(f"access token: in {path}", highlight=False)
+    _print_start(
+        console, app.state.predictor, url=f"{'https' if ssl_certfile else 'http'}://{host}:{port}/",
+        data_dir=data_dir, retention_hours=retention_hours, max_upload_mb=max_upload_mb,
+        max_cycles=max_cycles, token=(token, created, path),
+    )  # fmt: skip
     if not _is_loopback(host) and ssl_certfile is None:
         console.print(
             "[yellow]warning:[/] listening beyond this machine over plain HTTP: the token and the uploads "
@@ -134,10 +119,7 @@ def bench_serve_command(
     console: Any = None,
 ) -> dict[str, float]:
     """Start a server on loopback, load it, print p50/p95 latency, errors and whether all were answered."""
-    import platform
-
     from rich.console import Console
-    from rich.table import Table
 
     from gait2hip.paths import shared_file
 
@@ -173,6 +155,65 @@ def bench_serve_command(
                 clients=clients,
                 uploads=uploads,
             )
+    return _print_load(console, result)
+
+
+def _check_serve_options(
+    *,
+    port: int,
+    ssl: tuple[Path | None, Path | None],
+    max_upload_mb: float,
+    retention_hours: float,
+    max_cycles: int,
+    workers: int,
+) -> None:
+    """One clear error for an option ``gait2hip serve`` cannot use."""
+    if not 1 <= port <= 65535:
+        raise Gait2HipInputError(f"port {port} is not a TCP port.", column="port", fix="use 1–65535.")
+    if (ssl[0] is None) != (ssl[1] is None):
+        raise Gait2HipInputError("give both --ssl-certfile and --ssl-keyfile.", column="ssl")
+    for name, value in (("max-upload-mb", max_upload_mb), ("retention-hours", retention_hours)):
+        if not value > 0:
+            raise Gait2HipInputError(f"--{name} must be > 0.", column=name)
+    if max_cycles < 1 or workers < 1:
+        raise Gait2HipInputError("--max-cycles and --workers must be ≥ 1.", column="max-cycles")
+
+
+def _print_start(
+    console: Any,
+    predictor: Any,
+    *,
+    url: str,
+    data_dir: Path | None,
+    retention_hours: float,
+    max_upload_mb: float,
+    max_cycles: int,
+    token: tuple[str, bool, Path],
+) -> None:
+    """Where the service listens, its model and limits, and the access token (shown once when new)."""
+    value, created, path = token
+    console.print(
+        f"gait2hip clinic service: {url}  (API docs: /api/docs)\n"
+        f"model: {', '.join(b.name for b in predictor.bundles)}"
+        + (" — trained on SIMULATED data" if predictor.simulated else "")
+        + f"\nresults kept {'in ' + str(data_dir) if data_dir else 'in memory only'} for "
+        f"{retention_hours:g} h; uploads ≤ {max_upload_mb:g} MB, ≤ {max_cycles} cycles",
+        highlight=False,
+    )
+    if created:
+        console.print(
+            f"[bold]New access token[/] (shown once; stored in {path}, mode 0600):\n{value}", highlight=False
+        )
+    else:
+        console.print(f"access token: in {path}", highlight=False)
+
+
+def _print_load(console: Any, result: Any) -> dict[str, float]:
+    """The load test's table, machine and statuses; its figures."""
+    import platform
+
+    from rich.table import Table
+
     table = Table(title="gait2hip serve under load (loopback)", title_justify="left")
     for column in ("requests", "answered", "errors", "p50 ms", "p95 ms", "max ms", "wall s", "uploads/s"):
         table.add_column(column, justify="right")

@@ -129,7 +129,7 @@ def export_onnx(
         The written file, with metadata_props: ``gait2hip_manifest``, ``input_columns``,
         ``input_units``, ``target_columns``, ``target_units``, ``seq_len``, ``normalisation``.
     """
-    import onnx
+    import onnx  # noqa: F401 - a missing onnx package fails here, before any export
 
     if exporter not in ("auto", "torchscript", "dynamo"):
         raise ValueError("exporter must be 'auto', 'torchscript' or 'dynamo'")
@@ -145,36 +145,43 @@ def export_onnx(
     errors: list[str] = []
     for attempt in attempts:
         try:
-            with warnings.catch_warnings():  # grad stays on: no fused fast path, which cannot export
-                warnings.simplefilter("ignore")
-                if attempt == "torchscript":
-                    torch.onnx.export(
-                        wrapper,
-                        (example,),
-                        str(out),
-                        input_names=[INPUT_NAME],
-                        output_names=outputs,
-                        dynamic_axes={name: {0: "batch"} for name in (INPUT_NAME, *outputs)},
-                        opset_version=opset,
-                        dynamo=False,
-                    )
-                else:
-                    torch.onnx.export(
-                        wrapper,
-                        (example,),
-                        str(out),
-                        input_names=[INPUT_NAME],
-                        output_names=outputs,
-                        dynamic_shapes=({0: torch.export.Dim("batch", min=1, max=65536)},),
-                        opset_version=opset,
-                        dynamo=True,
-                        verbose=False,
-                    )
+            _export_graph(wrapper, example, out, outputs=outputs, opset=opset, exporter=attempt)
             break
         except Exception as exc:  # the next exporter may succeed where this one cannot
             errors.append(f"{attempt}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
     else:
         raise RuntimeError(f"ONNX export of {bundle.name} failed: " + " | ".join(errors))
+    _finish_file(out, bundle, outputs)
+    return out
+
+
+def _export_graph(
+    wrapper: nn.Module, example: torch.Tensor, out: Path, *, outputs: list[str], opset: int, exporter: str
+) -> None:
+    """``torch.onnx.export`` with one exporter: 'torchscript' or 'dynamo' (batch axis dynamic)."""
+    with warnings.catch_warnings():  # grad stays on: no fused fast path, which cannot export
+        warnings.simplefilter("ignore")
+        if exporter == "torchscript":
+            axes = {name: {0: "batch"} for name in (INPUT_NAME, *outputs)}
+            dynamic = {"dynamic_axes": axes, "dynamo": False}
+        else:
+            batch = torch.export.Dim("batch", min=1, max=65536)
+            dynamic = {"dynamic_shapes": ({0: batch},), "dynamo": True, "verbose": False}
+        torch.onnx.export(
+            wrapper,
+            (example,),
+            str(out),
+            input_names=[INPUT_NAME],
+            output_names=outputs,
+            opset_version=opset,
+            **dynamic,
+        )
+
+
+def _finish_file(out: Path, bundle: Bundle, outputs: list[str]) -> None:
+    """Write the metadata (manifest, columns, units, input conventions) and a doc string into the
+    exported file, check it and save it as one self-contained file."""
+    import onnx
 
     model_proto = onnx.load(str(out))
     manifest = bundle.manifest
@@ -206,7 +213,6 @@ def export_onnx(
     onnx.save_model(model_proto, str(out), save_as_external_data=False)
     for leftover in out.parent.glob(out.name + ".data"):
         leftover.unlink()
-    return out
 
 
 def onnx_session(path: str | Path, *, threads: int = 1) -> Any:

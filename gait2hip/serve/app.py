@@ -36,7 +36,8 @@ from starlette.formparsers import MultiPartException, MultiPartParser
 
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.predict import Predictor
-from gait2hip.serve.analysis import UploadError, analyse, target_table
+from gait2hip.serve.analysis import UploadError, analyse
+from gait2hip.serve.describe import target_table
 from gait2hip.serve.report import pdf_available
 from gait2hip.serve.security import SECURITY_HEADERS, presented_token, safe_filename, token_matches
 from gait2hip.serve.store import DirectoryStore, MemoryStore, new_id, valid_id
@@ -146,46 +147,8 @@ def create_app(settings: ServeSettings, *, predictor: Predictor | None = None) -
         openapi_url=None,  # served below, behind the token
     )
     app.state.settings, app.state.store, app.state.predictor = settings, store, predictor
-
-    def require_token(request: Request) -> None:
-        given = presented_token(request.headers)
-        if given is None:
-            raise _http_error(
-                401, "missing access token.", "send the header 'Authorization: Bearer <token>'."
-            )
-        if not token_matches(given, settings.token):
-            raise _http_error(
-                401, "wrong access token.", "use the token printed when the server first started."
-            )
-
-    auth = [Depends(require_token)]
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        detail = exc.detail if isinstance(exc.detail, dict) else {"problem": str(exc.detail)}
-        body = error_body(exc.status_code, detail.get("problem", ""), fix=detail.get("fix"))
-        extra = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse(body, status_code=exc.status_code, headers=extra)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError):
-        first = exc.errors()[0] if exc.errors() else {}
-        column = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
-        return JSONResponse(error_body(422, first.get("msg", "invalid request."), column=column), 422)
-
-    @app.exception_handler(Exception)
-    async def internal_error(request: Request, exc: Exception):
-        log.error("internal error %s on %s", type(exc).__name__, request.url.path)  # no request data
-        return JSONResponse(
-            error_body(500, "internal error while analysing; nothing was kept.", fix="report it to IT."), 500
-        )
+    auth = [Depends(_token_check(settings.token))]
+    _register_error_handlers(app)
 
     # ------------------------------------------------------------------ public
     @app.get("/healthz", include_in_schema=False)
@@ -224,6 +187,60 @@ def create_app(settings: ServeSettings, *, predictor: Predictor | None = None) -
 
     register_analysis_routes(app, auth=auth, limiter=limiter)
     return app
+
+
+def _token_check(token: str):
+    """The dependency of every protected route: the request's bearer token must be ``token``."""
+
+    def require_token(request: Request) -> None:
+        given = presented_token(request.headers)
+        if given is None:
+            raise _http_error(
+                401, "missing access token.", "send the header 'Authorization: Bearer <token>'."
+            )
+        if not token_matches(given, token):
+            raise _http_error(
+                401, "wrong access token.", "use the token printed when the server first started."
+            )
+
+    return require_token
+
+
+def _register_error_handlers(app: FastAPI) -> None:
+    """Security headers on every answer, and one JSON error body for every error."""
+
+    @app.middleware("http")
+    async def headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, dict) else {"problem": str(exc.detail)}
+        body = error_body(exc.status_code, detail.get("problem", ""), fix=detail.get("fix"))
+        extra = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(body, status_code=exc.status_code, headers=extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        first = exc.errors()[0] if exc.errors() else {}
+        column = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        return JSONResponse(error_body(422, first.get("msg", "invalid request."), column=column), 422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        log.error("internal error %s on %s", type(exc).__name__, request.url.path)  # no request data
+        return JSONResponse(
+            error_body(500, "internal error while analysing; nothing was kept.", fix="report it to IT."), 500
+        )
+
+    @app.exception_handler(UploadError)
+    async def upload_error(request: Request, exc: UploadError):
+        log.info("upload rejected: %d", exc.status)  # never the file name or values: patient data
+        body = error_body(exc.status, exc.problem, file=exc.file, column=exc.column, fix=exc.fix)
+        return JSONResponse(body, status_code=exc.status)
 
 
 def _static(name: str) -> Response:
@@ -314,17 +331,46 @@ async def _read_form(request: Request, settings: ServeSettings) -> Any:
         ) from None
 
 
+async def _upload(request: Request, settings: ServeSettings) -> tuple[bytes, dict[str, Any]]:
+    """The uploaded file's bytes and the :func:`analyse` options of a POST /api/analyses form."""
+    form = await _read_form(request, settings)
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
+        raise UploadError("no file in the upload.", column="file", fix="attach the trial as 'file'.")
+    data = await upload.read()
+    filename = safe_filename(upload.filename)
+    if len(data) > settings.max_upload_bytes:
+        raise UploadError("the file is too large.", file=filename, status=413)
+    mass = _number_field(form, "mass_kg", required=True, filename=filename)
+    height = _number_field(form, "height_m", required=False, filename=filename)
+    start = _number_field(form, "cycle_start", required=False, filename=filename)
+    end = _number_field(form, "cycle_end", required=False, filename=filename)
+    if (start is None) != (end is None):
+        raise UploadError(
+            "give both cycle_start and cycle_end, or neither.", column="cycle_start", fix="fill both."
+        )
+    side = str(form.get("side") or "both").strip().lower()
+    cycle = None if start is None else (start, end)
+    return data, {"filename": filename, "mass_kg": mass, "height_m": height, "side": side, "cycle": cycle}
+
+
+def _links(analysis_id: str) -> dict[str, str]:
+    """The URLs of an analysis and of its downloads."""
+    return {
+        "self": f"/api/analyses/{analysis_id}",
+        **{
+            _LINK_NAMES[name]: f"/api/analyses/{analysis_id}/{name}"
+            for name in _DOWNLOADS
+            if name != "report.pdf" or pdf_available()
+        },
+    }
+
+
 def register_analysis_routes(app: FastAPI, *, auth: list, limiter: anyio.CapacityLimiter) -> None:
     """POST /api/analyses and the GET routes of a stored analysis."""
     settings: ServeSettings = app.state.settings
     store = app.state.store
     predictor: Predictor = app.state.predictor
-
-    @app.exception_handler(UploadError)
-    async def upload_error(request: Request, exc: UploadError):
-        log.info("upload rejected: %d", exc.status)  # never the file name or values: patient data
-        body = error_body(exc.status, exc.problem, file=exc.file, column=exc.column, fix=exc.fix)
-        return JSONResponse(body, status_code=exc.status)
 
     @app.post(
         "/api/analyses",
@@ -334,48 +380,15 @@ def register_analysis_routes(app: FastAPI, *, auth: list, limiter: anyio.Capacit
         openapi_extra=_FORM_SCHEMA,
     )
     async def create_analysis(request: Request) -> JSONResponse:
-        form = await _read_form(request, settings)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise UploadError("no file in the upload.", column="file", fix="attach the trial as 'file'.")
-        data = await upload.read()
-        filename = safe_filename(upload.filename)
-        if len(data) > settings.max_upload_bytes:
-            raise UploadError("the file is too large.", file=filename, status=413)
-        mass = _number_field(form, "mass_kg", required=True, filename=filename)
-        height = _number_field(form, "height_m", required=False, filename=filename)
-        start = _number_field(form, "cycle_start", required=False, filename=filename)
-        end = _number_field(form, "cycle_end", required=False, filename=filename)
-        if (start is None) != (end is None):
-            raise UploadError(
-                "give both cycle_start and cycle_end, or neither.", column="cycle_start", fix="fill both."
-            )
-        side = str(form.get("side") or "both").strip().lower()
+        data, options = await _upload(request, settings)
         began = time.perf_counter()
 
         def work():
-            return analyse(
-                predictor,
-                data,
-                filename=filename,
-                mass_kg=mass,
-                height_m=height,
-                side=side,
-                cycle=None if start is None else (start, end),
-                max_cycles=settings.max_cycles,
-            )
+            return analyse(predictor, data, max_cycles=settings.max_cycles, **options)
 
         analysis = await anyio.to_thread.run_sync(work, limiter=limiter)
         analysis_id = new_id()
-        links = {
-            "self": f"/api/analyses/{analysis_id}",
-            **{
-                _LINK_NAMES[name]: f"/api/analyses/{analysis_id}/{name}"
-                for name in _DOWNLOADS
-                if name != "report.pdf" or pdf_available()
-            },
-        }
-        answer = {"id": analysis_id, "links": links, **analysis.result}
+        answer = {"id": analysis_id, "links": _links(analysis_id), **analysis.result}
         blobs = dict(analysis.blobs, **{"result.json": json.dumps(answer).encode("utf-8")})
         store.put(analysis_id, blobs, upload=data if isinstance(store, DirectoryStore) else None)
         log.info(

@@ -19,10 +19,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import math
-import random
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -31,9 +30,8 @@ import torch
 from torch import nn
 
 from gait2hip.train.checkpoint import load_checkpoint, restore, run_fingerprint, save_checkpoint
+from gait2hip.train.config import TrainConfig, lr_factor, resolve_device, seed_everything
 from gait2hip.train.losses import masked_mse, masked_sse
-
-SCHEDULES = ("constant", "cosine")
 
 
 class Augment(Protocol):
@@ -52,68 +50,6 @@ class ProgressSink(Protocol):
     def add_task(self, description: str, total: int, **fields: Any) -> Any: ...
 
     def update(self, task: Any, **kwargs: Any) -> None: ...
-
-
-@dataclass
-class TrainConfig:
-    """Optimisation settings. The defaults are the Gait2Hip-60 paper's.
-
-    Parameters
-    ----------
-    lr, weight_decay
-        AdamW learning rate and (decoupled) weight decay.
-    batch_size
-        Trials per mini-batch (shuffled every epoch).
-    grad_clip
-        Maximum global gradient norm (``clip_grad_norm_``); ``None`` disables clipping.
-    max_epochs
-        Upper bound on epochs when early stopping; the count when training a fixed length
-        without ``epochs`` given.
-    patience, min_delta
-        Early stopping: stop after ``patience`` epochs without the validation loss falling
-        below ``best - min_delta``.
-    seed
-        Seeds torch, numpy and Python's ``random`` before the model is built.
-    schedule
-        'constant' or 'cosine' (decay to 0 over the run, after ``warmup_epochs`` of linear warm-up).
-    warmup_epochs
-        Linear warm-up length for the cosine schedule.
-    threads
-        ``torch.set_num_threads`` for the run (``None`` keeps the current setting).
-    device
-        Where to train: 'cpu' (default; bit-for-bit repeatable), 'cuda' / 'cuda:N', or
-        'auto' (CUDA when available). The trained model is returned on the CPU either way.
-    """
-
-    lr: float = 1e-4
-    weight_decay: float = 1e-5
-    batch_size: int = 64
-    grad_clip: float | None = 0.5
-    max_epochs: int = 300
-    patience: int = 30
-    min_delta: float = 1e-8
-    seed: int = 2025
-    schedule: str = "constant"
-    warmup_epochs: int = 0
-    threads: int | None = None
-    device: str = "cpu"
-
-    def __post_init__(self) -> None:
-        if self.lr <= 0 or self.batch_size < 1 or self.max_epochs < 1 or self.patience < 1:
-            raise ValueError(f"invalid training settings: {self}")
-        if self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        if not (self.device in ("cpu", "auto") or self.device.startswith("cuda")):
-            raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {self.device!r}")
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' → CUDA when available, else CPU; 'cuda' without a GPU is an error, not a silent CPU run."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} asked for, but torch sees no CUDA GPU on this machine")
-    return torch.device(device)
 
 
 @dataclass
@@ -154,25 +90,6 @@ class TrainResult:
             "seconds": self.seconds,
             "cpu_seconds": self.cpu_seconds,
         }
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU) global generators."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-
-
-def _lr_factor(config: TrainConfig, total_steps: int, warmup_steps: int) -> Callable[[int], float]:
-    def factor(step: int) -> float:
-        if config.schedule == "constant":
-            return 1.0
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-        return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
-
-    return factor
 
 
 @torch.no_grad()
@@ -273,114 +190,179 @@ def train_model(
     n_epochs = _check_run(X, Y, X_val, Y_val, epochs=epochs, config=config)
     if config.threads is not None:
         torch.set_num_threads(config.threads)
-
-    device = resolve_device(config.device)
-    seed_everything(config.seed)
-    model = build().to(device)
-    model.train()
-    x_train = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
-    y_train = torch.as_tensor(np.asarray(Y, dtype=np.float32), device=device)
-    if validating:
-        x_val = torch.as_tensor(np.asarray(X_val, dtype=np.float32), device=device)
-        y_val = torch.as_tensor(np.asarray(Y_val, dtype=np.float32), device=device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        _lr_factor(config, n_epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch),
-    )
-    generator = torch.Generator().manual_seed(config.seed)
-    # complete labels: the plain MSE (bit for bit as before); missing labels: the masked one
-    loss_fn = nn.MSELoss() if bool(torch.isfinite(y_train).all()) else masked_mse
-
-    history: list[dict] = []
-    best_loss, best_epoch, best_state, stale = math.inf, 0, None, 0
-    earlier_seconds = earlier_cpu = 0.0
+    run = _Run.start(build, X, Y, X_val, Y_val, config=config, n_epochs=n_epochs)
     checkpoint = Path(checkpoint) if checkpoint is not None else None
     weights, extra = _batch_setup(augment, sample_weights, len(X))
     fingerprint = run_fingerprint(config, n_epochs, X, Y, X_val, Y_val, extra=extra) if checkpoint else ""
     saved = load_checkpoint(checkpoint, fingerprint) if checkpoint else None
     if saved is not None:
-        restore(
-            saved, model=model, optimizer=optimizer, scheduler=scheduler, generator=generator, device=device
-        )
-        history = saved["history"]
-        best_loss, best_epoch, stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
-        best_state = saved["best_state"]
-        earlier_seconds = saved["seconds"]
-        earlier_cpu = saved.get("cpu_seconds", 0.0)
-    done = len(history)
-    stopped = validating and stale >= config.patience
+        run.resume(saved)
+    done = len(run.history)
+    stopped = validating and run.stale >= config.patience
 
     task = (
         progress.add_task(label, total=n_epochs, completed=done, status="resumed" if done else "")
         if progress is not None
         else None
     )
-    started, cpu_started = time.perf_counter(), time.process_time()
-    last_save = started
+    run.clock_start()
+    last_save = run.started
     for epoch in range(done + 1, n_epochs + 1):
         if stopped:
             break
+        record = run.epoch(epoch, config=config, augment=augment, weights=weights)
+        stopped = validating and run.stale >= config.patience
+        if checkpoint is not None and time.perf_counter() - last_save >= checkpoint_seconds:
+            run.save(checkpoint, fingerprint)
+            last_save = time.perf_counter()
+        if task is not None:
+            progress.update(task, advance=1, status=run.status(record))
+    if task is not None:
+        progress.update(task, completed=n_epochs, visible=False)
+    result = run.finish()
+    if checkpoint is not None:
+        checkpoint.unlink(missing_ok=True)
+    return result
+
+
+@dataclass
+class _Run:
+    """The state of one :func:`train_model` call: model, optimiser, data on the device, the best
+    validation epoch so far, the history and the clock (across resumes)."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    generator: torch.Generator
+    loss_fn: Callable
+    device: torch.device
+    train: tuple[torch.Tensor, torch.Tensor]
+    val: tuple[torch.Tensor, torch.Tensor] | None
+    history: list[dict] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_epoch: int = 0
+    best_state: dict | None = None
+    stale: int = 0
+    earlier_seconds: float = 0.0
+    earlier_cpu: float = 0.0
+    started: float = 0.0
+    cpu_started: float = 0.0
+
+    @classmethod
+    def start(cls, build, X, Y, X_val, Y_val, *, config: TrainConfig, n_epochs: int) -> _Run:
+        """Seed, build the model, move the data, and set up optimiser, schedule and batch generator
+        (in this order: the order of the random draws is the run's)."""
+        device = resolve_device(config.device)
+        seed_everything(config.seed)
+        model = build().to(device)
+        model.train()
+
+        def tensor(a: np.ndarray) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(a, dtype=np.float32), device=device)
+
+        x_train, y_train = tensor(X), tensor(Y)
+        val = (tensor(X_val), tensor(Y_val)) if X_val is not None else None
+        optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+        steps_per_epoch = math.ceil(len(x_train) / config.batch_size)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            optimizer,
+            lr_factor(config, n_epochs * steps_per_epoch, config.warmup_epochs * steps_per_epoch),
+        )
+        generator = torch.Generator().manual_seed(config.seed)
+        # complete labels: the plain MSE (bit for bit as before); missing labels: the masked one
+        loss_fn = nn.MSELoss() if bool(torch.isfinite(y_train).all()) else masked_mse
+        return cls(model, optimizer, scheduler, generator, loss_fn, device, (x_train, y_train), val)
+
+    def resume(self, saved: dict) -> None:
+        """Continue from a checkpoint: weights, optimiser, schedule, generators, best so far, clock."""
+        restore(
+            saved,
+            model=self.model,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            generator=self.generator,
+            device=self.device,
+        )
+        self.history = saved["history"]
+        self.best_loss, self.best_epoch, self.stale = saved["best_loss"], saved["best_epoch"], saved["stale"]
+        self.best_state = saved["best_state"]
+        self.earlier_seconds = saved["seconds"]
+        self.earlier_cpu = saved.get("cpu_seconds", 0.0)
+
+    def clock_start(self) -> None:
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+
+    def seconds(self) -> tuple[float, float]:
+        """Wall and CPU seconds of the run so far, earlier calls included."""
+        return (
+            self.earlier_seconds + time.perf_counter() - self.started,
+            self.earlier_cpu + time.process_time() - self.cpu_started,
+        )
+
+    def epoch(
+        self, epoch: int, *, config: TrainConfig, augment: Augment | None, weights: torch.Tensor | None
+    ) -> dict:
+        """Train one epoch, score the validation set (keeping the best weights); the epoch's record."""
         train_loss = _train_epoch(
-            model, x_train, y_train, optimizer=optimizer, scheduler=scheduler, generator=generator,
-            loss_fn=loss_fn, config=config, device=device, augment=augment, weights=weights,
+            self.model, *self.train, optimizer=self.optimizer, scheduler=self.scheduler,
+            generator=self.generator, loss_fn=self.loss_fn, config=config, device=self.device,
+            augment=augment, weights=weights,
         )  # fmt: skip
         record = {
             "epoch": epoch,
             "train_loss": train_loss,
             "val_loss": float("nan"),
-            "lr": optimizer.param_groups[0]["lr"],
+            "lr": self.optimizer.param_groups[0]["lr"],
         }
-        if validating:
-            val_loss = evaluate_loss(model, x_val, y_val)
+        if self.val is not None:
+            val_loss = evaluate_loss(self.model, *self.val)
             record["val_loss"] = val_loss
-            if val_loss < best_loss - config.min_delta:
-                best_loss, best_epoch, stale = val_loss, epoch, 0
-                best_state = copy.deepcopy(model.state_dict())
+            if val_loss < self.best_loss - config.min_delta:
+                self.best_loss, self.best_epoch, self.stale = val_loss, epoch, 0
+                self.best_state = copy.deepcopy(self.model.state_dict())
             else:
-                stale += 1
-        history.append(record)
-        stopped = validating and stale >= config.patience
-        if checkpoint is not None and time.perf_counter() - last_save >= checkpoint_seconds:
-            save_checkpoint(
-                checkpoint,
-                fingerprint=fingerprint,
-                model=model,
-                optimizer=optimizer,
-                scheduler=scheduler,
-                generator=generator,
-                device=device,
-                history=history,
-                best=(best_loss, best_epoch, best_state, stale),
-                seconds=earlier_seconds + time.perf_counter() - started,
-                cpu_seconds=earlier_cpu + time.process_time() - cpu_started,
-            )
-            last_save = time.perf_counter()
-        if task is not None:
-            status = f"train {record['train_loss']:.4g}"
-            if validating:
-                status += f"  val {record['val_loss']:.4g} (best {best_loss:.4g} @ {best_epoch})"
-            progress.update(task, advance=1, status=status)
-    if task is not None:
-        progress.update(task, completed=n_epochs, visible=False)
-    if validating and best_state is not None:
-        model.load_state_dict(best_state)
-    if not validating:
-        best_epoch = len(history)
-    model.to("cpu").eval()
-    result = TrainResult(
-        model=model,
-        best_epoch=best_epoch,
-        best_val_loss=best_loss if validating else float("nan"),
-        epochs_run=len(history),
-        history=history,
-        seconds=earlier_seconds + time.perf_counter() - started,
-        cpu_seconds=earlier_cpu + time.process_time() - cpu_started,
-    )
-    if checkpoint is not None:
-        checkpoint.unlink(missing_ok=True)
-    return result
+                self.stale += 1
+        self.history.append(record)
+        return record
+
+    def status(self, record: dict) -> str:
+        status = f"train {record['train_loss']:.4g}"
+        if self.val is not None:
+            status += f"  val {record['val_loss']:.4g} (best {self.best_loss:.4g} @ {self.best_epoch})"
+        return status
+
+    def save(self, checkpoint: Path, fingerprint: str) -> None:
+        seconds, cpu_seconds = self.seconds()
+        save_checkpoint(
+            checkpoint,
+            fingerprint=fingerprint,
+            model=self.model,
+            optimizer=self.optimizer,
+            scheduler=self.scheduler,
+            generator=self.generator,
+            device=self.device,
+            history=self.history,
+            best=(self.best_loss, self.best_epoch, self.best_state, self.stale),
+            seconds=seconds,
+            cpu_seconds=cpu_seconds,
+        )
+
+    def finish(self) -> TrainResult:
+        """The best weights (early stopping) on the CPU in eval mode, and the run's summary."""
+        validating = self.val is not None
+        if validating and self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        self.model.to("cpu").eval()
+        seconds, cpu_seconds = self.seconds()
+        return TrainResult(
+            model=self.model,
+            best_epoch=self.best_epoch if validating else len(self.history),
+            best_val_loss=self.best_loss if validating else float("nan"),
+            epochs_run=len(self.history),
+            history=self.history,
+            seconds=seconds,
+            cpu_seconds=cpu_seconds,
+        )
 
 
 def _batch_setup(
@@ -467,8 +449,3 @@ def _train_epoch(
         running += loss.item() * len(idx)
         seen += len(idx)
     return running / seen
-
-
-def config_dict(config: TrainConfig) -> dict:
-    """JSON-able copy of a config (for manifests and the report)."""
-    return asdict(config)

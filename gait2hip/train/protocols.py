@@ -33,7 +33,7 @@ from gait2hip.train.augment import batch_options, domain_weights
 from gait2hip.train.budget import BUDGETS as BUDGETS  # re-exported: budgets are named here too
 from gait2hip.train.budget import Budget, Runtime
 from gait2hip.train.folds import group_kfold
-from gait2hip.train.loop import ProgressSink, TrainConfig, predict, train_model
+from gait2hip.train.loop import ProgressSink, TrainConfig, TrainResult, predict, train_model
 from gait2hip.train.normalize import Standardizer
 from gait2hip.train.recipes import (
     GAIT2HIP_RECIPE,
@@ -184,68 +184,36 @@ def fit_unit(
     the caller removes the folder once the unit is saved. Torch threads are the caller's
     (:meth:`Runtime.apply`).
     """
-    from gait2hip.models import build_model
-
     targets = recipe_targets(recipe, target, available=pool.target_columns)
     train_ds = training_set(pool, recipe=recipe, targets=targets)
     X, in_cols, in_units = input_features(train_ds, recipe=recipe)
     Y = train_ds.Y
     # NaN = a label this source does not have (gait2hip.data.mixing); a column with none is an error
     check_target_coverage(Y, targets, file=pool.attrs.get("path"))
-    overrides = {**model_overrides(recipe, architecture), **(extra_overrides or {})}
-    domains = train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None
-
-    def run_options(xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
-        """The model factory and batch options of one training run (its own normalisation)."""
-        prior = None
-        if recipe.mean_curve_prior:  # each source weighs the same (domain_weights with one source: all 1)
-            weights = None if domains is None else domain_weights(domains[rows])
-            prior = mean_curve(yn.transform(Y[rows]), weights)
-        outputs = output_overrides(recipe, targets, mean=yn.mean, scale=yn.scale, prior=prior)
-        build = lambda: build_model(  # noqa: E731
-            architecture, d_in=X.shape[2], d_out=len(targets), seq_len=pool.n_timepoints,
-            **overrides, **outputs,
-        )  # fmt: skip
-        options = batch_options(
-            recipe, input_columns=in_cols, input_scale=xn.scale,
-            domains=None if domains is None else domains[rows],
-        )  # fmt: skip
-        return {"build": build, **options}
-
+    runs = _UnitRuns(
+        X=X,
+        Y=Y,
+        recipe=recipe,
+        architecture=architecture,
+        targets=targets,
+        input_columns=in_cols,
+        seq_len=pool.n_timepoints,
+        overrides={**model_overrides(recipe, architecture), **(extra_overrides or {})},
+        domains=train_ds.meta["domain"].to_numpy(dtype=str) if "domain" in train_ds.meta else None,
+        budget=budget,
+        seed=seed,
+        device=device,
+        progress=progress,
+        work_dir=work_dir,
+    )
     folds: list[dict] = []
     if recipe.epoch_selection == "cv":
-        subjects = train_ds.meta["subject_id"].to_numpy(dtype=str)
-        folds = _cv_folds(
-            X,
-            Y,
-            subjects,
-            run_options=run_options,
-            recipe=recipe,
-            budget=budget,
-            seed=seed,
-            device=device,
-            progress=progress,
-            label=label,
-            work_dir=work_dir,
-        )
+        folds = _cv_folds(runs, train_ds.meta["subject_id"].to_numpy(dtype=str), label=label)
         final_epochs = max(1, round(float(np.median([f["best_epoch"] for f in folds]))))
     else:
         final_epochs = budget.fixed_epochs
-
-    x_norm = Standardizer.fit(X)
-    y_norm = _target_norm(Y, recipe)
-    options = run_options(x_norm, y_norm, slice(None))
-    result = train_model(
-        options.pop("build"),
-        x_norm.transform(X),
-        y_norm.transform(Y),
-        epochs=final_epochs,
-        config=train_config(recipe, budget=budget, seed=seed, epochs=final_epochs, device=device),
-        progress=progress,
-        label=f"{label} final ({final_epochs} ep)",
-        checkpoint=work_dir / "final.pt" if work_dir is not None else None,
-        checkpoint_seconds=CHECKPOINT_SECONDS,
-        **options,
+    x_norm, y_norm, result = runs.train(
+        slice(None), epochs=final_epochs, label=f"{label} final ({final_epochs} ep)", name="final"
     )
     return FittedUnit(
         architecture=architecture,
@@ -267,8 +235,85 @@ def fit_unit(
         train_inputs=X,
         train_targets=Y,
         train_groups=tuple(train_ds.meta["subject_id"].astype(str)),
-        model_overrides=overrides,
+        model_overrides=runs.overrides,
     )
+
+
+@dataclass(frozen=True)
+class _UnitRuns:
+    """The training runs of one unit (the CV folds and the final run): its data, model and budget.
+
+    :meth:`train` fits a run's own normalisation on its training rows, builds the model factory
+    and batch options from it, and trains (checkpointing to ``work_dir/<name>.pt``).
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    recipe: Recipe
+    architecture: str
+    targets: tuple[str, ...]
+    input_columns: tuple[str, ...]
+    seq_len: int
+    overrides: dict
+    domains: np.ndarray | None
+    budget: Budget
+    seed: int
+    device: str
+    progress: ProgressSink | None
+    work_dir: Path | None
+
+    def train(
+        self,
+        rows: np.ndarray | slice,
+        *,
+        val_rows: np.ndarray | None = None,
+        epochs: int | None = None,
+        label: str,
+        name: str,
+    ) -> tuple[Standardizer, Standardizer, TrainResult]:
+        """One run on ``rows``: early-stopped on ``val_rows``, or ``epochs`` epochs; its normalisation."""
+        xn = Standardizer.fit(self.X[rows])
+        yn = _target_norm(self.Y[rows], self.recipe)
+        options = self._options(xn, yn, rows)
+        validation = {}
+        if val_rows is not None:
+            validation = {"X_val": xn.transform(self.X[val_rows]), "Y_val": yn.transform(self.Y[val_rows])}
+        result = train_model(
+            options.pop("build"),
+            xn.transform(self.X[rows]),
+            yn.transform(self.Y[rows]),
+            **validation,
+            epochs=epochs,
+            config=train_config(
+                self.recipe, budget=self.budget, seed=self.seed, epochs=epochs, device=self.device
+            ),
+            progress=self.progress,
+            label=label,
+            checkpoint=self.work_dir / f"{name}.pt" if self.work_dir is not None else None,
+            checkpoint_seconds=CHECKPOINT_SECONDS,
+            **options,
+        )
+        return xn, yn, result
+
+    def _options(self, xn: Standardizer, yn: Standardizer, rows: np.ndarray | slice) -> dict:
+        """The model factory and batch options of one run (with its own normalisation)."""
+        from gait2hip.models import build_model
+
+        recipe, domains = self.recipe, self.domains
+        prior = None
+        if recipe.mean_curve_prior:  # each source weighs the same (domain_weights with one source: all 1)
+            weights = None if domains is None else domain_weights(domains[rows])
+            prior = mean_curve(yn.transform(self.Y[rows]), weights)
+        outputs = output_overrides(recipe, self.targets, mean=yn.mean, scale=yn.scale, prior=prior)
+        build = lambda: build_model(  # noqa: E731
+            self.architecture, d_in=self.X.shape[2], d_out=len(self.targets), seq_len=self.seq_len,
+            **self.overrides, **outputs,
+        )  # fmt: skip
+        options = batch_options(
+            recipe, input_columns=self.input_columns, input_scale=xn.scale,
+            domains=None if domains is None else domains[rows],
+        )  # fmt: skip
+        return {"build": build, **options}
 
 
 def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
@@ -278,47 +323,22 @@ def _target_norm(Y: np.ndarray, recipe: Recipe) -> Standardizer:
     return Standardizer.identity(Y.shape[2])
 
 
-def _cv_folds(
-    X: np.ndarray,
-    Y: np.ndarray,
-    subjects: np.ndarray,
-    *,
-    run_options,
-    recipe: Recipe,
-    budget: Budget,
-    seed: int,
-    device: str,
-    progress: ProgressSink | None,
-    label: str,
-    work_dir: Path | None,
-) -> list[dict]:
+def _cv_folds(runs: _UnitRuns, subjects: np.ndarray, *, label: str) -> list[dict]:
     """The paper's epoch selection: one early-stopped run per GroupKFold fold; each fold's summary.
 
     A fold finished by an earlier call (``work_dir/fold{k}.json``) is read back, not retrained.
     """
     folds: list[dict] = []
-    for k, val_idx in enumerate(group_kfold(subjects, n_splits=budget.folds), start=1):
+    n_folds, work_dir = runs.budget.folds, runs.work_dir
+    for k, val_idx in enumerate(group_kfold(subjects, n_splits=n_folds), start=1):
         finished = work_dir / f"fold{k}.json" if work_dir is not None else None
         if finished is not None and finished.exists():
             folds.append(json.loads(finished.read_text()))
             continue
-        train_mask = np.ones(len(X), dtype=bool)
+        train_mask = np.ones(len(runs.X), dtype=bool)
         train_mask[val_idx] = False
-        xn = Standardizer.fit(X[train_mask])
-        yn = _target_norm(Y[train_mask], recipe)
-        options = run_options(xn, yn, train_mask)
-        result = train_model(
-            options.pop("build"),
-            xn.transform(X[train_mask]),
-            yn.transform(Y[train_mask]),
-            X_val=xn.transform(X[val_idx]),
-            Y_val=yn.transform(Y[val_idx]),
-            config=train_config(recipe, budget=budget, seed=seed, device=device),
-            progress=progress,
-            label=f"{label} fold {k}/{budget.folds}",
-            checkpoint=work_dir / f"fold{k}.pt" if work_dir is not None else None,
-            checkpoint_seconds=CHECKPOINT_SECONDS,
-            **options,
+        *_, result = runs.train(
+            train_mask, val_rows=val_idx, label=f"{label} fold {k}/{n_folds}", name=f"fold{k}"
         )
         folds.append(
             {
