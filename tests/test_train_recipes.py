@@ -130,3 +130,18 @@ def test_the_mean_curve_weighs_sources_equally_and_ignores_missing_labels():
     curve = mean_curve(Y, domain_weights(["a", "a", "a", "b"]))
     assert curve[:, 0] == pytest.approx([3.0, 3.0])  # (1 + 5) / 2, not (3 + 5) / 4
     assert curve[:, 1] == pytest.approx([2.0, 2.0])
+
+
+def test_mirrored_contact_z_takes_the_right_hips_lateral_sense():
+    """On the embedded cohort, OpenSim's z (to the right) is lateral for the right hip and medial for
+    the left: the mirrored left hip must train the right-hip model with the lateral sense."""
+    from gait2hip.data import default_dataset_path
+    from gait2hip.data.columns import CONTACT_R
+
+    data = GaitDataset.load(default_dataset_path()).take(np.arange(30))
+    left = mirrored(data, CONTACT_R).Y.mean(axis=(0, 1))
+    right = data.select_targets(CONTACT_R).Y.mean(axis=(0, 1))
+    # every component of the mirrored left hip has the right hip's sign, z included
+    assert np.all(np.sign(left) == np.sign(right))
+    assert right[CONTACT_R.index("hip_r_contact_z")] > 0
+    assert right[CONTACT_R.index("hip_r_contact_pelvis_z")] > 0

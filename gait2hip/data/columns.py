@@ -79,6 +79,18 @@ def to_left(name: str) -> str:
     raise ValueError(f"'{name}' is not a right-side column name")
 
 
+def left_sign(name: str) -> float:
+    """Sign that turns a left-hip value into its right-hip twin's anatomical sense, and back.
+
+    −1 for the contact force's medio-lateral component (``*_contact_z``, ``*_contact_pelvis_z``):
+    OpenSim's femur and pelvis frames point z to the RIGHT on both sides, so z is lateral for the
+    right hip and medial for the left one (cohort 2.0: right z mean +352 N, left z −329 N).
+    +1 for every other column: the left hip's angles, moments and muscle forces already have the
+    right hip's anatomical sign in OpenSim models.
+    """
+    return -1.0 if name.endswith(("_contact_z", "_contact_pelvis_z")) else 1.0
+
+
 MUSCLE_GROUPS_L: tuple[str, ...] = tuple(to_left(n) for n in MUSCLE_GROUPS_R)
 MOMENTS_L: tuple[str, ...] = tuple(to_left(n) for n in MOMENTS_R)
 CONTACT_L: tuple[str, ...] = tuple(to_left(n) for n in CONTACT_R)

@@ -9,10 +9,12 @@ Left hip (``side='left'``): the models predict the RIGHT hip from the release's 
 A left-leg cycle (left heel strike → left heel strike) is fed with the left and right
 angle columns swapped (``hip_flexion_l`` in the ``hip_flexion_r`` slot and so on), so the
 model sees the left leg as if it were the right one, and its outputs are the left hip's,
-reported under the ``_l`` column names. This needs no sign change: OpenSim models
-(gait2392, Rajagopal) define the left hip's adduction and internal rotation, and the left
-knee and ankle, with the same anatomical sign as the right ones, and the hip moments
-follow the coordinates' signs.
+reported under the ``_l`` column names. This needs no sign change for the angles, moments
+and muscle forces: OpenSim models (gait2392, Rajagopal) define the left hip's adduction and
+internal rotation, and the left knee and ankle, with the same anatomical sign as the right
+ones, and the hip moments follow the coordinates' signs. The contact force's z component is
+the exception (:func:`gait2hip.data.columns.left_sign`): its frames point z to the right on
+both sides, so the left hip's z is turned back to OpenSim's sense (+ to the right = medial).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.checks import convention_problems
-from gait2hip.data.columns import INPUT_ANGLES, to_left
+from gait2hip.data.columns import INPUT_ANGLES, left_sign, to_left
 from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle, load_bundle
@@ -274,9 +276,12 @@ class Predictor:
             for j, (target, unit) in enumerate(zip(bundle.target_columns, bundle.target_units, strict=True)):
                 name = output_name(target, window.side)
                 to_raw, to_kg = (mass, 1.0) if unit.endswith("/kg") else (1.0, 1.0 / mass)
+                sign = left_sign(target) if window.side == "left" else 1.0
                 for suffix, factor in (("", to_raw), ("_per_kg", to_kg)):
-                    for key, y in curves_kg.items():  # '', '_lo', '_hi'
-                        frame[name + suffix + key] = y[:, j] * factor
+                    for key in curves_kg:  # '', '_lo', '_hi'
+                        # a flipped sign swaps the band's ends: the left's lo is −(right-sense hi)
+                        source_key = {"_lo": "_hi", "_hi": "_lo"}.get(key, key) if sign < 0 else key
+                        frame[name + suffix + key] = curves_kg[source_key][:, j] * factor * sign
         curves = pd.DataFrame(frame)
         curves.insert(0, "side", window.side)
         curves.insert(0, "cycle", number)

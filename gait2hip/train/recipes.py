@@ -58,6 +58,7 @@ from gait2hip.data.columns import (
     INPUT_ANGLES,
     MOMENTS_R,
     MUSCLE_GROUPS_R,
+    left_sign,
     to_left,
 )
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
@@ -299,7 +300,9 @@ def mirrored(dataset: GaitDataset, targets: tuple[str, ...]) -> GaitDataset:
     swap = {c: (c[:-2] + "_l" if c.endswith("_r") else c[:-2] + "_r") for c in INPUT_ANGLES}
     source = dataset.inputs_in_degrees()
     X = source.select_inputs([swap[c] for c in INPUT_ANGLES]).X
+    # the left hip's contact z is medial where the right hip's is lateral: flip it to the right's sense
     Y = source.select_targets([to_left(c) for c in targets]).Y
+    Y = Y * np.array([left_sign(c) for c in targets], dtype=Y.dtype)
     lag = left_phase_lag(dataset)
     period = dataset.n_timepoints - 1
     idx = (np.arange(period)[None, :] + lag[:, None]) % period
