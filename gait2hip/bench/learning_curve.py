@@ -32,7 +32,8 @@ import pandas as pd
 
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.models.bundle import Bundle
-from gait2hip.train.finetune import FinetuneSettings, finetune, lab_arrays
+from gait2hip.train.finetune import FinetuneSettings, finetune
+from gait2hip.train.labdata import lab_arrays
 from gait2hip.train.recipes import GAIT2HIP_RECIPE
 
 METHODS = ("zero-shot", "fine-tuned", "scratch", "lab mean")
@@ -84,6 +85,31 @@ def _scratch(
         meta=pd.DataFrame({"subject_id": ["test"] * len(test_X), "mass_kg": np.nan}),
     )
     return fitted.predict(test)
+
+
+def lab_subjects(bundle: Bundle, dataset: GaitDataset) -> tuple[GaitDataset, str]:
+    """The subjects of the new lab a bundle may be tested on, and a sentence saying which: all of
+    them when it never trained on the dataset, else only the manifest's held-out
+    ``metrics.real_test_subjects`` (refused when it trained on the dataset and lists none)."""
+    from gait2hip.bench.calibration import real_test_subjects
+    from gait2hip.errors import Gait2HipInputError
+
+    name = str(dataset.attrs.get("name") or "")
+    n_all = dataset.meta["subject_id"].nunique()
+    held = real_test_subjects(bundle, name)
+    if held is None:
+        return dataset, f"{name}: all {n_all} subjects (the bundle was never trained on {name})"
+    if not held:
+        raise Gait2HipInputError(
+            f"bundle {bundle.name} was trained on {name} and its manifest lists no held-out subject.",
+            file=bundle.path,
+            fix="use a bundle not trained on this lab, or one whose metrics.real_test_subjects lists them.",
+        )
+    note = (
+        f"{name}: only the {len(held)} subjects the bundle was not trained on (metrics.real_test_subjects: "
+        f"{', '.join(sorted(held))}); its other {n_all - len(held)} are its training data"
+    )
+    return dataset.select(subjects=held), note
 
 
 def loo_mean_curve_rmse(Y: np.ndarray, subjects: np.ndarray) -> float:
