@@ -163,9 +163,10 @@ def fit_band(
     if spread is None:
         band_spread = np.zeros((n_points, n_out))
     else:
-        band_spread = np.nanmean(
-            np.where(np.isfinite(r), np.asarray(spread, dtype=np.float64), np.nan), axis=0
-        )
+        labelled = np.isfinite(r)
+        count = labelled.sum(axis=0)  # a channel no cycle labels (a joint band's other source): 0
+        total = np.where(labelled, np.asarray(spread, dtype=np.float64), 0.0).sum(axis=0)
+        band_spread = np.where(count > 0, total / np.maximum(count, 1), 0.0)
     return {
         "band_lo": lo.astype(np.float32),
         "band_hi": hi.astype(np.float32),
