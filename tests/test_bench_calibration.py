@@ -73,3 +73,12 @@ def test_the_default_band_is_reported_in_sample_and_cross_fitted_on_its_real_cal
     assert any("in-sample" in h for h in hows) and "cross-fitted, leave-one-subject-out" in hows
     assert "cross-fitted, two halves" in hows
     assert {r["subjects"] for r in rows} == {len(set(source.subjects))}
+
+
+def test_cycles_moved_out_of_distribution_are_flagged_and_get_a_wider_band(default):
+    from gait2hip.bench.calibration import ood_rows, shifted
+
+    (source,) = load_sources(default, shared=None, names=("fukuchi2018",))
+    inside, outside = ood_rows(default, [source, shifted(source, degrees=40.0)]).to_dict("records")
+    assert outside["flagged by distance"] == outside["cycles"] and outside["OOD factor flagged"] > 1.5
+    assert outside["widening flagged"] > 2 * max(inside["widening unflagged"], inside["widening flagged"])

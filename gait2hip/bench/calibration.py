@@ -348,3 +348,42 @@ def calibration_table(bundles: list[Bundle], *, shared: Path | None, folds: int 
     table = pd.DataFrame(rows)
     table.attrs["notes"] = notes
     return table
+
+
+# ---------------------------------------------------------------------- OOD flag vs band
+def shifted(source: Source, *, degrees: float = 40.0) -> Source:
+    """``source`` with every input angle shifted by ``degrees`` (far outside any training cohort)."""
+    return Source(f"{source.name} + {degrees:g}° on every angle", source.real, source.X + degrees, source.Y,
+                  source.subjects)  # fmt: skip
+
+
+def ood_rows(bundle: Bundle, sources: Sequence[Source]) -> pd.DataFrame:
+    """Do the OOD flag and the band tell one story? Per source: cycles flagged (either OOD rule; the
+    distance rule alone widens the band), their mean OOD factor max(1, distance / threshold), and the
+    band's mean widening (band width / the calibrated band's width: member-spread factor × OOD
+    factor) of flagged and of unflagged cycles."""
+    from gait2hip.models.ood import OOD_OUTSIDE_FRACTION_LIMIT, ood_outside_fraction
+
+    rows = []
+    threshold = float(bundle.manifest["ood"]["threshold"])
+    for source in sources:
+        mean, spread, inflation = _parts(bundle, source.X)
+        far = ood_distance(source.X, bundle.reference) > threshold
+        flagged = far | (ood_outside_fraction(source.X, bundle.reference) > OOD_OUTSIDE_FRACTION_LIMIT)
+        factor = band_scale(
+            spread=spread, band_spread=bundle.band["band_spread"], inflation=inflation, shape=mean.shape
+        ).mean(axis=(1, 2))
+        ood = np.ones(len(source.X)) if inflation is None else inflation
+
+        def _mean(values: np.ndarray, keep: np.ndarray) -> float:
+            return float(values[keep].mean()) if keep.any() else float("nan")
+
+        rows.append(
+            {
+                "bundle": bundle.name, "data": source.name, "cycles": len(source.X),
+                "flagged": int(flagged.sum()), "flagged by distance": int(far.sum()),
+                "OOD factor flagged": _mean(ood, flagged), "widening flagged": _mean(factor, flagged),
+                "widening unflagged": _mean(factor, ~flagged),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows)

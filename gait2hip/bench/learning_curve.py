@@ -67,8 +67,15 @@ def _rmse(prediction: np.ndarray, truth: np.ndarray) -> float:
 
 
 def _scratch(
-    train: GaitDataset, test_X: np.ndarray, *, epochs: int, seed: int, architecture: str
+    train: GaitDataset,
+    test_X: np.ndarray,
+    *,
+    epochs: int,
+    seed: int,
+    architecture: str,
+    columns: Sequence[str],
 ) -> np.ndarray:
+    """Predictions [N, T, len(columns)] of a model trained from scratch on ``train``."""
     from gait2hip.train.protocols import BUDGETS, Trainer
 
     budget = dataclasses.replace(BUDGETS["quick"], name="learning-curve", fixed_epochs=epochs)
@@ -84,7 +91,8 @@ def _scratch(
         target_units=fitted.target_units,
         meta=pd.DataFrame({"subject_id": ["test"] * len(test_X), "mass_kg": np.nan}),
     )
-    return fitted.predict(test)
+    predicted = fitted.predict(test)
+    return predicted[..., [list(fitted.target_columns).index(c) for c in columns]]
 
 
 def lab_subjects(bundle: Bundle, dataset: GaitDataset) -> tuple[GaitDataset, str]:
@@ -113,9 +121,12 @@ def lab_subjects(bundle: Bundle, dataset: GaitDataset) -> tuple[GaitDataset, str
 
 
 def loo_mean_curve_rmse(Y: np.ndarray, subjects: np.ndarray) -> float:
-    """RMSE of each subject's cycles against the mean curve of all OTHER subjects (pooled)."""
-    squared = [((Y[subjects == s] - Y[subjects != s].mean(axis=0)) ** 2).ravel() for s in np.unique(subjects)]
-    return float(np.sqrt(np.mean(np.concatenate(squared))))
+    """RMSE of each subject's cycles against the mean curve of all OTHER subjects (pooled; targets
+    the lab does not have, NaN, are left out)."""
+    squared = [
+        ((Y[subjects == s] - np.nanmean(Y[subjects != s], axis=0)) ** 2).ravel() for s in np.unique(subjects)
+    ]
+    return float(np.sqrt(np.nanmean(np.concatenate(squared))))
 
 
 def run_learning_curve(
@@ -143,10 +154,12 @@ def run_learning_curve(
     finished = {(int(r.k), int(r.draw), str(r.method)) for r in done.itertuples()}
     notify = on_event or (lambda event: None)
 
-    X, Y, _ = lab_arrays(bundle, dataset)
+    X, Y, present = lab_arrays(bundle, dataset)
+    index = [bundle.target_columns.index(c) for c in present]  # the lab's targets only (a joint bundle)
+    Y = Y[..., index]
     subjects = dataset.meta["subject_id"].to_numpy(dtype=str)
     unique = np.unique(subjects)
-    zero_shot = bundle.predict_normalised(X)
+    zero_shot = bundle.predict_normalised(X)[..., index]
     total = len(settings.ks) * settings.draws * len(settings.methods)
     count = len(finished)
     for k in settings.ks:
@@ -170,7 +183,7 @@ def run_learning_curve(
                     result = finetune(
                         bundle, dataset.take(np.flatnonzero(train)), settings=FinetuneSettings(fixed=fixed)
                     )
-                    prediction = result.predict(X[test])
+                    prediction = result.predict(X[test])[..., index]
                     detail = f"{result.choice['anchor']}:{result.choice['lambda']:g}"
                 else:
                     prediction = _scratch(
@@ -179,6 +192,7 @@ def run_learning_curve(
                         epochs=settings.scratch_epochs,
                         seed=settings.seed + draw,
                         architecture=bundle.architecture,
+                        columns=present,
                     )
                 row = {
                     "k": k,

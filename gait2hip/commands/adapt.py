@@ -114,11 +114,26 @@ def bench_calibration_command(
     console.print(_table(shown, title="Empirical coverage of the central 90 % band (per-kg units)"))
     for note in table.attrs.get("notes", []):
         console.print(f"note — {note}", highlight=False)
+    ood = pd.concat(
+        [ood_table(b, shared=shared) for b in bundles if b.has_band and b.has_ood] or [pd.DataFrame()]
+    )
+    if len(ood):
+        console.print(_table(ood, title="OOD flag vs band: mean band widening of flagged / unflagged cycles"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "calibration.csv", index=False)
-        console.print(f"wrote {out / 'calibration.csv'}", highlight=False)
+        ood.to_csv(out / "ood.csv", index=False)
+        console.print(f"wrote {out / 'calibration.csv'}, {out / 'ood.csv'}", highlight=False)
     return table
+
+
+def ood_table(bundle, *, shared: Path | None) -> pd.DataFrame:
+    """:func:`gait2hip.bench.calibration.ood_rows` on the bundle's sources and a shifted copy."""
+    from gait2hip.bench.calibration import load_sources, ood_rows, shifted
+
+    sources = load_sources(bundle, shared=shared)
+    extra = [shifted(s) for s in sources if s.name == "simulated held-out"]
+    return ood_rows(bundle, [*sources, *extra])
 
 
 def bench_learning_curve_command(
@@ -159,7 +174,8 @@ def bench_learning_curve_command(
             progress.update(task, completed=event["done"], status=f"k={event['k']} {event['method']}")
 
         results = run_learning_curve(bundle, dataset, out=out, settings=settings, on_event=on_event)
-    _, Y, _ = lab_arrays(bundle, dataset)
+    _, Y, present = lab_arrays(bundle, dataset)
+    Y = Y[..., [bundle.target_columns.index(c) for c in present]]
     loo = loo_mean_curve_rmse(Y, dataset.meta["subject_id"].to_numpy(dtype=str))
     summary = summarise(results, loo_rmse=loo)
     summary.to_csv(out / "summary.csv", index=False)
