@@ -42,6 +42,7 @@ from gait2hip.models.uncertainty import (
     fit_band,
     member_stats,
     ood_inflation,
+    spread_reference,
     uncertainty_record,
 )
 from gait2hip.train.folds import group_kfold
@@ -82,12 +83,7 @@ def _fit(parts: tuple, Y: np.ndarray) -> dict[str, np.ndarray]:
     """A band from predictions ``parts`` (:func:`_parts`) and targets Y of the same cycles. The
     spread reference of each channel is its mean spread over the cycles labelled for it."""
     mean, spread, inflation = parts
-    labelled = np.isfinite(Y)
-    with np.errstate(invalid="ignore", divide="ignore"):  # a channel no cycle labels: reference 0
-        count = labelled.sum(axis=0)
-        reference = np.where(
-            count > 0, np.where(labelled, spread, 0.0).sum(axis=0) / np.maximum(count, 1), 0.0
-        )
+    reference = spread_reference(spread, np.isfinite(Y))
     scale = band_scale(spread=spread, band_spread=reference, inflation=inflation, shape=mean.shape)
     return fit_band(Y - mean, scale=scale, spread=spread)
 

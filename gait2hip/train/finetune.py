@@ -51,7 +51,14 @@ from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle
 from gait2hip.models.ood import ood_distance
-from gait2hip.models.uncertainty import band_scale, fit_band, member_stats, ood_inflation, uncertainty_record
+from gait2hip.models.uncertainty import (
+    band_scale,
+    fit_band,
+    member_stats,
+    ood_inflation,
+    spread_reference,
+    uncertainty_record,
+)
 from gait2hip.train.folds import group_kfold
 from gait2hip.train.labdata import lab_arrays
 
@@ -381,7 +388,10 @@ def _validation(
     )
     residual = Y - mean
     scale = band_scale(
-        spread=spread, band_spread=np.nanmean(spread, axis=0), inflation=inflation, shape=residual.shape
+        spread=spread,
+        band_spread=spread_reference(spread, np.isfinite(Y)),
+        inflation=inflation,
+        shape=residual.shape,
     )
     band = fit_band(residual, scale=scale, spread=spread)
     units = sorted(set(bundle.target_units))
