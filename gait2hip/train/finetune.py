@@ -26,7 +26,9 @@ part of the new head (``ȳ_lab(t) − F̄_lab(t)·W``) is stored as the bundle's
 inputs to the lab's angle statistics did not help on fukuchi2018 in a quick check, so it is not
 done).
 
-Every ensemble member of the parent is adapted the same way. The out-of-fold predictions give the
+Every ensemble member of the parent is adapted the same way, to the lab's labels plus its own
+deviation from the ensemble mean on each cycle: the members keep their disagreement (the band's
+spread term), and labels the ensemble already fits leave every member as it was. The out-of-fold predictions give the
 new bundle's validation scores and its calibrated band (:mod:`gait2hip.models.uncertainty`).
 
 It refuses (:class:`~gait2hip.errors.Gait2HipInputError`) data that cannot support it: fewer
@@ -324,6 +326,11 @@ def finetune(
     heads = [_head(member, d_out) for member in parents]
     features = [_features(member, head, z) for member, head in zip(parents, heads, strict=True)]
     anchors = [(h.weight.detach().double().numpy().T, h.bias.detach().double().numpy()) for h in heads]
+    # member m is refitted to the labels plus its own deviation from the ensemble mean on each cycle:
+    # the members keep their disagreement (the band's spread term), and labels the ENSEMBLE already
+    # fits leave every member as it was (one member: the labels themselves)
+    parent = bundle.predict_members(X)
+    targets = [Ys + (p - parent.mean(axis=0)) / y_std for p in parent]
 
     errors: dict[str, float] = {}
     oof = None
@@ -332,13 +339,13 @@ def finetune(
     else:
         folds = group_kfold(subjects, n_splits=min(settings.folds, n_subjects))
         W0, b0 = anchors[0]
-        (anchor, lam), errors = _choose(features[0], Ys, folds, W0=W0, b0=b0, settings=settings)
+        (anchor, lam), errors = _choose(features[0], targets[0], folds, W0=W0, b0=b0, settings=settings)
         oof = np.full((len(parents), *Y.shape), np.nan)
         for m, (F, (W0, b0)) in enumerate(zip(features, anchors, strict=True)):
             for val in folds:
                 train = np.setdiff1d(np.arange(len(X)), val)
                 W, offset = _fit_head(
-                    _head_stats(F[train], Ys[train]),
+                    _head_stats(F[train], targets[m][train]),
                     W0=W0,
                     b0=b0,
                     anchor=anchor,
@@ -350,7 +357,9 @@ def finetune(
     parent_offsets = bundle.reference.get("output_offset")
     members, offsets = [], []
     for m, (member, F, (W0, b0)) in enumerate(zip(parents, features, anchors, strict=True)):
-        W, offset = _fit_head(_head_stats(F, Ys), W0=W0, b0=b0, anchor=anchor, lam=lam, n_points=F.shape[1])
+        W, offset = _fit_head(
+            _head_stats(F, targets[m]), W0=W0, b0=b0, anchor=anchor, lam=lam, n_points=F.shape[1]
+        )
         # what the model adds after its head (e.g. a mean-curve prior), averaged over the lab's cycles
         with torch.no_grad():
             after_head = (member.eval()(z).double().numpy() - (F @ W0 + b0)).mean(axis=0)

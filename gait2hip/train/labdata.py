@@ -125,24 +125,27 @@ def lab_arrays(bundle: Bundle, dataset: GaitDataset) -> tuple[np.ndarray, np.nda
 
 
 def _check_sizes(bundle: Bundle, Y: np.ndarray, present: tuple[str, ...], source: Any) -> None:
-    """Refuse targets whose size is not the parent's training targets' (a unit mix-up)."""
+    """Refuse targets whose size is not the parent's training targets' (a unit mix-up).
+
+    Checked per unit (all the lab's N/kg columns together, all its Nm/kg columns together): a unit
+    mix-up scales every column of a unit alike (×9.81, ×mass, ×1000), while one muscle group of
+    another musculoskeletal model may legitimately be 5× smaller or larger than the parent's."""
     reference = bundle.reference
     if "target_mean_curve" not in reference:
         return
-    for column in present:
-        j = bundle.target_columns.index(column)
-        expected = math.sqrt(
-            float(
-                np.mean(reference["target_mean_curve"][:, j] ** 2 + reference["target_sd_curve"][:, j] ** 2)
-            )
-        )
-        got = math.sqrt(float(np.nanmean(Y[:, :, j] ** 2)))
+    for unit in dict.fromkeys(bundle.target_units[bundle.target_columns.index(c)] for c in present):
+        columns = [c for c in present if bundle.target_units[bundle.target_columns.index(c)] == unit]
+        index = [bundle.target_columns.index(c) for c in columns]
+        mean, sd = reference["target_mean_curve"][:, index], reference["target_sd_curve"][:, index]
+        expected = math.sqrt(float(np.mean(mean**2 + sd**2)))
+        got = math.sqrt(float(np.nanmean(Y[:, :, index] ** 2)))
         ratio = got / max(expected, 1e-9)
         if not (1.0 / UNIT_RATIO_LIMIT <= ratio <= UNIT_RATIO_LIMIT):
             raise Gait2HipInputError(
-                f"'{column}' has an RMS of {got:.3g} {bundle.target_units[j]}, {ratio:.2g}× the parent's "
-                f"training targets ({expected:.3g}): wrong units?",
+                f"the lab's {unit} targets ({', '.join(columns[:3])}{', …' if len(columns) > 3 else ''}) "
+                f"have an RMS of {got:.3g} {unit}, {ratio:.2g}× the parent's training targets "
+                f"({expected:.3g}): wrong units?",
                 file=source,
-                column=column,
-                fix=f"give {bundle.target_units[j]} (e.g. N·m/kg, not N·m or N·mm/kg) with OpenSim signs.",
+                column=columns[0],
+                fix=f"give {unit} (e.g. N·m/kg, not N·m or N·mm/kg) with OpenSim signs.",
             )
