@@ -182,24 +182,25 @@ def bench_learning_curve_command(
     plot_learning_curve(
         summary,
         out / "learning_curve.png",
-        title=f"fukuchi2018 (REAL), {n_subjects} subjects; {bundle.name}; {draws} draws per k",
+        title=f"fukuchi2018 (REAL), {n_subjects} subjects; --model {model} ({bundle.name}); {draws} draws/k",
     )
     console.print(
         _table(
             summary,
-            title=f"Hip-moment RMSE (Nm/kg) on held-out fukuchi2018 subjects, {bundle.name}",
+            title=f"Hip-moment RMSE (Nm/kg), held-out fukuchi2018 subjects, --model {model} ({bundle.name})",
             digits=4,
         )
     )
     k_scratch = stops_helping(summary)
     k_zero = stops_helping(summary, others=("zero-shot",))
+    not_below = [int(r["k"]) for r in summary.to_dict("records") if not r["fine-tuned"] < r["zero-shot"]]
     verdicts = [
         "below training from scratch at every k"
         if k_scratch is None
         else f"no longer below scratch on the same subjects from k = {k_scratch}",
         "below the zero-shot parent at every k"
         if k_zero is None
-        else f"not below the zero-shot parent at k = {k_zero}",
+        else f"NOT below the zero-shot parent at k = {', '.join(map(str, not_below))}",
     ]
     console.print(
         f"fine-tuning: {'; '.join(verdicts)}; LOO lab mean curve (all other subjects) {loo:.4f}. "
@@ -210,7 +211,7 @@ def bench_learning_curve_command(
         json.dumps(
             {
                 "stops_helping_at_k": k_scratch,
-                "not_below_zero_shot_at_k": k_zero,
+                "not_below_zero_shot_at_k": not_below,
                 "loo_mean_rmse": loo,
                 "subjects": note,
             }
