@@ -82,3 +82,15 @@ def test_cycles_moved_out_of_distribution_are_flagged_and_get_a_wider_band(defau
     inside, outside = ood_rows(default, [source, shifted(source, degrees=40.0)]).to_dict("records")
     assert outside["flagged by distance"] == outside["cycles"] and outside["OOD factor flagged"] > 1.5
     assert outside["widening flagged"] > 2 * max(inside["widening unflagged"], inside["widening flagged"])
+
+
+def test_calibrating_a_joint_bundle_on_moments_only_data_keeps_its_other_channels_band(default, tmp_path):
+    from gait2hip.bench.calibration import calibrate_bundle
+
+    (source,) = load_sources(default, shared=None, names=("fukuchi2018",))
+    four = source.take(np.isin(source.subjects, sorted(set(source.subjects))[:4]))
+    out = load_bundle(calibrate_bundle(default, four, tmp_path / "recalibrated"))
+    moments = np.array([c.endswith("_moment") for c in default.target_columns])
+    assert np.isfinite(out.band["band_hi"]).all()
+    np.testing.assert_array_equal(out.band["band_hi"][:, ~moments], default.band["band_hi"][:, ~moments])
+    assert not np.allclose(out.band["band_hi"][:, moments], default.band["band_hi"][:, moments])

@@ -149,7 +149,27 @@ def calibrate_bundle(bundle: Bundle, source: Source, out: str | Path) -> Path:
     from gait2hip.models.ensemble import with_band
 
     band = fit_source_band(bundle, source.X, source.Y)
-    record = uncertainty_record(members=len(bundle.ensemble), calibration=calibration_record(source))
+    labelled = np.isfinite(source.Y).any(axis=(0, 1))
+    record = calibration_record(source)
+    if not labelled.all():  # e.g. moments-only real data for a joint bundle: keep the other channels' band
+        if not bundle.has_band:
+            from gait2hip.errors import Gait2HipInputError
+
+            missing = [c for c, ok in zip(bundle.target_columns, labelled, strict=True) if not ok]
+            raise Gait2HipInputError(
+                f"'{source.name}' has no labels for {', '.join(missing)} and bundle {bundle.name} has no "
+                "band to keep for them.",
+                fix="calibrate on a source with every target of the bundle.",
+            )
+        band = {k: np.where(labelled[None], band[k], bundle.band[k]).astype(np.float32) for k in band}
+        channels = [c for c, ok in zip(bundle.target_columns, labelled, strict=True) if ok]
+        kept = [
+            {**e, "channels": [c for c in e.get("channels") or bundle.target_columns if c not in channels]}
+            for e in (bundle.manifest["uncertainty"].get("calibration", {}).get("sources") or [])
+        ]
+        record["sources"] = [_source_entry(source, channels=channels)] + [e for e in kept if e["channels"]]
+        record["data"] = f"{source.name} (channels {', '.join(channels)}; the others kept)"
+    record = uncertainty_record(members=len(bundle.ensemble), calibration=record)
     return with_band(bundle, out, band=band, uncertainty=record)
 
 
