@@ -28,8 +28,9 @@ done).
 
 Every ensemble member of the parent is adapted the same way, to the lab's labels plus its own
 deviation from the ensemble mean on each cycle: the members keep their disagreement (the band's
-spread term), and labels the ensemble already fits leave every member as it was. The out-of-fold predictions give the
-new bundle's validation scores and its calibrated band (:mod:`gait2hip.models.uncertainty`).
+spread term), and labels the ensemble already fits leave every member as it was. The out-of-fold
+predictions give the new bundle's validation scores and its calibrated band
+(:mod:`gait2hip.models.uncertainty`).
 
 It refuses (:class:`~gait2hip.errors.Gait2HipInputError`) data that cannot support it: fewer
 than ``min_subjects`` subjects, none of the bundle's targets, input angles missing, targets in
