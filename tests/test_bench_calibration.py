@@ -94,3 +94,13 @@ def test_calibrating_a_joint_bundle_on_moments_only_data_keeps_its_other_channel
     assert np.isfinite(out.band["band_hi"]).all()
     np.testing.assert_array_equal(out.band["band_hi"][:, ~moments], default.band["band_hi"][:, ~moments])
     assert not np.allclose(out.band["band_hi"][:, moments], default.band["band_hi"][:, moments])
+
+
+def test_a_bundle_fine_tuned_from_the_default_keeps_the_parents_held_out_list(default):
+    held = default.manifest["metrics"]["real_test_subjects"]
+    child = _with_manifest(
+        default,
+        **{"data_card.real_sources": [], "metrics.real_test_subjects": [], "parent": {
+            "data_card": default.manifest["data_card"], "metrics": default.manifest["metrics"]}},
+    )  # fmt: skip
+    assert real_test_subjects(child, "fukuchi2018") == sorted(held)

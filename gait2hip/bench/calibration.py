@@ -219,12 +219,16 @@ def source_from(
 
 
 def real_test_subjects(bundle: Bundle, dataset: str) -> list[str] | None:
-    """The subjects of REAL ``dataset`` the bundle may be scored on: None = all (never trained on
-    it), else the manifest's ``metrics.real_test_subjects`` ([] when it trained on it but lists none)."""
-    card = bundle.manifest.get("data_card") or {}
-    if dataset not in (card.get("real_sources") or []):
-        return None
-    return [str(s) for s in (bundle.manifest.get("metrics") or {}).get("real_test_subjects", [])]
+    """The subjects of REAL ``dataset`` the bundle may be scored on: None = all (neither it nor its
+    parent, for a fine-tuned bundle, trained on it), else the manifest's ``metrics.real_test_subjects``
+    (of the parent too when the parent trained on it; [] when it trained on it but lists none)."""
+    held: set[str] | None = None
+    for record in (bundle.manifest, bundle.manifest.get("parent") or {}):
+        if dataset not in ((record.get("data_card") or {}).get("real_sources") or []):
+            continue
+        listed = {str(s) for s in (record.get("metrics") or {}).get("real_test_subjects", [])}
+        held = listed if held is None else held & listed
+    return None if held is None else sorted(held)
 
 
 def _fukuchi(bundle: Bundle) -> Source | None:
@@ -355,6 +359,11 @@ def calibration_table(bundles: list[Bundle], *, shared: Path | None, folds: int 
         for source in load_sources(bundle, shared=shared):
             if trained:  # a fine-tuned bundle: only the subjects it was not fine-tuned on
                 keep = ~np.isin(source.subjects, sorted(trained))
+                if not keep.all():
+                    left = int((~keep).sum())
+                    notes.append(
+                        f"{bundle.name}: {source.name}: {left} cycles of its fine-tuning subjects left out"
+                    )
                 if not keep.any():
                     continue
                 source = source.take(keep)

@@ -404,7 +404,7 @@ def _validation(
         shape=residual.shape,
     )
     band = fit_band(residual, scale=scale, spread=spread)
-    units = sorted(set(bundle.target_units))
+    units = sorted({u for j, u in enumerate(bundle.target_units) if np.isfinite(Y[:, :, j]).any()})
     scores: dict[str, Any] = {
         "protocol": "out-of-fold on held-out lab subjects (GroupKFold over subjects)",
         "units": units[0] if len(units) == 1 else units,
