@@ -150,6 +150,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--band-only", action="store_true", help="no training: (re)fit the band of the bundle in --out"
     )
+    parser.add_argument(
+        "--seeds",
+        default=None,
+        help="e.g. 2026,2027,2028: one member per seed (trained into --members-dir, or reused from "
+        "there when already trained), shipped as ONE ensemble bundle with its band refitted",
+    )
+    parser.add_argument("--members-dir", type=Path, default=Path("runs/default-members"))
     return parser.parse_args(argv)
 
 
@@ -163,6 +170,13 @@ def main(argv: list[str] | None = None) -> int:
     recipe = dataclasses.replace(BASE_RECIPE, name="gait2hip-default-joint", nonnegative_forces=True, **flags)
     if args.band_only:
         return band_only(args, console)
+    if args.seeds:
+        return ensemble(args, console)
+    return train_one(args, console, recipe=recipe, flags=flags)
+
+
+def train_one(args, console: Console, *, recipe, flags: dict) -> int:
+    """Train one member (seed ``args.seed``), score it and give it its band; write it to ``args.out``."""
     simulated = load_dataset(args.data)
     sim_name = str(simulated.attrs.get("name") or Path(str(args.data)).stem)
     pool, sim_test, patients = split(simulated)
@@ -211,6 +225,92 @@ def main(argv: list[str] | None = None) -> int:
                       "held-out simulated subjects", highlight=False)  # fmt: skip
     report(console, folder, metrics)
     return 0
+
+
+class EnsemblePredictor:
+    """A bundle's ensemble mean with the ``predict(dataset)`` of a fitted unit (per-kg targets)."""
+
+    def __init__(self, bundle) -> None:
+        self.bundle = bundle
+        self.target_columns = list(bundle.target_columns)
+
+    def predict(self, dataset: GaitDataset) -> np.ndarray:
+        x = dataset.inputs_in_degrees().select_inputs(list(self.bundle.input_columns)).X
+        return self.bundle.predict_normalised(x)
+
+
+def ensemble(args, console: Console) -> int:
+    """Train (or reuse) one member per seed, combine them into the shipped bundle, score the ENSEMBLE
+    on the same held-out subjects and refit its band (the spread term now has several members)."""
+    import json
+
+    from gait2hip.models.ensemble import combine_members
+
+    seeds = [int(s) for s in str(args.seeds).split(",") if s.strip()]
+    folders = []
+    for seed in seeds:
+        out = args.members_dir / f"s{seed}"
+        folder = out / f"{args.architecture}-joint-default"
+        if not (folder / "manifest.json").is_file():
+            console.print(f"member seed {seed}: training into {out}", highlight=False)
+            main([*_passthrough(args), "--seed", str(seed), "--out", str(out)])
+        else:
+            console.print(f"member seed {seed}: reusing {folder}", highlight=False)
+        folders.append(folder)
+    members = [load_bundle(f) for f in folders]
+    target = args.out / f"{args.architecture}-joint-default"
+    args.out.mkdir(parents=True, exist_ok=True)
+    for other in args.out.iterdir():
+        is_bundle = other != target and other.is_dir() and (other / "manifest.json").exists()
+        if is_bundle and read_manifest(other).get("default_for"):
+            shutil.rmtree(other)
+    if target.exists():
+        shutil.rmtree(target)
+    combine_members(members, target)
+    bundle = load_bundle(target)
+    simulated = load_dataset(args.data)
+    _, sim_test, patients = split(simulated)
+    real = per_kg(load_dataset(args.real))
+    held = subject_holdout(real.meta["subject_id"].to_numpy(dtype=str))
+    real_pool, real_test = real.select(subjects=held.pool), real.select(subjects=held.test)
+    pool, _, _ = split(simulated)
+    train = concat_with_missing([pool, real_pool], names=[str(simulated.attrs.get("name") or "default"),
+                                                          str(args.real)])  # fmt: skip
+    trials, problems = load_real_trials(shared_dir(path=args.shared) if args.shared else shared_dir())
+    metrics = evaluate(
+        EnsemblePredictor(bundle), bundle, train=train, sim_test=sim_test, patients=patients, real=real,
+        real_test=real_test, trials=trials,
+    )  # fmt: skip
+    metrics.update(
+        trial_problems=problems,
+        test_subjects=sorted(set(sim_test.meta["subject_id"])),
+        real_test_subjects=sorted(set(real_test.meta["subject_id"])),
+        member_real_test_rmse={
+            str(s): m.manifest["metrics"].get("rmse") for s, m in zip(seeds, members, strict=True)
+        },
+    )
+    manifest = target / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["metrics"] = metrics  # the hashes cover member files only
+    data["description"] = data["description"].replace("Default joint model", f"Default joint model, "
+                                                      f"{len(seeds)}-member ensemble")  # fmt: skip
+    data.setdefault("extra", {})["train_seconds"] = sum(
+        float(m.manifest.get("extra", {}).get("train_seconds", 0.0)) for m in members
+    )
+    manifest.write_text(json.dumps(data, indent=1) + "\n")
+    calibrate_band(target, sim_test=sim_test, real_test=real_test, real_name=str(args.real))
+    console.print(f"{len(seeds)} members (seeds {seeds}); 90 % band refitted with the member spread",
+                  highlight=False)  # fmt: skip
+    report(console, target, metrics)
+    return 0
+
+
+def _passthrough(args) -> list[str]:
+    """The command-line options a member's training shares with the ensemble run."""
+    argv = ["--data", str(args.data), "--real", str(args.real), "--flags", str(args.flags),
+            "--architecture", args.architecture, "--size", args.size, "--epochs", str(args.epochs),
+            "--threads", str(args.threads)]  # fmt: skip
+    return argv + (["--shared", str(args.shared)] if args.shared else [])
 
 
 def calibrate_band(folder: Path, *, sim_test, real_test, real_name: str) -> Path:

@@ -50,7 +50,7 @@ def test_finetune_refuses_one_subject_in_one_line(tmp_path):
 def test_a_lab_folder_made_by_label_is_read_and_one_subject_refused(tmp_path, examples):
     """`gait2hip label` on the gait2392 example gives a lab folder of ONE subject: both its
     cycles are read (left mirrored into the right-leg frame), and fine-tuning refuses it."""
-    from gait2hip.train.finetune import load_lab_data
+    from gait2hip.train.labdata import load_lab_data
 
     folder = examples / "gait2392-subject01"
     lab = tmp_path / "lab"

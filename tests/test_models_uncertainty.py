@@ -74,21 +74,30 @@ def test_fit_band_checks_its_arguments():
         fit_band(np.zeros((10, 5, 1)), level=0.3)
 
 
-def test_shipped_default_predictions_carry_a_band_widened_for_an_ood_cycle(examples):
-    """The real gait2392 example through the Predictor: every output has its band around the
-    prediction; the same stride with the hip flexed 25° more is flagged and its band is wider by
-    exactly its distance / threshold (the stated rule)."""
+def _predict_normal_and_shifted(predictor, examples):
     from gait2hip.data.angles import read_angles
-    from gait2hip.predict import Predictor
 
-    predictor = Predictor.from_bundle("default")
     angles = read_angles(examples / "gait2392-subject01" / "subject01_walk1_ik.mot")
     window = [(0.618, 1.853)]
     normal = predictor.predict_trial(angles, mass_kg=72.6, cycles=window)
     shifted_angles = angles.copy()
     for column in [c for c in shifted_angles.columns if "hip_flexion" in c]:
         shifted_angles[column] = shifted_angles[column] + 25.0
-    shifted = predictor.predict_trial(shifted_angles, mass_kg=72.6, cycles=window)
+    return normal, predictor.predict_trial(shifted_angles, mass_kg=72.6, cycles=window)
+
+
+def _width(prediction, name: str) -> np.ndarray:
+    return (prediction.curves[name + "_hi"] - prediction.curves[name + "_lo"]).to_numpy()
+
+
+def test_shipped_default_predictions_carry_a_band_widened_for_an_ood_cycle(examples):
+    """The real gait2392 example through the Predictor and the shipped (ensemble) default: every
+    output has its band around the prediction; the same stride with the hip flexed 25° more is
+    flagged, its OOD factor is distance / threshold and its band is wider on average (the members'
+    spread changes too, so not by exactly that factor at every point)."""
+    from gait2hip.predict import Predictor
+
+    normal, shifted = _predict_normal_and_shifted(Predictor.from_bundle("default"), examples)
     for name in ("glmed_r", "hip_adduction_r_moment"):
         curves = normal.curves
         assert (curves[name + "_lo"] <= curves[name]).all() and (curves[name] <= curves[name + "_hi"]).all()
@@ -97,8 +106,22 @@ def test_shipped_default_predictions_carry_a_band_widened_for_an_ood_cycle(examp
     assert row_shifted["ood"] and row_shifted["band_inflation"] > row_normal["band_inflation"]
     expected = max(1.0, row_shifted["ood_distance"] / row_shifted["ood_threshold"])
     assert row_shifted["band_inflation"] == pytest.approx(expected)
-    width = lambda p, n: (p.curves[n + "_hi"] - p.curves[n + "_lo"]).to_numpy()  # noqa: E731
-    ratio = width(shifted, "hip_adduction_r_moment") / width(
-        normal, "hip_adduction_r_moment"
-    )  # (forces: clipped at 0)
+    name = "hip_adduction_r_moment"
+    assert _width(shifted, name).mean() > _width(normal, name).mean()
+
+
+def test_one_member_band_is_widened_by_exactly_the_ood_factor(examples, tmp_path):
+    """With one member (no spread term) the flagged stride's band is wider by exactly its
+    distance / threshold at every point (the stated rule)."""
+    from gait2hip.models.bundle import load_bundle, save_bundle
+    from gait2hip.models.ensemble import spec_from_bundle
+    from gait2hip.predict import Predictor
+
+    default = load_bundle("transformer-joint-default")
+    one = save_bundle(tmp_path / "one", spec_from_bundle(default, members=[]))
+    normal, shifted = _predict_normal_and_shifted(Predictor.from_bundle(str(one)), examples)
+    row_normal, row_shifted = normal.cycles.iloc[0], shifted.cycles.iloc[0]
+    assert row_shifted["ood"] and row_shifted["band_inflation"] > row_normal["band_inflation"]
+    # a moment (force bands are clipped at 0)
+    ratio = _width(shifted, "hip_adduction_r_moment") / _width(normal, "hip_adduction_r_moment")
     np.testing.assert_allclose(ratio, row_shifted["band_inflation"] / row_normal["band_inflation"], rtol=1e-4)

@@ -32,7 +32,8 @@ import pandas as pd
 
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.models.bundle import Bundle
-from gait2hip.train.finetune import FinetuneSettings, finetune, lab_arrays
+from gait2hip.train.finetune import FinetuneSettings, finetune
+from gait2hip.train.labdata import lab_arrays
 from gait2hip.train.recipes import GAIT2HIP_RECIPE
 
 METHODS = ("zero-shot", "fine-tuned", "scratch", "lab mean")
@@ -66,8 +67,15 @@ def _rmse(prediction: np.ndarray, truth: np.ndarray) -> float:
 
 
 def _scratch(
-    train: GaitDataset, test_X: np.ndarray, *, epochs: int, seed: int, architecture: str
+    train: GaitDataset,
+    test_X: np.ndarray,
+    *,
+    epochs: int,
+    seed: int,
+    architecture: str,
+    columns: Sequence[str],
 ) -> np.ndarray:
+    """Predictions [N, T, len(columns)] of a model trained from scratch on ``train``."""
     from gait2hip.train.protocols import BUDGETS, Trainer
 
     budget = dataclasses.replace(BUDGETS["quick"], name="learning-curve", fixed_epochs=epochs)
@@ -83,13 +91,42 @@ def _scratch(
         target_units=fitted.target_units,
         meta=pd.DataFrame({"subject_id": ["test"] * len(test_X), "mass_kg": np.nan}),
     )
-    return fitted.predict(test)
+    predicted = fitted.predict(test)
+    return predicted[..., [list(fitted.target_columns).index(c) for c in columns]]
+
+
+def lab_subjects(bundle: Bundle, dataset: GaitDataset) -> tuple[GaitDataset, str]:
+    """The subjects of the new lab a bundle may be tested on, and a sentence saying which: all of
+    them when it never trained on the dataset, else only the manifest's held-out
+    ``metrics.real_test_subjects`` (refused when it trained on the dataset and lists none)."""
+    from gait2hip.bench.calibration import real_test_subjects
+    from gait2hip.errors import Gait2HipInputError
+
+    name = str(dataset.attrs.get("name") or "")
+    n_all = dataset.meta["subject_id"].nunique()
+    held = real_test_subjects(bundle, name)
+    if held is None:
+        return dataset, f"{name}: all {n_all} subjects (the bundle was never trained on {name})"
+    if not held:
+        raise Gait2HipInputError(
+            f"bundle {bundle.name} was trained on {name} and its manifest lists no held-out subject.",
+            file=bundle.path,
+            fix="use a bundle not trained on this lab, or one whose metrics.real_test_subjects lists them.",
+        )
+    note = (
+        f"{name}: only the {len(held)} subjects the bundle was not trained on (metrics.real_test_subjects: "
+        f"{', '.join(sorted(held))}); its other {n_all - len(held)} are its training data"
+    )
+    return dataset.select(subjects=held), note
 
 
 def loo_mean_curve_rmse(Y: np.ndarray, subjects: np.ndarray) -> float:
-    """RMSE of each subject's cycles against the mean curve of all OTHER subjects (pooled)."""
-    squared = [((Y[subjects == s] - Y[subjects != s].mean(axis=0)) ** 2).ravel() for s in np.unique(subjects)]
-    return float(np.sqrt(np.mean(np.concatenate(squared))))
+    """RMSE of each subject's cycles against the mean curve of all OTHER subjects (pooled; targets
+    the lab does not have, NaN, are left out)."""
+    squared = [
+        ((Y[subjects == s] - np.nanmean(Y[subjects != s], axis=0)) ** 2).ravel() for s in np.unique(subjects)
+    ]
+    return float(np.sqrt(np.nanmean(np.concatenate(squared))))
 
 
 def run_learning_curve(
@@ -117,10 +154,12 @@ def run_learning_curve(
     finished = {(int(r.k), int(r.draw), str(r.method)) for r in done.itertuples()}
     notify = on_event or (lambda event: None)
 
-    X, Y, _ = lab_arrays(bundle, dataset)
+    X, Y, present = lab_arrays(bundle, dataset)
+    index = [bundle.target_columns.index(c) for c in present]  # the lab's targets only (a joint bundle)
+    Y = Y[..., index]
     subjects = dataset.meta["subject_id"].to_numpy(dtype=str)
     unique = np.unique(subjects)
-    zero_shot = bundle.predict_normalised(X)
+    zero_shot = bundle.predict_normalised(X)[..., index]
     total = len(settings.ks) * settings.draws * len(settings.methods)
     count = len(finished)
     for k in settings.ks:
@@ -144,7 +183,7 @@ def run_learning_curve(
                     result = finetune(
                         bundle, dataset.take(np.flatnonzero(train)), settings=FinetuneSettings(fixed=fixed)
                     )
-                    prediction = result.predict(X[test])
+                    prediction = result.predict(X[test])[..., index]
                     detail = f"{result.choice['anchor']}:{result.choice['lambda']:g}"
                 else:
                     prediction = _scratch(
@@ -153,6 +192,7 @@ def run_learning_curve(
                         epochs=settings.scratch_epochs,
                         seed=settings.seed + draw,
                         architecture=bundle.architecture,
+                        columns=present,
                     )
                 row = {
                     "k": k,

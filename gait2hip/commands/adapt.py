@@ -47,7 +47,8 @@ def _table(frame: pd.DataFrame, *, title: str, digits: int = 3) -> Table:
 def finetune_command(*, model: str, data: str, out: Path, target: str | None, console: Console) -> Path:
     """Fine-tune a bundle on a lab's labelled cycles and write the new bundle."""
     from gait2hip.models.datacard import data_card_from_dataset
-    from gait2hip.train.finetune import finetune, load_lab_data
+    from gait2hip.train.finetune import finetune
+    from gait2hip.train.labdata import load_lab_data
 
     dataset = load_lab_data(data)
     parent = _pick(_bundles(model), dataset, target)
@@ -80,13 +81,20 @@ def calibrate_command(
         raise Gait2HipInputError(f"unknown calibration data '{on}'.", fix=f"use one of {', '.join(SOURCES)}.")
     written = None
     for bundle in _bundles(model):
-        sources = {s.name: s for s in load_sources(bundle, shared=shared, names=(on,))}
-        if on not in sources:
-            console.print(f"{bundle.name}: '{on}' has none of its targets — skipped", highlight=False)
+        sources = load_sources(bundle, shared=shared, names=(on,))
+        if not sources:
+            console.print(
+                f"{bundle.name}: '{on}' has none of its targets (or only people it trained on) — skipped",
+                highlight=False,
+            )
             continue
         folder = out / bundle.name if out is not None else bundle.path
-        written = calibrate_bundle(bundle, sources[on], folder)
-        console.print(f"[green]wrote[/] {folder}: 90 % band fitted on {on}", highlight=False)
+        written = calibrate_bundle(bundle, sources[0], folder)
+        console.print(
+            f"[green]wrote[/] {folder}: 90 % band fitted on {sources[0].name} "
+            f"({len(set(sources[0].subjects))} subjects)",
+            highlight=False,
+        )
     if written is None:
         raise Gait2HipInputError(f"no bundle of '{model}' has targets in '{on}'.")
     return written
@@ -102,21 +110,40 @@ def bench_calibration_command(
     if not any(b.has_band for b in bundles):
         raise Gait2HipInputError(f"no bundle of '{model}' has a band.", fix="run gait2hip calibrate first.")
     table = calibration_table(bundles, shared=shared)
-    shown = table.drop(columns=["nominal", "units"]).rename(columns={"ood_inflated_fraction": "OOD-widened"})
+    shown = table.drop(columns=["nominal", "real"]).rename(columns={"ood_inflated_fraction": "OOD-widened"})
     console.print(_table(shown, title="Empirical coverage of the central 90 % band (per-kg units)"))
+    for note in table.attrs.get("notes", []):
+        console.print(f"note — {note}", highlight=False)
+    ood = pd.concat(
+        [ood_table(b, shared=shared) for b in bundles if b.has_band and b.has_ood] or [pd.DataFrame()]
+    )
+    if len(ood):
+        console.print(_table(ood, title="OOD flag vs band: mean band widening of flagged / unflagged cycles"))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         table.to_csv(out / "calibration.csv", index=False)
-        console.print(f"wrote {out / 'calibration.csv'}", highlight=False)
+        ood.to_csv(out / "ood.csv", index=False)
+        console.print(f"wrote {out / 'calibration.csv'}, {out / 'ood.csv'}", highlight=False)
     return table
+
+
+def ood_table(bundle, *, shared: Path | None) -> pd.DataFrame:
+    """:func:`gait2hip.bench.calibration.ood_rows` on the bundle's sources and a shifted copy."""
+    from gait2hip.bench.calibration import load_sources, ood_rows, shifted
+
+    sources = load_sources(bundle, shared=shared)
+    extra = [shifted(s) for s in sources if s.name == "simulated held-out"]
+    return ood_rows(bundle, [*sources, *extra])
 
 
 def bench_learning_curve_command(
     *, model: str, out: Path, ks: Sequence[int], draws: int, scratch_epochs: int, console: Console
 ) -> pd.DataFrame:
-    """Run or resume the fukuchi2018 learning curve and print its summary."""
+    """Run or resume the fukuchi2018 learning curve and print its summary (a bundle trained on some
+    fukuchi2018 subjects: on its held-out ones only, the manifest's metrics.real_test_subjects)."""
     from gait2hip.bench.learning_curve import (
         LearningCurveSettings,
+        lab_subjects,
         loo_mean_curve_rmse,
         plot_learning_curve,
         run_learning_curve,
@@ -125,45 +152,71 @@ def bench_learning_curve_command(
     )
     from gait2hip.commands.progress import eta_progress
     from gait2hip.data import load_dataset
-    from gait2hip.train.finetune import lab_arrays
+    from gait2hip.train.labdata import lab_arrays
 
-    bundle = _pick(_bundles(model), load_dataset("fukuchi2018"), "moments")
     dataset = load_dataset("fukuchi2018")
-    settings = LearningCurveSettings(ks=tuple(ks), draws=draws, scratch_epochs=scratch_epochs)
+    bundle = _pick(_bundles(model), dataset, "moments")
+    dataset, note = lab_subjects(bundle, dataset)
+    n_subjects = dataset.meta["subject_id"].nunique()
+    usable = [k for k in ks if k < n_subjects]
+    if dropped := [k for k in ks if k >= n_subjects]:
+        note += f"; k = {', '.join(map(str, dropped))} dropped (no subject left to test on)"
+    if not usable:
+        raise Gait2HipInputError(
+            f"every k leaves no test subject ({n_subjects} subjects).", fix="use smaller k."
+        )
+    console.print(f"{bundle.name}: {note}", highlight=False)
+    settings = LearningCurveSettings(ks=tuple(usable), draws=draws, scratch_epochs=scratch_epochs)
     with eta_progress(console=console, unit="fits", status=True) as progress:
-        task = progress.add_task("learning curve", total=len(ks) * draws * 4, status="")
+        task = progress.add_task("learning curve", total=len(usable) * draws * 4, status="")
 
         def on_event(event: dict) -> None:
             progress.update(task, completed=event["done"], status=f"k={event['k']} {event['method']}")
 
         results = run_learning_curve(bundle, dataset, out=out, settings=settings, on_event=on_event)
-    _, Y, _ = lab_arrays(bundle, dataset)
+    _, Y, present = lab_arrays(bundle, dataset)
+    Y = Y[..., [bundle.target_columns.index(c) for c in present]]
     loo = loo_mean_curve_rmse(Y, dataset.meta["subject_id"].to_numpy(dtype=str))
     summary = summarise(results, loo_rmse=loo)
     summary.to_csv(out / "summary.csv", index=False)
     plot_learning_curve(
         summary,
         out / "learning_curve.png",
-        title=f"fukuchi2018 (REAL), held-out subjects; {bundle.name}; {draws} draws per k",
+        title=f"fukuchi2018 (REAL), {n_subjects} subjects; --model {model} ({bundle.name}); {draws} draws/k",
     )
     console.print(
         _table(
             summary,
-            title=f"Hip-moment RMSE (Nm/kg) on held-out fukuchi2018 subjects, {bundle.name}",
+            title=f"Hip-moment RMSE (Nm/kg), held-out fukuchi2018 subjects, --model {model} ({bundle.name})",
             digits=4,
         )
     )
-    k = stops_helping(summary)
-    verdict = (
-        "fine-tuning is below training from scratch at every k"
-        if k is None
-        else f"fine-tuning stops helping (no longer below scratch on the same subjects) at k = {k}"
-    )
+    k_scratch = stops_helping(summary)
+    k_zero = stops_helping(summary, others=("zero-shot",))
+    not_below = [int(r["k"]) for r in summary.to_dict("records") if not r["fine-tuned"] < r["zero-shot"]]
+    verdicts = [
+        "below training from scratch at every k"
+        if k_scratch is None
+        else f"no longer below scratch on the same subjects from k = {k_scratch}",
+        "below the zero-shot parent at every k"
+        if k_zero is None
+        else f"NOT below the zero-shot parent at k = {', '.join(map(str, not_below))}",
+    ]
     console.print(
-        f"{verdict}; LOO lab mean curve (all other subjects) {loo:.4f}. Results: {out / 'results.csv'}",
+        f"fine-tuning: {'; '.join(verdicts)}; LOO lab mean curve (all other subjects) {loo:.4f}. "
+        f"Results: {out / 'results.csv'}",
         highlight=False,
     )
-    (out / "summary.json").write_text(json.dumps({"stops_helping_at_k": k, "loo_mean_rmse": loo}))
+    (out / "summary.json").write_text(
+        json.dumps(
+            {
+                "stops_helping_at_k": k_scratch,
+                "not_below_zero_shot_at_k": not_below,
+                "loo_mean_rmse": loo,
+                "subjects": note,
+            }
+        )
+    )
     return summary
 
 

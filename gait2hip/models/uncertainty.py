@@ -16,7 +16,8 @@ the residual error measured on held-out subjects. (``fit_band(symmetric=False)``
 and 95 % signed quantiles instead: narrower on the calibration data, but it bakes in that
 data's bias — on fukuchi2018 it covered only 77 % of the simulated held-out samples, the
 symmetric band 95 %.) ``band_spread`` is the members' mean spread on the
-calibration cycles: the band widens where the members disagree more than they did there.
+calibration cycles (floored at its mean over the cycle, :func:`spread_reference`): the band widens
+where the members disagree more than they did there.
 
 The OOD rule (:func:`ood_inflation`): a cycle whose out-of-distribution distance exceeds the
 bundle's threshold has its band widened by the ratio distance / threshold (1 inside the
@@ -97,6 +98,18 @@ def band_scale(
     return scale
 
 
+def spread_reference(spread: np.ndarray, labelled: np.ndarray) -> np.ndarray:
+    """``band_spread`` [T, D]: the members' mean SD per point over the labelled calibration cycles,
+    floored at its mean over the cycle for that output — so that a point where the members happened
+    to agree on the calibration cycles (SD ≈ 0) does not turn a small disagreement on a new cycle
+    into a huge widening. 0 for an output no cycle labels (a joint band's other source)."""
+    labelled = np.asarray(labelled, dtype=bool)
+    count = labelled.sum(axis=0)
+    total = np.where(labelled, np.asarray(spread, dtype=np.float64), 0.0).sum(axis=0)
+    per_point = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+    return np.maximum(per_point, per_point.mean(axis=0, keepdims=True))
+
+
 def _conformal_quantile(scores: np.ndarray, q: float) -> float:
     """The ``q`` quantile with the split-conformal finite-sample correction (towards the tail)."""
     n = scores.size
@@ -160,12 +173,7 @@ def fit_band(
             else:
                 lo[t, c] = _conformal_quantile(values, tail)
                 hi[t, c] = _conformal_quantile(values, 1.0 - tail)
-    if spread is None:
-        band_spread = np.zeros((n_points, n_out))
-    else:
-        band_spread = np.nanmean(
-            np.where(np.isfinite(r), np.asarray(spread, dtype=np.float64), np.nan), axis=0
-        )
+    band_spread = np.zeros((n_points, n_out)) if spread is None else spread_reference(spread, np.isfinite(r))
     return {
         "band_lo": lo.astype(np.float32),
         "band_hi": hi.astype(np.float32),

@@ -26,8 +26,11 @@ part of the new head (``ȳ_lab(t) − F̄_lab(t)·W``) is stored as the bundle's
 inputs to the lab's angle statistics did not help on fukuchi2018 in a quick check, so it is not
 done).
 
-Every ensemble member of the parent is adapted the same way. The out-of-fold predictions give the
-new bundle's validation scores and its calibrated band (:mod:`gait2hip.models.uncertainty`).
+Every ensemble member of the parent is adapted the same way, to the lab's labels plus its own
+deviation from the ensemble mean on each cycle: the members keep their disagreement (the band's
+spread term), and labels the ensemble already fits leave every member as it was. The out-of-fold
+predictions give the new bundle's validation scores and its calibrated band
+(:mod:`gait2hip.models.uncertainty`).
 
 It refuses (:class:`~gait2hip.errors.Gait2HipInputError`) data that cannot support it: fewer
 than ``min_subjects`` subjects, none of the bundle's targets, input angles missing, targets in
@@ -39,7 +42,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,16 +50,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle
 from gait2hip.models.ood import ood_distance
-from gait2hip.models.uncertainty import band_scale, fit_band, member_stats, ood_inflation, uncertainty_record
+from gait2hip.models.uncertainty import (
+    band_scale,
+    fit_band,
+    member_stats,
+    ood_inflation,
+    spread_reference,
+    uncertainty_record,
+)
 from gait2hip.train.folds import group_kfold
+from gait2hip.train.labdata import lab_arrays
 
-#: A lab target's RMS (per kg) must lie within this factor of the parent's training targets'.
-UNIT_RATIO_LIMIT = 5.0
 ANCHORS = ("parent", "zero")
 
 
@@ -167,130 +174,6 @@ class FinetuneResult:
             },
         )
         return save_bundle(path, spec)
-
-
-# ---------------------------------------------------------------------- lab data
-def load_lab_data(spec: str | Path, *, on_progress: Any = None) -> GaitDataset:
-    """Labelled cycles for :func:`finetune`: 'fukuchi2018', a gait2hip NPZ, or a lab folder.
-
-    A lab folder (``manifest.csv``, e.g. the output of ``gait2hip label``) gives its right-leg
-    cycles with the right hip's targets and its left-leg cycles mirrored into the right-leg frame
-    (angle columns swapped left↔right, left-hip targets under the right names), as the Predictor
-    feeds a left cycle.
-    """
-    from gait2hip.data import load_dataset
-    from gait2hip.data.columns import MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
-
-    path = Path(str(spec))
-    if not (path.is_dir() and (path / "manifest.csv").is_file()):
-        return load_dataset(spec)
-    right = load_dataset(path, side="right", on_progress=on_progress)
-    try:
-        left = load_dataset(path, side="left")
-    except Gait2HipInputError:  # no left cycle found: the right ones alone
-        return right
-    to_right = dict(zip(MUSCLE_GROUPS_L + MOMENTS_L, MUSCLE_GROUPS_R + MOMENTS_R, strict=True))
-    swap = {c: c[:-2] + ("_l" if c.endswith("_r") else "_r") for c in INPUT_ANGLES}
-    keep = [c for c in left.target_columns if c in to_right]
-    left = left.select_targets(keep)
-    mirrored = GaitDataset(
-        X=left.select_inputs([swap[c] for c in INPUT_ANGLES]).X,
-        Y=left.Y,
-        input_columns=INPUT_ANGLES,
-        target_columns=tuple(to_right[c] for c in keep),
-        input_units=left.select_inputs([swap[c] for c in INPUT_ANGLES]).input_units,
-        target_units=left.target_units,
-        meta=left.meta,
-        attrs=dict(left.attrs),
-    )
-    common = [c for c in right.target_columns if c in mirrored.target_columns]
-    return GaitDataset.concat([right.select_targets(common), mirrored.select_targets(common)])
-
-
-# ---------------------------------------------------------------------- data checks
-def lab_arrays(bundle: Bundle, dataset: GaitDataset) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
-    """The lab's inputs [N, T, D_in] (degrees) and per-kg targets [N, T, D_out] in the bundle's
-    column order (NaN where the lab has no label), and the bundle targets it has; or a clear refusal."""
-    source = dataset.attrs.get("path") or dataset.attrs.get("name")
-    if bad := [c for c in bundle.input_columns if c not in INPUT_ANGLES]:
-        raise Gait2HipInputError(
-            f"bundle {bundle.name} takes inputs other than the 10 angles ({', '.join(bad)}); "
-            "fine-tuning supports angle-only bundles.",
-            file=bundle.path,
-        )
-    if missing := [c for c in bundle.input_columns if c not in dataset.input_columns]:
-        raise Gait2HipInputError(
-            f"the lab data lacks input angle(s) {', '.join(missing)}.",
-            file=source,
-            column=missing[0],
-            fix="give all 10 angles (IK coordinates) for every cycle.",
-        )
-    if dataset.n_timepoints != bundle.seq_len:
-        raise Gait2HipInputError(
-            f"cycles have {dataset.n_timepoints} points; the bundle expects {bundle.seq_len}.",
-            file=source,
-            fix=f"resample the cycles to {bundle.seq_len} points (0–100 %).",
-        )
-    present = tuple(c for c in bundle.target_columns if c in dataset.target_columns)
-    if not present:
-        raise Gait2HipInputError(
-            f"the lab data has none of bundle {bundle.name}'s targets ({', '.join(bundle.target_columns)}).",
-            file=source,
-            column=bundle.target_columns[0],
-            fix="label the trials (gait2hip label) or fine-tune the bundle whose targets the lab has "
-            "(moments-only data: the moments bundle).",
-        )
-    data = dataset.select_targets(present)
-    if not data.mass_normalized:
-        masses = data.meta["mass_kg"].to_numpy(dtype=float)
-        if not np.isfinite(masses).all():
-            raise Gait2HipInputError(
-                f"targets are in {'/'.join(sorted(set(data.target_units)))} but body mass is missing.",
-                file=source,
-                column="mass_kg",
-                fix="give every subject's mass (kg), or targets already per kg (N/kg, Nm/kg).",
-            )
-        data = data.normalized_by_mass()
-    X = dataset.inputs_in_degrees().select_inputs(bundle.input_columns).X.astype(np.float32)
-    flexion = (
-        X[:, :, bundle.input_columns.index("hip_flexion_r")] if "hip_flexion_r" in bundle.input_columns else X
-    )
-    if np.nanmedian(np.ptp(flexion, axis=1)) < 5.0:
-        raise Gait2HipInputError(
-            "the hip flexion angle moves less than 5° over a median cycle: radians labelled as degrees?",
-            file=source,
-            column="hip_flexion_r",
-            fix="give the angles in degrees (or mark their unit as 'rad').",
-        )
-    Y = np.full((len(data), bundle.seq_len, len(bundle.target_columns)), np.nan, dtype=np.float32)
-    for column in present:
-        Y[:, :, bundle.target_columns.index(column)] = data.Y[:, :, data.target_columns.index(column)]
-    _check_sizes(bundle, Y, present, source)
-    return X, Y, present
-
-
-def _check_sizes(bundle: Bundle, Y: np.ndarray, present: tuple[str, ...], source: Any) -> None:
-    """Refuse targets whose size is not the parent's training targets' (a unit mix-up)."""
-    reference = bundle.reference
-    if "target_mean_curve" not in reference:
-        return
-    for column in present:
-        j = bundle.target_columns.index(column)
-        expected = math.sqrt(
-            float(
-                np.mean(reference["target_mean_curve"][:, j] ** 2 + reference["target_sd_curve"][:, j] ** 2)
-            )
-        )
-        got = math.sqrt(float(np.nanmean(Y[:, :, j] ** 2)))
-        ratio = got / max(expected, 1e-9)
-        if not (1.0 / UNIT_RATIO_LIMIT <= ratio <= UNIT_RATIO_LIMIT):
-            raise Gait2HipInputError(
-                f"'{column}' has an RMS of {got:.3g} {bundle.target_units[j]}, {ratio:.2g}× the parent's "
-                f"training targets ({expected:.3g}): wrong units?",
-                file=source,
-                column=column,
-                fix=f"give {bundle.target_units[j]} (e.g. N·m/kg, not N·m or N·mm/kg) with OpenSim signs.",
-            )
 
 
 # ---------------------------------------------------------------------- the head refit
@@ -424,13 +307,17 @@ def finetune(
     subjects = dataset.meta["subject_id"].to_numpy(dtype=str)
     n_subjects = len(set(subjects))
     if settings.fixed is None and n_subjects < max(2, settings.min_subjects):
+        counts = dataset.meta.groupby("subject_id").size()
+        held = ", ".join(f"{name}: {count} cycle(s)" for name, count in counts.items())
         raise Gait2HipInputError(
-            f"the lab data holds {n_subjects} subject(s); fine-tuning needs at least "
-            f"{max(2, settings.min_subjects)} so that how far to move from the parent is chosen on "
-            "subjects it did not fit.",
+            f"the lab data holds {n_subjects} subject(s) ({held}); fine-tuning needs at least "
+            f"{max(2, settings.min_subjects)} different people so that how far to move from the parent "
+            "is chosen on a person it did not fit (cycles of one person — e.g. a right and a mirrored "
+            "left cycle — cannot tell that person from the lab).",
             file=dataset.attrs.get("path") or dataset.attrs.get("name"),
             column="subject_id",
-            fix="label more subjects (each a different person, with its own subject id).",
+            fix="label at least one more person with a complete heel-strike-to-heel-strike cycle on force "
+            "plates, each with its own subject id (the 'subject' column of a gait2hip label manifest).",
         )
     x_mean, x_std, y_mean, y_std = _normalisers(bundle)
     z = torch.as_tensor(((X - x_mean) / x_std).astype(np.float32))
@@ -440,6 +327,11 @@ def finetune(
     heads = [_head(member, d_out) for member in parents]
     features = [_features(member, head, z) for member, head in zip(parents, heads, strict=True)]
     anchors = [(h.weight.detach().double().numpy().T, h.bias.detach().double().numpy()) for h in heads]
+    # member m is refitted to the labels plus its own deviation from the ensemble mean on each cycle:
+    # the members keep their disagreement (the band's spread term), and labels the ENSEMBLE already
+    # fits leave every member as it was (one member: the labels themselves)
+    parent = bundle.predict_members(X)
+    targets = [Ys + (p - parent.mean(axis=0)) / y_std for p in parent]
 
     errors: dict[str, float] = {}
     oof = None
@@ -448,13 +340,13 @@ def finetune(
     else:
         folds = group_kfold(subjects, n_splits=min(settings.folds, n_subjects))
         W0, b0 = anchors[0]
-        (anchor, lam), errors = _choose(features[0], Ys, folds, W0=W0, b0=b0, settings=settings)
+        (anchor, lam), errors = _choose(features[0], targets[0], folds, W0=W0, b0=b0, settings=settings)
         oof = np.full((len(parents), *Y.shape), np.nan)
         for m, (F, (W0, b0)) in enumerate(zip(features, anchors, strict=True)):
             for val in folds:
                 train = np.setdiff1d(np.arange(len(X)), val)
                 W, offset = _fit_head(
-                    _head_stats(F[train], Ys[train]),
+                    _head_stats(F[train], targets[m][train]),
                     W0=W0,
                     b0=b0,
                     anchor=anchor,
@@ -466,7 +358,9 @@ def finetune(
     parent_offsets = bundle.reference.get("output_offset")
     members, offsets = [], []
     for m, (member, F, (W0, b0)) in enumerate(zip(parents, features, anchors, strict=True)):
-        W, offset = _fit_head(_head_stats(F, Ys), W0=W0, b0=b0, anchor=anchor, lam=lam, n_points=F.shape[1])
+        W, offset = _fit_head(
+            _head_stats(F, targets[m]), W0=W0, b0=b0, anchor=anchor, lam=lam, n_points=F.shape[1]
+        )
         # what the model adds after its head (e.g. a mean-curve prior), averaged over the lab's cycles
         with torch.no_grad():
             after_head = (member.eval()(z).double().numpy() - (F @ W0 + b0)).mean(axis=0)
@@ -504,10 +398,13 @@ def _validation(
     )
     residual = Y - mean
     scale = band_scale(
-        spread=spread, band_spread=np.nanmean(spread, axis=0), inflation=inflation, shape=residual.shape
+        spread=spread,
+        band_spread=spread_reference(spread, np.isfinite(Y)),
+        inflation=inflation,
+        shape=residual.shape,
     )
     band = fit_band(residual, scale=scale, spread=spread)
-    units = sorted(set(bundle.target_units))
+    units = sorted({u for j, u in enumerate(bundle.target_units) if np.isfinite(Y[:, :, j]).any()})
     scores: dict[str, Any] = {
         "protocol": "out-of-fold on held-out lab subjects (GroupKFold over subjects)",
         "units": units[0] if len(units) == 1 else units,
