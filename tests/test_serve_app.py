@@ -147,9 +147,10 @@ def test_upload_gives_the_predictors_numbers(analysis: dict, predictor: Predicto
         side = record["side"]
         for target in analysis["targets"]:
             column = target["columns"][side]
+            pct_bw = 100 / 9.81 if target["kind"] == "contact" else 1.0  # contact shown in % body weight
             np.testing.assert_allclose(record["curves"][target["key"]]["value"], curves[column], atol=2e-3)
             np.testing.assert_allclose(
-                record["curves"][target["key"]]["per_kg"], curves[column + "_per_kg"], atol=1e-4
+                record["curves"][target["key"]]["per_kg"], curves[column + "_per_kg"] * pct_bw, atol=1e-3
             )
         assert record["ood"]["flag"] == bool(row["ood"])
         assert record["ood"]["distance"] == pytest.approx(row["ood_distance"], abs=1e-3)
@@ -157,8 +158,13 @@ def test_upload_gives_the_predictors_numbers(analysis: dict, predictor: Predicto
         band = record["uncertainty"]
         for target in analysis["targets"]:
             column = target["columns"][side] + "_per_kg"
-            np.testing.assert_allclose(band["lower"][target["key"]], curves[column + "_lo"], atol=1e-4)
-            np.testing.assert_allclose(band["upper"][target["key"]], curves[column + "_hi"], atol=1e-4)
+            pct_bw = 100 / 9.81 if target["kind"] == "contact" else 1.0
+            np.testing.assert_allclose(
+                band["lower"][target["key"]], curves[column + "_lo"] * pct_bw, atol=1e-3
+            )
+            np.testing.assert_allclose(
+                band["upper"][target["key"]], curves[column + "_hi"] * pct_bw, atol=1e-3
+            )
         assert (band["widened_by"] > 1.0) == (row["ood_distance"] > row["ood_threshold"])
     assert analysis["uncertainty"]["available"] is True
     assert analysis["uncertainty"]["calibration"]["transformer-joint-default"]["data"].startswith(
@@ -182,6 +188,36 @@ def test_units_band_and_words(analysis: dict, predictor: Predictor) -> None:
         assert "unlike the walking the model learned from" in flagged[0]["ood"]["message"]
         assert analysis["ood_summary"]["flag"]
     assert analysis["model"]["simulated"] and "SIMULATED" in analysis["model"]["note"]
+    # the joint default's moments also learned from real walking: the note says which data
+    assert "REAL" in analysis["model"]["note"] and "fukuchi2018" in analysis["model"]["note"]
+
+
+def test_contact_force_is_labelled_in_percent_body_weight(analysis: dict, predictor: Predictor) -> None:
+    contact = {t["key"]: t for t in analysis["targets"] if t["kind"] == "contact"}
+    if not contact:
+        pytest.skip("the installed default bundle predicts no contact force")
+    magnitude = next(t for t in contact.values() if t["label"] == "hip contact force |F|")
+    assert magnitude["unit"] == "N" and magnitude["unit_per_kg"] == "%BW"
+    bundle = next(b for b in predictor.bundles if magnitude["columns"]["right"] in b.target_columns)
+    j = bundle.target_columns.index(magnitude["columns"]["right"])
+    mean_n_per_kg = bundle.reference["target_mean_curve"][:, j]
+    # the normative band in %BW: a healthy stance peak of a few hundred % body weight
+    np.testing.assert_allclose(magnitude["normative"]["mean"], mean_n_per_kg * 100 / 9.81, rtol=1e-3)
+    assert 150 < max(magnitude["normative"]["mean"]) < 900
+    for cycle in analysis["cycles"]:
+        peak = cycle["peaks"][magnitude["key"]]
+        assert peak["per_kg"] == pytest.approx(peak["value"] / MASS * 100 / 9.81, rel=1e-3)
+
+
+def test_ood_levels_in_words(analysis: dict) -> None:
+    levels = {c["ood"]["level"] for c in analysis["cycles"]}
+    assert levels <= {"ok", "caution", "unreliable"}
+    for cycle in analysis["cycles"]:
+        assert cycle["ood"]["flag"] == (cycle["ood"]["level"] != "ok")
+        assert cycle["ood"]["level_words"]
+    method = analysis["ood_summary"]["method"]
+    assert "99th percentile" in method and "±4 SD" in method
+    assert "unreliable" in analysis["ood_summary"]["levels"]
 
 
 def test_stance_matches_the_force_plates(analysis: dict, examples: Path) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gait2hip.models.ood import distance_rule, level_rules, outside_rule
 from gait2hip.models.uncertainty import LEVEL, ood_rule
 from gait2hip.predict import Predictor
+from gait2hip.predict.contact import GRAVITY, contact_label
 
 OOD_IN_WORDS = (
     "This walking pattern is unlike the walking the model learned from (the training cohort). "
@@ -18,10 +20,29 @@ OOD_IN_WORDS = (
     "caution and do not base a clinical decision on them alone."
 )
 OK_IN_WORDS = "This walking pattern lies within the range of the walking the model learned from."
+UNRELIABLE_IN_WORDS = (
+    "This stride is far outside the walking the model learned from, or its joint angles break a sign or "
+    "side convention: its curves are not drawn and must not be used."
+)
+#: What a stride's OOD level means, in words for clinicians (levels from gait2hip.models.ood).
+LEVEL_IN_WORDS = {"ok": OK_IN_WORDS, "caution": OOD_IN_WORDS, "unreliable": UNRELIABLE_IN_WORDS}
+#: The cycles table's short wording of each level.
+LEVEL_SHORT = {
+    "ok": "within training range",
+    "caution": "outside training range (caution)",
+    "unreliable": "unreliable: not drawn",
+}
 SIMULATED_IN_WORDS = (
     "The model was trained on SIMULATED walking (a computer-generated cohort), not on forces measured in "
     "patients: its values are estimates for research and education, not a validated clinical measurement."
 )
+MIXED_IN_WORDS = (
+    "The muscle forces and the hip contact force were learned from SIMULATED walking (a computer-generated "
+    "cohort); the hip moments also from REAL gait-lab walking ({real}). No output was measured in patients: "
+    "the values are estimates for research and education, not a validated clinical measurement."
+)
+#: % body weight per N/kg (the contact force is shown in %BW, as the in-vivo implant literature does).
+PCT_BW_PER_N_PER_KG = 100.0 / GRAVITY
 
 
 # ------------------------------------------------------------------------ derived measures
@@ -68,14 +89,35 @@ def _stem(target: str) -> str:
     return target.removesuffix("_r") if target.endswith("_r") else target.replace("_r_moment", "_moment")
 
 
-def _label(stem: str) -> str:
+def _label(target: str) -> str:
     from gait2hip.predict.plots import TARGET_LABELS
 
-    return TARGET_LABELS.get(stem.removesuffix("_moment"), stem)
+    stem = _stem(target)
+    return contact_label(target) or TARGET_LABELS.get(stem.removesuffix("_moment"), stem)
+
+
+def _kind(target: str, raw_unit: str) -> str:
+    if contact_label(target):
+        return "contact"
+    return "force" if raw_unit == "N" else "moment"
+
+
+def _model_note(predictor: Predictor, simulated: bool) -> str:
+    """Which data the model learned from, in words: simulated only, or simulated + real moments."""
+    cards = [b.manifest.get("data_card", {}) for b in predictor.bundles]
+    real = sorted({source for card in cards for source in card.get("real_sources", [])})
+    if real:
+        return MIXED_IN_WORDS.format(real=", ".join(real))
+    return SIMULATED_IN_WORDS if simulated else ""
 
 
 def target_table(predictor: Predictor) -> list[dict[str, Any]]:
-    """One entry per predicted hip output: names, units, and the training cohort's band (per kg)."""
+    """One entry per predicted hip output: names, units, and the training cohort's band (per kg).
+
+    The contact force is shown per body weight (%BW) instead of per kg: its ``per_kg`` values,
+    band and peaks are multiplied by ``per_kg_factor`` and ``display_to_raw`` turns them back
+    into N per kg of mass.
+    """
     from gait2hip.predict.predictor import output_name
 
     rows = []
@@ -83,21 +125,25 @@ def target_table(predictor: Predictor) -> list[dict[str, Any]]:
         reference = bundle.reference
         for j, (target, unit) in enumerate(zip(bundle.target_columns, bundle.target_units, strict=True)):
             raw = unit.removesuffix("/kg")
+            kind = _kind(target, raw)
+            factor = PCT_BW_PER_N_PER_KG if kind == "contact" else 1.0
             band = None
             if "target_mean_curve" in reference and unit.endswith("/kg"):
                 band = {
-                    "mean": _rounded(reference["target_mean_curve"][:, j]),
-                    "sd": _rounded(reference["target_sd_curve"][:, j]),
-                    "unit": unit,
+                    "mean": _rounded(reference["target_mean_curve"][:, j] * factor),
+                    "sd": _rounded(reference["target_sd_curve"][:, j] * factor),
+                    "unit": "%BW" if kind == "contact" else unit,
                     "percent": _rounded(np.linspace(0.0, 100.0, bundle.seq_len)),
                 }
             rows.append(
                 {
                     "key": _stem(target),
-                    "label": _label(_stem(target)),
-                    "kind": "force" if raw == "N" else "moment",
+                    "label": _label(target),
+                    "kind": kind,
                     "unit": raw,
-                    "unit_per_kg": raw + "/kg",
+                    "unit_per_kg": "%BW" if kind == "contact" else raw + "/kg",
+                    "per_kg_factor": factor,
+                    "display_to_raw": 1.0 / factor,
                     "columns": {"right": output_name(target, "right"), "left": output_name(target, "left")},
                     "bundle": bundle.name,
                     "normative": band,
@@ -142,11 +188,13 @@ def _cycle_record(
         },
         "ood": {
             "flag": bool(row["ood"]),
+            "level": str(row.get("ood_level", "caution" if row["ood"] else "ok")),
+            "level_words": LEVEL_SHORT[str(row.get("ood_level", "caution" if row["ood"] else "ok"))],
             "distance": _number(row["ood_distance"], 3),
             "threshold": _number(row["ood_threshold"], 3),
             "outside_fraction": _number(row["ood_outside_fraction"], 3),
             "reason": str(row["ood_reason"]),
-            "message": OOD_IN_WORDS if row["ood"] else OK_IN_WORDS,
+            "message": LEVEL_IN_WORDS[str(row.get("ood_level", "caution" if row["ood"] else "ok"))],
         },
         "uncertainty": _cycle_band(curves, targets, side, row),
         "curves": {},
@@ -155,7 +203,7 @@ def _cycle_record(
     for target in targets:
         column = target["columns"][side]
         value = curves[column].to_numpy(dtype=float)
-        per_kg = curves[column + "_per_kg"].to_numpy(dtype=float)
+        per_kg = curves[column + "_per_kg"].to_numpy(dtype=float) * target["per_kg_factor"]
         record["curves"][target["key"]] = {"value": _rounded(value, 3), "per_kg": _rounded(per_kg)}
         i = int(np.argmax(np.abs(per_kg)))
         record["peaks"][target["key"]] = {
@@ -174,8 +222,8 @@ def _cycle_band(
     for target in targets:
         column = target["columns"][side] + "_per_kg"
         if column + "_lo" in curves:
-            lower[target["key"]] = _rounded(curves[column + "_lo"])
-            upper[target["key"]] = _rounded(curves[column + "_hi"])
+            lower[target["key"]] = _rounded(curves[column + "_lo"] * target["per_kg_factor"])
+            upper[target["key"]] = _rounded(curves[column + "_hi"] * target["per_kg_factor"])
     if not lower:
         return None
     inflation = float(row.get("band_inflation", 1.0))
@@ -230,6 +278,8 @@ def symmetry(cycles: list[dict[str, Any]], targets: list[dict[str, Any]]) -> dic
     indices = {}
     for target in targets:
         key = target["key"]
+        if target["kind"] == "contact" and not key.endswith("contact_mag"):
+            continue  # the contact force's symmetry is its magnitude's; components add rows, not meaning
         peak = {
             s: float(np.mean([abs(c["peaks"][key]["per_kg"]) for c in cycles if c["side"] == s]))
             for s in ("right", "left")
@@ -261,6 +311,7 @@ def describe(
         _cycle_record(row, prediction, targets, angles, events) for _, row in prediction.cycles.iterrows()
     ]
     n_ood = sum(c["ood"]["flag"] for c in cycles)
+    n_unreliable = sum(c["ood"]["level"] == "unreliable" for c in cycles)
     result = {
         "file": filename,
         "mass_kg": prediction.mass_kg,
@@ -269,7 +320,7 @@ def describe(
         "model": {
             "bundles": list(prediction.bundles),
             "simulated": prediction.simulated,
-            "note": SIMULATED_IN_WORDS if prediction.simulated else "",
+            "note": _model_note(predictor, prediction.simulated),
         },
         "notes": notes,
         "percent": _rounded(prediction.curves.loc[prediction.curves["cycle"] == 1, "percent"], 2),
@@ -278,17 +329,23 @@ def describe(
         "ood_summary": {
             "flag": bool(n_ood),
             "cycles_out_of_distribution": n_ood,
+            "cycles_unreliable": n_unreliable,
             "cycles": len(cycles),
-            "message": (
-                f"{n_ood} of {len(cycles)} strides lie outside the training range. {OOD_IN_WORDS}"
-                if n_ood
-                else OK_IN_WORDS
-            ),
+            "message": _ood_message(n_ood, n_unreliable, len(cycles)),
             "method": "Mahalanobis distance of the stride's joint-angle curves from the training strides "
-            "(PCA space + residual), flagged above the 99th percentile of training strides, or when more "
-            "than 5 % of samples lie beyond ±4 SD of the training mean.",
+            f"(PCA space + residual), flagged above the {distance_rule()}, or when {outside_rule()}.",
+            "levels": level_rules(),
         },
         "uncertainty": _uncertainty_summary(predictor),
         "symmetry": symmetry(cycles, targets),
     }
     return result
+
+
+def _ood_message(n_ood: int, n_unreliable: int, n_cycles: int) -> str:
+    if not n_ood:
+        return OK_IN_WORDS
+    message = f"{n_ood} of {n_cycles} strides lie outside the training range. {OOD_IN_WORDS}"
+    if n_unreliable:
+        message += f" {n_unreliable} of them are unreliable and not drawn."
+    return message

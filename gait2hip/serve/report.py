@@ -149,7 +149,8 @@ def render_report(result: dict[str, Any], *, created: dt.datetime | None = None)
         )
         symmetry = (
             "<table><tr><th>Output</th><th>Right peak</th><th>Left peak</th><th>SI %</th></tr>"
-            f"{sym_rows}</table><p class='small'>{escape(sym['method'])} Peaks in N/kg or Nm/kg.</p>"
+            f"{sym_rows}</table><p class='small'>{escape(sym['method'])} "
+            "Peaks in N/kg, Nm/kg or, for the contact force, % body weight.</p>"
         )
     else:
         symmetry = f"<p>Not available: {escape(sym['reason'])}</p>"

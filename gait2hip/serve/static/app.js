@@ -66,7 +66,8 @@ function unitMode() { return document.querySelector('input[name="unit"]:checked'
 
 function chart(target, cycles, percent, mode, mass) {
   const width = 300, height = 190, left = 44, right = 8, top = 20, bottom = 26;
-  const scale = mode === "per_kg" ? 1 : mass;
+  // the band is per kg (contact force: %BW); display_to_raw turns it into N or Nm per kg of mass
+  const scale = mode === "per_kg" ? 1 : mass * (target.display_to_raw ?? 1);
   const band = target.normative;
   const values = [];
   for (const c of cycles) for (const v of c.curves[target.key][mode]) if (v !== null) values.push(v);
@@ -148,13 +149,14 @@ function render() {
   $("notes").replaceChildren(...r.notes.map((n) => { const li = document.createElement("li"); li.textContent = n; return li; }));
   $("download-pdf").hidden = !r.links.report_pdf;
   const charts = $("charts");
-  charts.replaceChildren(...r.targets.map((t) => chart(t, r.cycles, r.percent, unitMode(), r.mass_kg)));
+  const drawn = r.cycles.filter((c) => c.ood.level !== "unreliable");
+  charts.replaceChildren(...r.targets.map((t) => chart(t, drawn, r.percent, unitMode(), r.mass_kg)));
   const cycles = $("cycles-table");
   cycles.replaceChildren();
   row(cycles, ["#", "side", "start (s)", "stride (s)", "stance %", "swing %", "walking pattern"], true);
   for (const c of r.cycles) {
     row(cycles, [c.cycle, c.side, c.start_s, c.stride_s, c.timing.stance_percent, c.timing.swing_percent,
-      c.ood.flag ? "outside training range" : "within training range"]);
+      c.ood.level_words ?? (c.ood.flag ? "outside training range" : "within training range")]);
   }
   const sym = $("symmetry-table");
   sym.replaceChildren();
