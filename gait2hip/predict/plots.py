@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.columns import left_sign
 from gait2hip.models.bundle import Bundle
 from gait2hip.predict.contact import (
     IN_VIVO_CITATION,
@@ -80,7 +81,9 @@ def _panel(
     unit = bundle.target_units[j]
     per_kg_unit = unit if unit.endswith("/kg") else unit + "/kg"
     if contact_stem(target) is not None and per_kg_unit == "N/kg":
-        return Panel(target, bundle, j, name + PCT_BW, "% body weight", float(percent_bw(1.0)), True)
+        # the band is the right hip's; the left hip's z is reported in OpenSim's sense (left_sign)
+        sign = left_sign(target) if side == "left" else 1.0
+        return Panel(target, bundle, j, name + PCT_BW, "% body weight", float(percent_bw(1.0)) * sign, True)
     if per_kg_unit == "Nm/kg":  # moments: the chosen convention and normalisation
         scale = moment_scale(moment_units, height_m) * (-1.0 if moment_convention == "external" else 1.0)
         text = f"{moment_units} ({moment_convention})"

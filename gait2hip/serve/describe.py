@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.columns import left_sign
 from gait2hip.models.ood import distance_rule, level_rules, outside_rule
 from gait2hip.models.uncertainty import LEVEL, ood_rule
 from gait2hip.predict import Predictor
-from gait2hip.predict.contact import GRAVITY, contact_label
+from gait2hip.predict.contact import GRAVITY, contact_label, contact_stem
 
 OOD_IN_WORDS = (
     "This walking pattern is unlike the walking the model learned from (the training cohort). "
@@ -41,6 +42,18 @@ MIXED_IN_WORDS = (
     "cohort); the hip moments also from REAL gait-lab walking ({real}). No output was measured in patients: "
     "the values are estimates for research and education, not a validated clinical measurement."
 )
+#: Chart titles of the contact force (the page's panels are narrow). The z component is shown in the
+#: right hip's anatomical sense on both sides (+ lateral) so the two hips overlay on one band; the
+#: files keep OpenSim's sense (+ to the right, :func:`gait2hip.data.columns.left_sign`).
+CONTACT_SHORT = {
+    "hip_contact_mag": "Contact force |F|",
+    "hip_contact_x": "Contact x, femur (+ anterior)",
+    "hip_contact_y": "Contact y, femur (+ superior)",
+    "hip_contact_z": "Contact z, femur (+ lateral)",
+    "hip_contact_pelvis_x": "Contact x, pelvis (+ anterior)",
+    "hip_contact_pelvis_y": "Contact y, pelvis (+ superior)",
+    "hip_contact_pelvis_z": "Contact z, pelvis (+ lateral)",
+}
 #: % body weight per N/kg (the contact force is shown in %BW, as the in-vivo implant literature does).
 PCT_BW_PER_N_PER_KG = 100.0 / GRAVITY
 
@@ -93,7 +106,10 @@ def _label(target: str) -> str:
     from gait2hip.predict.plots import TARGET_LABELS
 
     stem = _stem(target)
-    return contact_label(target) or TARGET_LABELS.get(stem.removesuffix("_moment"), stem)
+    contact = contact_stem(target)
+    if contact is not None:
+        return CONTACT_SHORT[contact]
+    return TARGET_LABELS.get(stem.removesuffix("_moment"), stem)
 
 
 def _kind(target: str, raw_unit: str) -> str:
@@ -143,6 +159,8 @@ def target_table(predictor: Predictor) -> list[dict[str, Any]]:
                     "unit": raw,
                     "unit_per_kg": "%BW" if kind == "contact" else raw + "/kg",
                     "per_kg_factor": factor,
+                    # the left hip's values are multiplied by this to share the right hip's band
+                    "left_display_sign": left_sign(target),
                     "display_to_raw": 1.0 / factor,
                     "columns": {"right": output_name(target, "right"), "left": output_name(target, "left")},
                     "bundle": bundle.name,
@@ -202,8 +220,9 @@ def _cycle_record(
     }
     for target in targets:
         column = target["columns"][side]
-        value = curves[column].to_numpy(dtype=float)
-        per_kg = curves[column + "_per_kg"].to_numpy(dtype=float) * target["per_kg_factor"]
+        sign = target["left_display_sign"] if side == "left" else 1.0
+        value = curves[column].to_numpy(dtype=float) * sign
+        per_kg = curves[column + "_per_kg"].to_numpy(dtype=float) * target["per_kg_factor"] * sign
         record["curves"][target["key"]] = {"value": _rounded(value, 3), "per_kg": _rounded(per_kg)}
         i = int(np.argmax(np.abs(per_kg)))
         record["peaks"][target["key"]] = {
@@ -222,8 +241,10 @@ def _cycle_band(
     for target in targets:
         column = target["columns"][side] + "_per_kg"
         if column + "_lo" in curves:
-            lower[target["key"]] = _rounded(curves[column + "_lo"] * target["per_kg_factor"])
-            upper[target["key"]] = _rounded(curves[column + "_hi"] * target["per_kg_factor"])
+            factor = target["per_kg_factor"] * (target["left_display_sign"] if side == "left" else 1.0)
+            ends = (column + "_lo", column + "_hi") if factor > 0 else (column + "_hi", column + "_lo")
+            lower[target["key"]] = _rounded(curves[ends[0]] * factor)
+            upper[target["key"]] = _rounded(curves[ends[1]] * factor)
     if not lower:
         return None
     inflation = float(row.get("band_inflation", 1.0))
