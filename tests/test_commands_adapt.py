@@ -71,6 +71,47 @@ def test_a_lab_folder_made_by_label_is_read_and_one_subject_refused(tmp_path, ex
     result = CliRunner().invoke(app, ["finetune", "--data", str(lab), "--out", str(tmp_path / "x"),
                                       "--target", "moments"])  # fmt: skip
     assert result.exit_code == 2 and "1 subject(s)" in result.output
+    assert "--one-person" in result.output
+    # knowingly: one person gives a fixed refit, written without a band or a held-out score
+    out = tmp_path / "one-person"
+    result = CliRunner().invoke(app, ["finetune", "--data", str(lab), "--out", str(out),
+                                      "--target", "moments", "--one-person"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "NO prediction band" in result.output
+    _check_one_person_bundle(out, data)
+
+
+def _check_one_person_bundle(out, data) -> None:
+    """The adapted bundle records the fixed refit, carries no band, and moves towards the lab."""
+    import json
+
+    from gait2hip.models.bundle import load_bundle
+    from gait2hip.train.labdata import lab_arrays
+
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["metrics"]["protocol"].startswith("none")
+    assert manifest["extra"]["finetune"]["fixed"] == ["zero", 1000.0]
+    adapted = load_bundle(out)
+    assert not adapted.has_band
+    parent = load_bundle(manifest["parent"]["name"])
+    X, Y, _ = lab_arrays(adapted, data)
+    columns = [adapted.target_columns.index(c) for c in ("hip_flexion_r_moment",)]
+    before = np.nanmean((parent.predict_members(X).mean(axis=0)[..., columns] - Y[..., columns]) ** 2)
+    after = np.nanmean((adapted.predict_members(X).mean(axis=0)[..., columns] - Y[..., columns]) ** 2)
+    assert after < before  # fitted to that person's cycles (in-sample: nothing held out)
+
+
+def test_finetune_on_one_fukuchi_subject_with_one_person(tmp_path):
+    from gait2hip.data import load_dataset
+
+    one = load_dataset("fukuchi2018").select(subjects=["WBDS01"])
+    one.save(tmp_path / "one.npz")
+    out = tmp_path / "x"
+    result = CliRunner().invoke(
+        app, ["finetune", "--data", str(tmp_path / "one.npz"), "--out", str(out), "--one-person"]
+    )
+    assert result.exit_code == 0, result.output
+    _check_one_person_bundle(out, one)
 
 
 def test_learning_curve_resumes_without_recomputing(tmp_path):

@@ -32,13 +32,13 @@ import pandas as pd
 
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.models.bundle import Bundle
-from gait2hip.train.finetune import FinetuneSettings, finetune
+from gait2hip.train.finetune import ONE_PERSON_FIXED, FinetuneSettings, finetune
 from gait2hip.train.labdata import lab_arrays
 from gait2hip.train.recipes import GAIT2HIP_RECIPE
 
 METHODS = ("zero-shot", "fine-tuned", "scratch", "lab mean")
 #: The head refit used with a single training subject (no held-out subject to choose it).
-K1_FIXED = ("zero", 1000.0)
+K1_FIXED = ONE_PERSON_FIXED
 #: The default bundles' recipe (scripts/train_default_bundles.py): no subject inputs, one target group.
 SCRATCH_RECIPE = dataclasses.replace(
     GAIT2HIP_RECIPE, name="gait2hip-default-bundle", joint_targets=False, subject_inputs=False

@@ -22,12 +22,26 @@ def finetune(
     target: Annotated[
         Target | None, typer.Option(help="With 'default': which bundle, when the data has both targets")
     ] = None,
+    one_person: Annotated[
+        bool,
+        typer.Option(
+            "--one-person",
+            help="Allow data of ONE person: a fixed head refit (lab mean-curve anchor, λ = 1000), "
+            "with no held-out score and no band; it helps a lab the model never saw and can hurt one it "
+            "already fits",
+        ),
+    ] = False,
 ) -> None:
     """Fine-tune a bundle to a lab's labelled cycles (output head refit, chosen on held-out subjects)."""
     from gait2hip.commands.adapt import finetune_command
 
     finetune_command(
-        model=model, data=data, out=out, target=target.value if target else None, console=console
+        model=model,
+        data=data,
+        out=out,
+        target=target.value if target else None,
+        one_person=one_person,
+        console=console,
     )
 
 
