@@ -94,6 +94,17 @@ def left_sign(name: str) -> float:
 MUSCLE_GROUPS_L: tuple[str, ...] = tuple(to_left(n) for n in MUSCLE_GROUPS_R)
 MOMENTS_L: tuple[str, ...] = tuple(to_left(n) for n in MOMENTS_R)
 CONTACT_L: tuple[str, ...] = tuple(to_left(n) for n in CONTACT_R)
+#: Readable names, by the column name without its side (``hip_contact_mag`` for ``hip_r_contact_mag``).
+CONTACT_LABELS: dict[str, str] = {
+    "hip_contact_mag": "hip contact force |F|",
+    "hip_contact_x": "hip contact force x, femur frame (+ anterior)",
+    "hip_contact_y": "hip contact force y, femur frame (+ superior)",
+    "hip_contact_z": "hip contact force z, femur frame (+ to the right)",
+    "hip_contact_pelvis_x": "hip contact force x, pelvis frame (+ anterior)",
+    "hip_contact_pelvis_y": "hip contact force y, pelvis frame (+ superior)",
+    "hip_contact_pelvis_z": "hip contact force z, pelvis frame (+ to the right)",
+}
+
 #: Every hip-contact column, right then left.
 CONTACT_COLUMNS: tuple[str, ...] = CONTACT_R + CONTACT_L
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gait2hip.data.columns import to_left
+from gait2hip.data.columns import CONTACT_LABELS, to_left
 
 GRAVITY = 9.81
 #: Suffix of the % body-weight columns of the contact force.
@@ -30,16 +30,6 @@ PCT_BW = "_pct_bw"
 #: OrthoLoad level walking, peak |F| (% body weight): mean and SD over 10 patients (Bergmann 2016).
 IN_VIVO_PEAK_PBW: tuple[float, float] = (247.0, 20.0)
 IN_VIVO_CITATION = "OrthoLoad in vivo, Bergmann et al. 2016 (PLoS ONE 11:e0155612), level walking, n = 10"
-#: Readable names, by the column name without its side (``hip_contact_mag`` for ``hip_r_contact_mag``).
-CONTACT_LABELS: dict[str, str] = {
-    "hip_contact_mag": "hip contact force |F|",
-    "hip_contact_x": "hip contact force x, femur frame (+ anterior)",
-    "hip_contact_y": "hip contact force y, femur frame (+ superior)",
-    "hip_contact_z": "hip contact force z, femur frame (+ to the right)",
-    "hip_contact_pelvis_x": "hip contact force x, pelvis frame (+ anterior)",
-    "hip_contact_pelvis_y": "hip contact force y, pelvis frame (+ superior)",
-    "hip_contact_pelvis_z": "hip contact force z, pelvis frame (+ to the right)",
-}
 #: Peaks lower than this fraction of the cycle's maximum are not load peaks (e.g. swing bumps).
 PEAK_MIN_FRACTION = 0.5
 #: A peak must stand out of the curve by this fraction of its range (scipy's ``prominence``).

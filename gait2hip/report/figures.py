@@ -18,6 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from gait2hip.data.columns import CONTACT_LABELS
+
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 BASELINE_COLOUR = "#7f7f7f"
 #: One colour per architecture in every figure; the paper protocol is drawn dashed / hatched.
@@ -53,6 +55,12 @@ PRETTY = {
     "hip_adduction_r_moment": "Hip adduction (+) / abduction (−)",
     "hip_rotation_r_moment": "Hip internal (+) / external (−) rot.",
 }
+
+
+def _title(column: str) -> str:
+    """A panel's title: the readable name of a muscle group, moment or contact-force component."""
+    stem = column.replace("hip_r_contact", "hip_contact").replace("hip_l_contact", "hip_contact")
+    return PRETTY.get(column) or CONTACT_LABELS.get(stem, column)
 
 
 def _grid(n: int) -> tuple[int, int]:
@@ -94,7 +102,7 @@ def curves_figure(
             if len(pred) > 1:
                 ax.fill_between(pct, p_mean - p_sd, p_mean + p_sd, color=colour, alpha=0.10, lw=0)
             ax.plot(pct, p_mean, color=colour, lw=1.5, ls=style, label=label)
-        ax.set_title(PRETTY.get(column, column), fontsize=10)
+        ax.set_title(_title(column), fontsize=10)
         ax.grid(alpha=0.3)
         if k % cols == 0:
             ax.set_ylabel(unit)
