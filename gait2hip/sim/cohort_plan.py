@@ -50,32 +50,20 @@ def plan_cohort(*, n_subjects: int, n_patients: int, seed: int) -> list[SubjectP
         patient = i >= n_subjects
         rng = np.random.default_rng(subject_seed(seed, i).spawn(1)[0])
         body = sample_anthropometry(rng, patient=patient)
+        common = dict(index=i, sex=body.sex, height_m=body.height_m, mass_kg=body.mass_kg)
         if patient:
             gait = sample_patient_gait(rng)
             label = min(CADENCE_SPM, key=lambda k: abs(CADENCE_SPM[k] - gait.cadence_spm))
-            plans.append(
-                SubjectPlan(
-                    subject_id=f"P{i - n_subjects + 1:02d}",
-                    cohort="patient",
-                    index=i,
-                    sex=body.sex,
-                    height_m=body.height_m,
-                    mass_kg=body.mass_kg,
-                    cadences=((label, gait.cadence_spm),),
-                    alteration=asdict(gait.alteration),
-                    walk_ratio_factor=gait.walk_ratio_factor,
-                )
+            plan = SubjectPlan(
+                subject_id=f"P{i - n_subjects + 1:02d}",
+                cohort="patient",
+                cadences=((label, gait.cadence_spm),),
+                alteration=asdict(gait.alteration),
+                walk_ratio_factor=gait.walk_ratio_factor,
+                **common,
             )
         else:
-            plans.append(
-                SubjectPlan(
-                    subject_id=f"H{i + 1:02d}",
-                    cohort="healthy",
-                    index=i,
-                    sex=body.sex,
-                    height_m=body.height_m,
-                    mass_kg=body.mass_kg,
-                    cadences=tuple((k, float(v)) for k, v in CADENCE_SPM.items()),
-                )
-            )
+            cadences = tuple((k, float(v)) for k, v in CADENCE_SPM.items())
+            plan = SubjectPlan(subject_id=f"H{i + 1:02d}", cohort="healthy", cadences=cadences, **common)
+        plans.append(plan)
     return plans
