@@ -313,20 +313,7 @@ def finetune(
     X, Y, present = lab_arrays(bundle, dataset)
     subjects = dataset.meta["subject_id"].to_numpy(dtype=str)
     n_subjects = len(set(subjects))
-    if settings.fixed is None and n_subjects < max(2, settings.min_subjects):
-        counts = dataset.meta.groupby("subject_id").size()
-        held = ", ".join(f"{name}: {count} cycle(s)" for name, count in counts.items())
-        raise Gait2HipInputError(
-            f"the lab data holds {n_subjects} subject(s) ({held}); fine-tuning needs at least "
-            f"{max(2, settings.min_subjects)} different people so that how far to move from the parent "
-            "is chosen on a person it did not fit (cycles of one person — e.g. a right and a mirrored "
-            "left cycle — cannot tell that person from the lab).",
-            file=dataset.attrs.get("path") or dataset.attrs.get("name"),
-            column="subject_id",
-            fix="label at least one more person with a complete heel-strike-to-heel-strike cycle on force "
-            "plates, each with its own subject id (the 'subject' column of a gait2hip label manifest); or, "
-            "knowingly, --one-person: a fixed refit with no held-out score and no band.",
-        )
+    _check_subjects(dataset, n_subjects, settings)
     x_mean, x_std, y_mean, y_std = _normalisers(bundle)
     z = torch.as_tensor(((X - x_mean) / x_std).astype(np.float32))
     Ys = (Y - y_mean) / y_std
@@ -389,6 +376,25 @@ def finetune(
         parent=bundle, members=members, offsets=np.stack(offsets), choice=choice, scores=scores,
         band=band, data=dataset, settings=settings, present=present,
     )  # fmt: skip
+
+
+def _check_subjects(dataset: GaitDataset, n_subjects: int, settings: FinetuneSettings) -> None:
+    """Refuse data of fewer people than the held-out choice needs (unless a fixed refit was asked)."""
+    if settings.fixed is not None or n_subjects >= max(2, settings.min_subjects):
+        return
+    counts = dataset.meta.groupby("subject_id").size()
+    held = ", ".join(f"{name}: {count} cycle(s)" for name, count in counts.items())
+    raise Gait2HipInputError(
+        f"the lab data holds {n_subjects} subject(s) ({held}); fine-tuning needs at least "
+        f"{max(2, settings.min_subjects)} different people so that how far to move from the parent "
+        "is chosen on a person it did not fit (cycles of one person — e.g. a right and a mirrored "
+        "left cycle — cannot tell that person from the lab).",
+        file=dataset.attrs.get("path") or dataset.attrs.get("name"),
+        column="subject_id",
+        fix="label at least one more person with a complete heel-strike-to-heel-strike cycle on force "
+        "plates, each with its own subject id (the 'subject' column of a gait2hip label manifest); or, "
+        "knowingly, --one-person: a fixed refit with no held-out score and no band.",
+    )
 
 
 def _rmse(residual: np.ndarray) -> float:
