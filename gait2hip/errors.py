@@ -44,3 +44,8 @@ class Gait2HipInputError(ValueError):
         if self.fix:
             text += f" Fix: {self.fix}"
         return text
+
+
+class NoUsableCycleError(Gait2HipInputError):
+    """A trial that is readable but holds no cycle gait2hip can use (too short, a foot off the force
+    plates): a lab folder with other trials skips it with a note instead of refusing them all."""

@@ -34,7 +34,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gait2hip.errors import Gait2HipInputError
+from gait2hip.errors import Gait2HipInputError, NoUsableCycleError
 
 Side = Literal["right", "left"]
 SIDES: tuple[Side, Side] = ("right", "left")
@@ -401,7 +401,7 @@ def find_cycles(
     ]
     if not cycles:
         listing = "; ".join(f"{side}: {np.round(s, 3).tolist()}" for side, s in strikes.items())
-        raise Gait2HipInputError(
+        raise NoUsableCycleError(
             f"the trial is too short for one complete gait cycle: it spans {lo:.3f}–{hi:.3f} s and the "
             f"heel strikes ({method}) are {listing} — no two strikes of one foot "
             f"{MIN_STRIDE_S}–{MAX_STRIDE_S} s apart lie inside it.",

@@ -52,7 +52,6 @@ mirrored) in the folder, or pass ``mapping_csv``, to use another model.
 from __future__ import annotations
 
 import difflib
-import json
 import warnings
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -74,8 +73,9 @@ from gait2hip.data.columns import (
 from gait2hip.data.cycles import GaitCycle, find_cycles, grf_support_fraction, time_normalize
 from gait2hip.data.dataset import GaitDataset
 from gait2hip.data.lab_manifest import MANIFEST, cadence_of, read_manifest, text
+from gait2hip.data.lab_qa import drop_qa_flagged
 from gait2hip.data.muscle_mapping import MAPPING_CSV, aggregate_muscles, choose_mapping, read_mapping_csv
-from gait2hip.errors import Gait2HipInputError
+from gait2hip.errors import Gait2HipInputError, NoUsableCycleError
 from gait2hip.io.opensim import read_storage
 
 #: Cycles whose total vertical GRF drops below this fraction of body weight are dropped.
@@ -311,7 +311,7 @@ def _supported_cycles(
         else:
             kept.append(cycle)
     if not kept:
-        raise Gait2HipInputError(
+        raise NoUsableCycleError(
             f"every {side} cycle has a foot off the force plates for part of it (total vertical GRF "
             f"falls below {min_support:g} x body weight), so its inverse dynamics would be wrong.",
             file=grf_file,
@@ -352,9 +352,9 @@ def load_lab_folder(
         (the command line draws a progress bar from it).
     respect_qa
         When the folder holds ``qa.csv`` (written by ``gait2hip label``), leave out the cycles
-        it flags (same trial and side, start within ``QA_MATCH_S``), as ``label`` left them
-        out of its dataset — unless its ``qa.json`` says they were kept (``--keep-flagged``).
-        ``attrs['qa_excluded']`` counts them and a note says why.
+        it flags (same trial and side, start within ``gait2hip.data.lab_qa.QA_MATCH_S``), as
+        ``label`` left them out of its dataset — unless its ``qa.json`` says they were kept
+        (``--keep-flagged``). ``attrs['qa_excluded']`` counts them and a note says why.
 
     Returns
     -------
@@ -378,20 +378,10 @@ def load_lab_folder(
         moments=bool(manifest["id"].iloc[0]),
         contact=bool(manifest["contact"].iloc[0]),
     )
-    X, Y, rows, notes = [], [], [], []
-    report = on_progress or (lambda done, total: None)
-    report(0, len(manifest))
-    for number, row in enumerate(manifest.itertuples(index=False), start=2):
-        cycles, x, y, trial_notes = load_trial_cycles(
-            **_trial_files(folder, row), side=side, hips=hips, mapping_r=mapping_r, n_points=n_points,
-            mass_kg=float(row.mass_kg),
-        )  # fmt: skip
-        notes.extend(trial_notes)
-        rows.extend(_cycle_meta(row, cycles, side=side, manifest=folder / MANIFEST, number=number))
-        X.append(x)
-        Y.append(y)
-        report(len(X), len(manifest))
-    X, Y, rows, excluded = _drop_qa_flagged(folder, np.concatenate(X), np.concatenate(Y), rows, respect_qa)
+    X, Y, rows, notes = _read_trials(
+        folder, manifest, side=side, hips=hips, mapping_r=mapping_r, n_points=n_points, report=on_progress
+    )
+    X, Y, rows, excluded = drop_qa_flagged(folder, X, Y, rows, respect_qa)
     if excluded:
         notes.append(
             f"{excluded} cycle(s) left out: flagged in qa.csv by gait2hip label (see its reasons column; "
@@ -405,6 +395,37 @@ def load_lab_folder(
             notes=sorted(set(notes)), path=str(folder), qa_excluded=excluded,
         ),
     )  # fmt: skip
+
+
+def _read_trials(
+    folder: Path, manifest: pd.DataFrame, *, side: str, hips: str, mapping_r, n_points: int, report
+) -> tuple[np.ndarray, np.ndarray, list[dict], list[str]]:
+    """Every manifest row's cycles; a trial without a usable cycle is skipped with a note, unless
+    no trial has one (then its error)."""
+    X, Y, rows, notes = [], [], [], []
+    skipped: list[NoUsableCycleError] = []
+    report = report or (lambda done, total: None)
+    report(0, len(manifest))
+    for number, row in enumerate(manifest.itertuples(index=False), start=2):
+        try:
+            cycles, x, y, trial_notes = load_trial_cycles(
+                **_trial_files(folder, row), side=side, hips=hips, mapping_r=mapping_r, n_points=n_points,
+                mass_kg=float(row.mass_kg),
+            )  # fmt: skip
+        except NoUsableCycleError as error:  # the other trials may still hold cycles
+            skipped.append(error)
+            notes.append(
+                f"{MANIFEST} line {number} ({text(row.ik)}) skipped, no usable {side} cycle: {error}"
+            )
+        else:
+            notes.extend(trial_notes)
+            rows.extend(_cycle_meta(row, cycles, side=side, manifest=folder / MANIFEST, number=number))
+            X.append(x)
+            Y.append(y)
+        report(len(X) + len(skipped), len(manifest))
+    if not X:
+        raise skipped[0]
+    return np.concatenate(X), np.concatenate(Y), rows, notes
 
 
 def _trial_files(folder: Path, row) -> dict:
@@ -447,46 +468,3 @@ def _cycle_meta(row, cycles: list[GaitCycle], *, side: str, manifest: Path, numb
             )
         )
     return rows
-
-
-#: A cycle and a qa.csv row are the same cycle when their starts differ by less than this (s).
-QA_MATCH_S = 0.05
-
-
-def _drop_qa_flagged(
-    folder: Path, X: np.ndarray, Y: np.ndarray, rows: list[dict], respect_qa: bool
-) -> tuple[np.ndarray, np.ndarray, list[dict], int]:
-    """Leave out the cycles that ``folder/qa.csv`` flags; returns X, Y, rows and how many went."""
-    path = folder / "qa.csv"
-    if not respect_qa or not path.is_file():
-        return X, Y, rows, 0
-    try:  # labelled with --keep-flagged: the flagged cycles are part of the dataset
-        if json.loads((folder / "qa.json").read_text()).get("exclude_flagged") is False:
-            return X, Y, rows, 0
-    except (OSError, ValueError):
-        pass
-    qa = pd.read_csv(path)
-    if not {"trial_id", "side", "start_s", "flagged"} <= set(qa.columns):
-        return X, Y, rows, 0
-    flagged = qa[qa["flagged"].astype(str).str.lower().isin(("true", "1"))]
-    keep = []
-    for row in rows:
-        trial = row["trial_id"].rsplit("_", 1)[0]
-        start = float(row["source"].split("[", 1)[1].split("-", 1)[0])
-        same = flagged[
-            (flagged["side"] == row["side"])
-            & (flagged["trial_id"].astype(str).str.rsplit("_", n=1).str[0] == trial)
-            & ((flagged["start_s"].astype(float) - start).abs() < QA_MATCH_S)
-        ]
-        keep.append(same.empty)
-    keep = np.array(keep, dtype=bool)
-    if not keep.any():
-        raise Gait2HipInputError(
-            f"every cycle of the folder failed the labelling's quality checks ({int((~keep).sum())} flagged "
-            "in qa.csv), so none is left to load.",
-            file=path,
-            column="flagged",
-            fix="see qa.csv's reasons; relabel with --keep-flagged to keep flagged cycles, or load them "
-            "anyway with load_lab_folder(respect_qa=False).",
-        )
-    return X[keep], Y[keep], [r for r, k in zip(rows, keep, strict=True) if k], int((~keep).sum())
