@@ -2,7 +2,7 @@
 functions and ``TYPE_CHECKING`` blocks included).
 
 Data flows one way: io → data → sim → models → train → evaluate → report → bench → predict,
-→ serve, with the command layer (cli.py, commands/) on top.
+→ serve, with the command layer (the cli/ package, commands/) on top.
 """
 
 from __future__ import annotations
