@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from gait2hip.bench.timing import repeat_times
 from gait2hip.models.registry import available_models, build_model
 
 
@@ -32,19 +32,6 @@ class SpeedResult:
     latency_p95_ms: float
     cpu_ms_per_cycle: float
     latency_cpu_p50_ms: float
-
-
-def _timings(run, *, repeats: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and process-CPU seconds of ``repeats`` calls after one warm-up call."""
-    run()  # warm-up: allocator, thread pool, oneDNN primitive caches
-    wall: list[float] = []
-    cpu: list[float] = []
-    for _ in range(repeats):
-        tick, cpu_tick = time.perf_counter(), time.process_time()
-        run()
-        wall.append(time.perf_counter() - tick)
-        cpu.append(time.process_time() - cpu_tick)
-    return wall, cpu
 
 
 @torch.inference_mode()
@@ -78,8 +65,13 @@ def measure_speed(
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    batch_times, batch_cpu = _timings(lambda: (model(big), sync()), repeats=repeats)
-    single_times, single_cpu = _timings(lambda: (model(one), sync()), repeats=latency_repeats)
+    # exactly `repeats` timed calls after one warm-up (no time budget)
+    batch_times, batch_cpu = repeat_times(
+        lambda: (model(big), sync()), min_repeats=repeats, max_seconds=0, warmup=1
+    )
+    single_times, single_cpu = repeat_times(
+        lambda: (model(one), sync()), min_repeats=latency_repeats, max_seconds=0, warmup=1
+    )
     single_times.sort()
     best = min(batch_times)
     p95 = single_times[min(len(single_times) - 1, round(0.95 * (len(single_times) - 1)))]

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 
-def _repeat_times(
+def repeat_times(
     call: Callable[[], Any], *, min_repeats: int, max_seconds: float, warmup: int
 ) -> tuple[list[float], list[float]]:
     """Wall and process-CPU seconds of repeated calls (CPU time sums every thread of the process)."""
@@ -34,14 +34,14 @@ def _repeat_times(
 
 def latency_ms(call: Callable[[], Any], *, max_seconds: float = 2.0) -> tuple[float, float, float]:
     """p50 and p95 of one call's wall time and its median CPU time, ms (≥ 50 calls after 10 warm-ups)."""
-    walls, cpus = _repeat_times(call, min_repeats=50, max_seconds=max_seconds, warmup=10)
+    walls, cpus = repeat_times(call, min_repeats=50, max_seconds=max_seconds, warmup=10)
     wall = np.array(walls) * 1e3
     return float(np.percentile(wall, 50)), float(np.percentile(wall, 95)), float(np.median(cpus) * 1e3)
 
 
 def throughput(call: Callable[[], Any], batch: int, *, max_seconds: float = 3.0) -> tuple[float, float]:
     """Cycles per second (``batch`` over the median wall time) and CPU seconds per cycle."""
-    walls, cpus = _repeat_times(call, min_repeats=3, max_seconds=max_seconds, warmup=1)
+    walls, cpus = repeat_times(call, min_repeats=3, max_seconds=max_seconds, warmup=1)
     return batch / statistics.median(walls), statistics.median(cpus) / batch
 
 
@@ -49,7 +49,7 @@ def matmul_gflops(*, n: int = 1024, seconds: float = 1.0) -> float:
     """This machine's float32 matmul rate with the current torch threads, GFLOP/s (best of runs)."""
     a, b = torch.randn(n, n), torch.randn(n, n)
     out = torch.empty(n, n)
-    walls, _ = _repeat_times(lambda: torch.mm(a, b, out=out), min_repeats=5, max_seconds=seconds, warmup=2)
+    walls, _ = repeat_times(lambda: torch.mm(a, b, out=out), min_repeats=5, max_seconds=seconds, warmup=2)
     return 2.0 * n**3 / min(walls) / 1e9
 
 
