@@ -68,6 +68,9 @@ def test_a_lab_folder_made_by_label_is_read_and_one_subject_refused(tmp_path, ex
     data = load_lab_data(lab)
     assert len(data) == 2 and list(data.meta["side"]) == ["right", "left"]
     assert "hip_flexion_r_moment" in data.target_columns and "glmed_r" in data.target_columns
+    # the mirrored left cycle's contact z in the right hip's lateral sense, as the right cycle's
+    z = data.target_columns.index("hip_r_contact_z")
+    assert (np.nanmean(data.Y[:, :, z], axis=1) > 0).all()
     result = CliRunner().invoke(app, ["finetune", "--data", str(lab), "--out", str(tmp_path / "x"),
                                       "--target", "moments"])  # fmt: skip
     assert result.exit_code == 2 and "1 subject(s)" in result.output
