@@ -525,6 +525,10 @@ def test_predict_writes_the_contact_force_in_percent_body_weight(examples, tmp_p
     assert units["hip_r_contact_pelvis_z_pct_bw"] == "%BW" and units["hip_r_contact_mag"] == "N"
     storage = read_storage(csv_path.with_suffix(".sto"))
     assert "hip_r_contact_mag_pct_bw" in storage.data
+    # what the joint default learned from: simulated forces, real moments too
+    assert any(
+        "SIMULATED data (+ REAL fukuchi2018 hip moments)" in line for line in storage.header.extra_lines
+    )
     assert any(
         "contact_*_pct_bw (hip contact force) in % body weight" in line for line in storage.header.extra_lines
     )

@@ -117,7 +117,7 @@ def _load_predictor(model: str, *, console: Console):
     torch.set_num_threads(1)
     console.print(
         f"Model: {', '.join(f'{b.name} ({b.architecture}, {b.target_kind})' for b in predictor.bundles)}"
-        + (" — trained on SIMULATED data" if predictor.simulated else ""),
+        + (f" — trained on {predictor.training_data}" if predictor.simulated else ""),
         highlight=False,
     )
     return predictor

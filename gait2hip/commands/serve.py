@@ -195,7 +195,7 @@ def _print_start(
     console.print(
         f"gait2hip clinic service: {url}  (API docs: /api/docs)\n"
         f"model: {', '.join(b.name for b in predictor.bundles)}"
-        + (" — trained on SIMULATED data" if predictor.simulated else "")
+        + (f" — trained on {predictor.training_data}" if predictor.simulated else "")
         + f"\nresults kept {'in ' + str(data_dir) if data_dir else 'in memory only'} for "
         f"{retention_hours:g} h; uploads ≤ {max_upload_mb:g} MB, ≤ {max_cycles} cycles",
         highlight=False,

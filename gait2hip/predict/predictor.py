@@ -91,6 +91,7 @@ class Prediction:
     mass_kg: float = float("nan")
     bundles: tuple[str, ...] = ()
     simulated: bool = False
+    training_data: str = ""
 
     def cycle(self, number: int) -> pd.DataFrame:
         """The curves of one cycle (columns of its side only)."""
@@ -189,6 +190,16 @@ class Predictor:
     def simulated(self) -> bool:
         """True when any bundle was trained on simulated data."""
         return any(b.simulated for b in self.bundles)
+
+    @property
+    def training_data(self) -> str:
+        """What the bundles learned from, in a few words ('' when no bundle was simulated): e.g.
+        'SIMULATED data (+ REAL fukuchi2018 hip moments)' for the joint default."""
+        if not self.simulated:
+            return ""
+        cards = [b.manifest.get("data_card", {}) for b in self.bundles]
+        real = sorted({source for card in cards for source in card.get("real_sources", [])})
+        return "SIMULATED data" + (f" (+ REAL {', '.join(real)} hip moments)" if real else "")
 
     def __repr__(self) -> str:
         return f"Predictor({', '.join(b.name for b in self.bundles)})"
@@ -431,6 +442,7 @@ class Predictor:
             mass_kg=mass,
             bundles=tuple(b.name for b in self.bundles),
             simulated=self.simulated,
+            training_data=self.training_data,
         )
 
     def predict(self, angles: pd.DataFrame, **options: Any) -> pd.DataFrame:

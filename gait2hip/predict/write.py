@@ -97,6 +97,7 @@ def _metadata(prediction: Prediction, row: pd.Series, source: Path) -> dict:
         "ood_distance": float(row["ood_distance"]),
         "ood_threshold": float(row["ood_threshold"]),
         "trained_on_simulated_data": bool(prediction.simulated),
+        "training_data": prediction.training_data,
     }
 
 
@@ -133,7 +134,8 @@ def _sto_header(prediction: Prediction, row: pd.Series, source: Path) -> list[st
             f"widened x{row.get('band_inflation', 1.0):.2f} (max(1, OOD distance / threshold))"
         )
     if prediction.simulated:
-        lines.append("note=model trained on SIMULATED data (gait2hip virtual cohort), not measured forces")
+        trained_on = prediction.training_data or "SIMULATED data"
+        lines.append(f"note=model trained on {trained_on}, not measured forces")
     return lines
 
 
@@ -210,7 +212,7 @@ def write_prediction(
             if float(row.get("band_inflation", 1.0)) > 1.0:
                 verdict += f" · 90 % band widened ×{row['band_inflation']:.2f}"
             if prediction.simulated:
-                verdict += " · model trained on SIMULATED data"
+                verdict += f" · model trained on {prediction.training_data or 'SIMULATED data'}"
             written.append(
                 plot_cycle(
                     curves,
