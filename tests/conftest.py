@@ -141,3 +141,17 @@ def gait2392_angles(examples: Path) -> pd.DataFrame:
         angles = read_angles(examples / "gait2392-subject01/subject01_walk1_ik.mot")
     angles.index.name = "time"
     return angles
+
+
+# ---------------------------------------------------------------- datasets (test_train_*)
+def dataset_with(dataset, **changes):
+    """A copy of a GaitDataset with some of its fields replaced (checked again on construction)."""
+    from gait2hip.data.dataset import GaitDataset
+
+    fields = dict(
+        X=dataset.X, Y=dataset.Y, input_columns=dataset.input_columns, target_columns=dataset.target_columns,
+        input_units=dataset.input_units, target_units=dataset.target_units, meta=dataset.meta.copy(),
+        attrs=dict(dataset.attrs),
+    )  # fmt: skip
+    fields.update(changes)
+    return GaitDataset(**fields)
