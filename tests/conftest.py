@@ -7,6 +7,8 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from gait2hip.paths import shared_dir
@@ -105,3 +107,51 @@ def finished_run(tiny_data, tmp_path_factory) -> Path:
     run_benchmark(out=out, settings=tiny_settings(tiny_data, workers=2), shared=None)
     write_report(out)
     return out
+
+
+# ---------------------------------------------------------------- angle tables (test_data_angle*)
+def walking_table(n: int = 120, *, degrees: bool = True) -> pd.DataFrame:
+    """A smooth walking-like table of the ten input angles (deg, or rad), 120 frames over 1.1 s."""
+    phase = np.linspace(0, 2 * np.pi, n)
+    deg = {
+        "hip_flexion_r": 10 + 25 * np.cos(phase),
+        "hip_adduction_r": 4 * np.sin(phase),
+        "hip_rotation_r": -5 + 3 * np.sin(2 * phase),
+        "hip_flexion_l": 10 + 25 * np.cos(phase + np.pi),
+        "hip_adduction_l": 4 * np.sin(phase + np.pi),
+        "hip_rotation_l": -5 + 3 * np.sin(2 * phase + np.pi),
+        "knee_angle_r": 30 - 30 * np.cos(phase),
+        "ankle_angle_r": 8 * np.sin(phase),
+        "knee_angle_l": 30 + 30 * np.cos(phase),
+        "ankle_angle_l": -8 * np.sin(phase),
+    }
+    frame = pd.DataFrame(deg, index=pd.Index(np.linspace(0, 1.1, n), name="time"))
+    frame["pelvis_tx"] = np.linspace(0, 1.3, n)
+    return frame if degrees else np.radians(frame)
+
+
+def gait2392_angles(examples: Path) -> pd.DataFrame:
+    """The gait2392 example's IK angles (deg), index named 'time'."""
+    import warnings
+
+    from gait2hip.data.angles import read_angles
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        angles = read_angles(examples / "gait2392-subject01/subject01_walk1_ik.mot")
+    angles.index.name = "time"
+    return angles
+
+
+# ---------------------------------------------------------------- datasets (test_train_*)
+def dataset_with(dataset, **changes):
+    """A copy of a GaitDataset with some of its fields replaced (checked again on construction)."""
+    from gait2hip.data.dataset import GaitDataset
+
+    fields = dict(
+        X=dataset.X, Y=dataset.Y, input_columns=dataset.input_columns, target_columns=dataset.target_columns,
+        input_units=dataset.input_units, target_units=dataset.target_units, meta=dataset.meta.copy(),
+        attrs=dict(dataset.attrs),
+    )  # fmt: skip
+    fields.update(changes)
+    return GaitDataset(**fields)

@@ -5,32 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from conftest import gait2392_angles, walking_table
 
 from gait2hip.data.angles import angles_from_table, canonical_coordinate_name, guess_angle_unit, read_angles
 from gait2hip.data.columns import INPUT_ANGLES
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage
-
-
-def _walking_table(n: int = 120, *, degrees: bool = True) -> pd.DataFrame:
-    phase = np.linspace(0, 2 * np.pi, n)
-    deg = {
-        "hip_flexion_r": 10 + 25 * np.cos(phase),
-        "hip_adduction_r": 4 * np.sin(phase),
-        "hip_rotation_r": -5 + 3 * np.sin(2 * phase),
-        "hip_flexion_l": 10 + 25 * np.cos(phase + np.pi),
-        "hip_adduction_l": 4 * np.sin(phase + np.pi),
-        "hip_rotation_l": -5 + 3 * np.sin(2 * phase + np.pi),
-        "knee_angle_r": 30 - 30 * np.cos(phase),
-        "ankle_angle_r": 8 * np.sin(phase),
-        "knee_angle_l": 30 + 30 * np.cos(phase),
-        "ankle_angle_l": -8 * np.sin(phase),
-    }
-    frame = pd.DataFrame(deg, index=pd.Index(np.linspace(0, 1.1, n), name="time"))
-    frame["pelvis_tx"] = np.linspace(0, 1.3, n)
-    return frame if degrees else np.radians(frame)
 
 
 def test_gait2392_ik_in_degrees_with_knee_flip(examples: Path) -> None:
@@ -82,27 +63,27 @@ def test_radians_declared_as_degrees_is_refused() -> None:
     with pytest.raises(
         Gait2HipInputError, match="declared in degrees but their values look like radians"
     ) as info:
-        angles_from_table(_walking_table(degrees=False), in_degrees=True, file="trial.mot")
+        angles_from_table(walking_table(degrees=False), in_degrees=True, file="trial.mot")
     assert info.value.file == "trial.mot" and info.value.column in INPUT_ANGLES
 
 
 def test_unit_guess() -> None:
-    assert guess_angle_unit(_walking_table()[list(INPUT_ANGLES)]) == "deg"
-    assert guess_angle_unit(_walking_table(degrees=False)[list(INPUT_ANGLES)]) == "rad"
+    assert guess_angle_unit(walking_table()[list(INPUT_ANGLES)]) == "deg"
+    assert guess_angle_unit(walking_table(degrees=False)[list(INPUT_ANGLES)]) == "rad"
     assert guess_angle_unit({"hip_flexion_r": [4.0, 5.0]}) is None
     assert guess_angle_unit({"hip_flexion_r": [4.0, 5.0], "knee_angle_r": [0.1, 1.1]}) == "rad"
-    undeclared = angles_from_table(_walking_table(degrees=False), in_degrees=None)
-    np.testing.assert_allclose(undeclared["knee_angle_r"], _walking_table()["knee_angle_r"])
+    undeclared = angles_from_table(walking_table(degrees=False), in_degrees=None)
+    np.testing.assert_allclose(undeclared["knee_angle_r"], walking_table()["knee_angle_r"])
 
 
 def test_undeclared_and_ambiguous_unit_is_refused() -> None:
-    table = _walking_table() / 12  # every |value| between pi and 2 pi, knee range 5
+    table = walking_table() / 12  # every |value| between pi and 2 pi, knee range 5
     with pytest.raises(Gait2HipInputError, match="not declared"):
         angles_from_table(table, in_degrees=None, file="x.csv")
 
 
 def test_misspelt_column_suggests_the_closest_name() -> None:
-    table = _walking_table().rename(columns={"hip_adduction_l": "hip_aduction_l"})
+    table = walking_table().rename(columns={"hip_adduction_l": "hip_aduction_l"})
     with pytest.raises(Gait2HipInputError, match="closest column is 'hip_aduction_l'") as info:
         angles_from_table(table, in_degrees=True, file="lab/trial.mot")
     assert info.value.column == "hip_adduction_l" and info.value.file == "lab/trial.mot"
@@ -110,13 +91,13 @@ def test_misspelt_column_suggests_the_closest_name() -> None:
 
 def test_missing_column() -> None:
     with pytest.raises(Gait2HipInputError, match="missing") as info:
-        angles_from_table(_walking_table().drop(columns=["ankle_angle_l"]), in_degrees=True, file="t.mot")
+        angles_from_table(walking_table().drop(columns=["ankle_angle_l"]), in_degrees=True, file="t.mot")
     assert info.value.column == "ankle_angle_l"
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_nan_or_inf_is_refused(bad: float) -> None:
-    table = _walking_table()
+    table = walking_table()
     table.iloc[7, 2] = bad
     with pytest.raises(Gait2HipInputError, match="NaN or infinite") as info:
         angles_from_table(table, in_degrees=True, file="t.mot")
@@ -124,7 +105,7 @@ def test_nan_or_inf_is_refused(bad: float) -> None:
 
 
 def test_explicit_knee_sign_and_mixed_knees() -> None:
-    table = _walking_table()
+    table = walking_table()
     kept = angles_from_table(table, in_degrees=True, knee_flexion_sign="positive")
     assert not kept.attrs["knee_sign_flipped"]
     flipped = angles_from_table(table, in_degrees=True, knee_flexion_sign="negative")
@@ -134,38 +115,6 @@ def test_explicit_knee_sign_and_mixed_knees() -> None:
     with pytest.raises(Gait2HipInputError, match="mixed") as info:
         angles_from_table(mixed, in_degrees=True, file="m.mot")
     assert info.value.column == "knee_angle_r"
-
-
-def test_csv_with_unit_suffixes(tmp_path: Path) -> None:
-    table = _walking_table(degrees=False)
-    frame = table.rename(columns={c: f"{c}_rad" for c in INPUT_ANGLES}).reset_index()
-    frame.to_csv(tmp_path / "a.csv", index=False)
-    angles = read_angles(tmp_path / "a.csv")
-    np.testing.assert_allclose(angles["hip_flexion_r"], _walking_table()["hip_flexion_r"])
-    assert angles.attrs["source_unit"] == "rad"
-    frame = table.rename(columns={c: f"{c} [deg]" for c in INPUT_ANGLES}).reset_index()
-    frame.to_csv(tmp_path / "b.csv", index=False)
-    with pytest.raises(Gait2HipInputError, match="declared in degrees"):
-        read_angles(tmp_path / "b.csv")
-
-
-def test_csv_without_time(tmp_path: Path) -> None:
-    _walking_table().to_csv(tmp_path / "c.csv", index=False)
-    with pytest.raises(Gait2HipInputError, match="no time column") as info:
-        read_angles(tmp_path / "c.csv")
-    assert info.value.column == "time"
-
-
-def test_npz_cycles_and_table(tmp_path: Path) -> None:
-    table = _walking_table()[list(INPUT_ANGLES)]
-    X = np.stack([table.to_numpy(), table.to_numpy() + 1])
-    np.savez(tmp_path / "cycles.npz", X=X, in_cols=np.array(INPUT_ANGLES), x_units=np.array(["deg"] * 10))
-    cycles = read_angles(tmp_path / "cycles.npz")
-    assert cycles.attrs["cycles"] is True and cycles.index.names == ["cycle", "point"]
-    np.testing.assert_allclose(cycles.loc[1]["hip_flexion_r"], table["hip_flexion_r"] + 1)
-    np.savez(tmp_path / "flat.npz", X=np.radians(table.to_numpy()), time=table.index.to_numpy())
-    flat = read_angles(tmp_path / "flat.npz")
-    np.testing.assert_allclose(flat["knee_angle_l"], table["knee_angle_l"])
 
 
 def test_canonical_names() -> None:
@@ -180,40 +129,16 @@ def test_unsupported_suffix(tmp_path: Path) -> None:
 
 
 def test_impossible_angles_are_refused() -> None:
-    table = _walking_table()
+    table = walking_table()
     table.loc[table.index[5], "hip_rotation_l"] = 400.0
     with pytest.raises(Gait2HipInputError, match="beyond any joint's range") as info:
         angles_from_table(table, in_degrees=True, file="t.mot")
     assert info.value.column == "hip_rotation_l"
 
 
-def _gait2392(examples: Path) -> pd.DataFrame:
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        angles = read_angles(examples / "gait2392-subject01/subject01_walk1_ik.mot")
-    angles.index.name = "time"
-    return angles
-
-
-def test_csv_with_a_byte_order_mark_keeps_its_time_column(examples: Path, tmp_path: Path) -> None:
-    path = tmp_path / "excel.csv"
-    path.write_text(_gait2392(examples).to_csv(), encoding="utf-8-sig")  # Excel's "CSV UTF-8"
-    table = read_angles(path)
-    assert table.index[0] == pytest.approx(0.5) and table.index.name == "time"
-
-
-def test_decimal_commas_are_named(examples: Path, tmp_path: Path) -> None:
-    path = tmp_path / "comma.csv"
-    _gait2392(examples).to_csv(path, sep=";", decimal=",")
-    with pytest.raises(Gait2HipInputError, match=r"decimal COMMA .*'0,5'"):
-        read_angles(path)
-
-
 def test_undeclared_radians_are_assumed_loudly(examples: Path, tmp_path: Path) -> None:
     path = tmp_path / "rad.csv"
-    np.radians(_gait2392(examples)).to_csv(path)
+    np.radians(gait2392_angles(examples)).to_csv(path)
     with pytest.warns(UserWarning, match="UNIT ASSUMED .* RADIANS"):
         table = read_angles(path)
     assert table["knee_angle_r"].max() == pytest.approx(70.3, abs=0.1)

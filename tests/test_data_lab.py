@@ -12,7 +12,7 @@ import pytest
 from gait2hip.data import load_dataset
 from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
 from gait2hip.data.lab import load_lab_folder
-from gait2hip.data.muscle_mapping import aggregate_muscles, choose_mapping
+from gait2hip.data.muscle_mapping import choose_mapping
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 
@@ -143,24 +143,6 @@ def test_moco_example_has_no_complete_cycle(examples: Path, tmp_path: Path) -> N
     assert info.value.file.endswith("coordinates.sto")
 
 
-def test_unknown_muscle_names_and_mapping_override(examples: Path, tmp_path: Path) -> None:
-    cmc = read_storage(examples / G2392 / CMC_FORCES).data
-    renamed = cmc.rename(columns={"glut_max1_r": "gmax_a_r", "glut_max2_r": "gmax_b_r"})
-    with pytest.raises(Gait2HipInputError, match="unknown muscle names") as info:
-        choose_mapping(list(renamed.columns), side="right", file="forces.sto")
-    assert info.value.column == "glut_max1_r" and info.value.file == "forces.sto"
-    mapping = dict(choose_mapping(list(cmc.columns), side="right"))
-    mapping["glmax_r"] = ("gmax_a_r", "gmax_b_r", "glut_max3_r")
-    grouped = aggregate_muscles(
-        renamed, choose_mapping(list(renamed.columns), side="right", mapping_r=mapping)
-    )
-    np.testing.assert_allclose(
-        grouped["glmax_r"], cmc[["glut_max1_r", "glut_max2_r", "glut_max3_r"]].sum(axis=1), rtol=1e-12
-    )
-    left = choose_mapping(list(cmc.columns), side="left")
-    assert left["iliopsoas_l"] == ("iliacus_l", "psoas_l")
-
-
 def test_mapping_csv_in_the_folder(examples: Path, tmp_path: Path) -> None:
     """A lab with renamed muscles works once muscle_groups.csv maps them."""
     src = examples / G2392
@@ -192,43 +174,6 @@ def test_mapping_csv_in_the_folder(examples: Path, tmp_path: Path) -> None:
     with pytest.raises(Gait2HipInputError, match="unknown muscle group 'glutmax_r'") as info:
         load_lab_folder(folder)
     assert info.value.column == "group" and "glmax_r" in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("row", "column", "message"),
-    [
-        (dict(mass_kg="0"), "mass_kg", "missing or ≤ 0"),
-        (dict(mass_kg=""), "mass_kg", "missing or ≤ 0"),
-        (dict(mass_kg="-3"), "mass_kg", "missing or ≤ 0"),
-        (dict(ik="absent.mot"), "ik", "not found"),
-        (dict(weight="70"), "weight", "unknown manifest column"),
-        (dict(height_m="tall"), "height_m", "not a number"),
-    ],
-)
-def test_bad_manifests(examples: Path, tmp_path: Path, row: dict, column: str, message: str) -> None:
-    folder = tmp_path / "lab"
-    folder.mkdir()
-    base = dict(
-        subject="s1",
-        mass_kg="70",
-        ik=_link(folder, examples / G2392 / "subject01_walk1_ik.mot"),
-        id="",
-        forces="",
-    )
-    base["id"] = _link(
-        folder, examples / G2392 / "OutputReference/ResultsInverseDynamics/InverseDynamicsOutput.sto"
-    )
-    base.update(row)
-    pd.DataFrame([base]).to_csv(folder / "manifest.csv", index=False)
-    with pytest.raises(Gait2HipInputError, match=message) as info:
-        load_lab_folder(folder)
-    assert info.value.column == column and info.value.file == str(folder / "manifest.csv")
-
-
-def test_no_manifest(tmp_path: Path) -> None:
-    with pytest.raises(Gait2HipInputError, match=r"no manifest\.csv") as info:
-        load_lab_folder(tmp_path)
-    assert info.value.file == str(tmp_path)
 
 
 def test_heel_strikes_from_c3d_events(examples: Path, tmp_path: Path) -> None:

@@ -131,28 +131,6 @@ def test_not_a_bundle_and_unknown_name(tmp_path):
         load_bundle("no-such-bundle-anywhere")
 
 
-def test_bad_arguments_are_refused_early(tmp_path):
-    model = build_model("lstm", d_in=10, d_out=3, seq_len=T, hidden_size=4, num_layers=1)
-    common = dict(
-        model=model,
-        input_columns=INPUT_ANGLES,
-        input_units=["deg"] * 10,
-        target_columns=MOMENTS_R,
-        input_mean=np.zeros(10),
-        input_std=np.ones(10),
-    )
-    with pytest.raises(ValueError, match="unknown target units"):
-        save_bundle(tmp_path / "a", BundleSpec(target_units=["Nm/s"] * 3, **common))
-    with pytest.raises(ValueError, match="one value per channel"):
-        save_bundle(
-            tmp_path / "b", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.ones(9)})
-        )
-    with pytest.raises(ValueError, match="std must be > 0"):
-        save_bundle(
-            tmp_path / "c", BundleSpec(target_units=["Nm/kg"] * 3, **{**common, "input_std": np.zeros(10)})
-        )
-
-
 def test_ood_distance_flags_far_cycles_and_passes_training_ones():
     X = _cycles(200, seed=3)
     reference = fit_reference(train_inputs=X)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import dataset_with
 
 from gait2hip.data import load_dataset
-from gait2hip.data.dataset import GaitDataset
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import load_bundle
 from gait2hip.train.finetune import FinetuneSettings, finetune
@@ -26,16 +26,6 @@ def lab():
     return data.select(subjects=subjects)
 
 
-def _replace(dataset: GaitDataset, **changes) -> GaitDataset:
-    fields = dict(
-        X=dataset.X, Y=dataset.Y, input_columns=dataset.input_columns, target_columns=dataset.target_columns,
-        input_units=dataset.input_units, target_units=dataset.target_units, meta=dataset.meta.copy(),
-        attrs=dict(dataset.attrs),
-    )  # fmt: skip
-    fields.update(changes)
-    return GaitDataset(**fields)
-
-
 def test_one_subject_is_refused(moments, lab):
     one = lab.select(subjects=[lab.meta["subject_id"].iloc[0]])
     with pytest.raises(Gait2HipInputError, match=r"holds 1 subject\(s\).*at least 2"):
@@ -45,7 +35,7 @@ def test_one_subject_is_refused(moments, lab):
 def test_data_without_the_bundles_targets_is_refused(moments, lab):
     from gait2hip.data.columns import MOMENTS_L
 
-    left_only = _replace(lab, target_columns=MOMENTS_L)  # the default predicts the right hip only
+    left_only = dataset_with(lab, target_columns=MOMENTS_L)  # the default predicts the right hip only
     with pytest.raises(Gait2HipInputError, match="none of bundle transformer-joint-default's targets"):
         finetune(moments, left_only)
 
@@ -59,19 +49,19 @@ def test_missing_angle_is_refused(moments, lab):
 def test_moments_in_the_wrong_unit_are_refused(moments, lab):
     # N·m written as if N·m/kg (a 70 kg subject): 70× too large
     with pytest.raises(Gait2HipInputError, match="wrong units"):
-        finetune(moments, _replace(lab, Y=lab.Y * 70.0))
+        finetune(moments, dataset_with(lab, Y=lab.Y * 70.0))
     # raw N·m without the body mass cannot be put per kg
     with pytest.raises(Gait2HipInputError, match="body mass is missing"):
-        finetune(moments, _replace(lab, target_units=("Nm",) * 3))
+        finetune(moments, dataset_with(lab, target_units=("Nm",) * 3))
     # radians labelled as degrees
     with pytest.raises(Gait2HipInputError, match="radians"):
-        finetune(moments, _replace(lab, X=np.deg2rad(lab.X)))
+        finetune(moments, dataset_with(lab, X=np.deg2rad(lab.X)))
 
 
 def test_data_the_parent_already_fits_changes_its_predictions_little(moments, lab):
     """Labels equal to the parent's own predictions: the refit keeps the parent."""
     own = [moments.target_columns.index(c) for c in lab.target_columns]  # the lab's channels (moments)
-    fitted = _replace(lab, Y=moments.predict_normalised(lab.X)[..., own])
+    fitted = dataset_with(lab, Y=moments.predict_normalised(lab.X)[..., own])
     result = finetune(moments, fitted)
     other = load_dataset("fukuchi2018").select(subjects=["WBDS20", "WBDS21"])
     before, after = moments.predict_normalised(other.X)[..., own], result.predict(other.X)[..., own]
@@ -113,21 +103,3 @@ def test_the_new_bundle_records_parent_data_and_scores_and_predicts_what_was_fit
         if not np.allclose(p.numpy(), moments.model.state_dict()[name].numpy())
     ]  # fmt: skip
     assert changed and all(name.split(".")[-2] == "output_proj" for name in changed)
-
-
-def test_units_are_checked_per_unit_not_per_muscle_group(moments):
-    """Another musculoskeletal model may give one muscle group a much smaller force (the gait2392
-    example's adductor longus: 0.19x the parent's); a unit mix-up scales every force alike."""
-    from gait2hip.train.labdata import lab_arrays
-    from gait2hip.train.recipes import per_kg
-
-    cohort = per_kg(load_dataset("default"))
-    lab = cohort.select(subjects=sorted(set(cohort.meta["subject_id"]))[:3])
-    j = lab.target_columns.index("addlong_r")
-    small = lab.Y.copy()
-    small[:, :, j] *= 0.1
-    X, _, present = lab_arrays(moments, _replace(lab, Y=small))
-    assert "addlong_r" in present and len(X) == len(lab)
-    forces = np.array([u == "N/kg" for u in lab.target_units])
-    with pytest.raises(Gait2HipInputError, match="wrong units"):
-        lab_arrays(moments, _replace(lab, Y=np.where(forces, lab.Y * 1000.0, lab.Y)))
