@@ -192,13 +192,18 @@ class Predictor:
         return any(b.simulated for b in self.bundles)
 
     @property
+    def real_sources(self) -> list[str]:
+        """The real datasets the bundles trained on, from their data cards (e.g. ['fukuchi2018'])."""
+        cards = [b.manifest.get("data_card", {}) for b in self.bundles]
+        return sorted({source for card in cards for source in card.get("real_sources", [])})
+
+    @property
     def training_data(self) -> str:
         """What the bundles learned from, in a few words ('' when no bundle was simulated): e.g.
         'SIMULATED data (+ REAL fukuchi2018 hip moments)' for the joint default."""
         if not self.simulated:
             return ""
-        cards = [b.manifest.get("data_card", {}) for b in self.bundles]
-        real = sorted({source for card in cards for source in card.get("real_sources", [])})
+        real = self.real_sources
         return "SIMULATED data" + (f" (+ REAL {', '.join(real)} hip moments)" if real else "")
 
     def __repr__(self) -> str:

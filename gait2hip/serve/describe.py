@@ -120,10 +120,8 @@ def _kind(target: str, raw_unit: str) -> str:
 
 def _model_note(predictor: Predictor, simulated: bool) -> str:
     """Which data the model learned from, in words: simulated only, or simulated + real moments."""
-    cards = [b.manifest.get("data_card", {}) for b in predictor.bundles]
-    real = sorted({source for card in cards for source in card.get("real_sources", [])})
-    if real:
-        return MIXED_IN_WORDS.format(real=", ".join(real))
+    if predictor.real_sources:
+        return MIXED_IN_WORDS.format(real=", ".join(predictor.real_sources))
     return SIMULATED_IN_WORDS if simulated else ""
 
 
@@ -170,6 +168,11 @@ def target_table(predictor: Predictor) -> list[dict[str, Any]]:
     return rows
 
 
+def _display_sign(target: dict[str, Any], side: str) -> float:
+    """−1 where a left-hip output is shown turned to the right hip's sense (contact z), else 1."""
+    return target["left_display_sign"] if side == "left" else 1.0
+
+
 def _rounded(values: Any, digits: int = 4) -> list[float | None]:
     array = np.round(np.asarray(values, dtype=float), digits)
     return [None if not np.isfinite(v) else float(v) for v in array]
@@ -188,6 +191,7 @@ def _cycle_record(
     start, end, stride = float(row["start_s"]), float(row["end_s"]), float(row["stride_s"])
     off, off_method = toe_off(angles, side=side, start=start, end=end, events=events)
     stance = (off - start) / stride if np.isfinite(off) else float("nan")
+    level = str(row.get("ood_level", "caution" if row["ood"] else "ok"))
     record: dict[str, Any] = {
         "cycle": number,
         "side": side,
@@ -206,13 +210,13 @@ def _cycle_record(
         },
         "ood": {
             "flag": bool(row["ood"]),
-            "level": str(row.get("ood_level", "caution" if row["ood"] else "ok")),
-            "level_words": LEVEL_SHORT[str(row.get("ood_level", "caution" if row["ood"] else "ok"))],
+            "level": level,
+            "level_words": LEVEL_SHORT[level],
             "distance": _number(row["ood_distance"], 3),
             "threshold": _number(row["ood_threshold"], 3),
             "outside_fraction": _number(row["ood_outside_fraction"], 3),
             "reason": str(row["ood_reason"]),
-            "message": LEVEL_IN_WORDS[str(row.get("ood_level", "caution" if row["ood"] else "ok"))],
+            "message": LEVEL_IN_WORDS[level],
         },
         "uncertainty": _cycle_band(curves, targets, side, row),
         "curves": {},
@@ -220,7 +224,7 @@ def _cycle_record(
     }
     for target in targets:
         column = target["columns"][side]
-        sign = target["left_display_sign"] if side == "left" else 1.0
+        sign = _display_sign(target, side)
         value = curves[column].to_numpy(dtype=float) * sign
         per_kg = curves[column + "_per_kg"].to_numpy(dtype=float) * target["per_kg_factor"] * sign
         record["curves"][target["key"]] = {"value": _rounded(value, 3), "per_kg": _rounded(per_kg)}
@@ -241,7 +245,7 @@ def _cycle_band(
     for target in targets:
         column = target["columns"][side] + "_per_kg"
         if column + "_lo" in curves:
-            factor = target["per_kg_factor"] * (target["left_display_sign"] if side == "left" else 1.0)
+            factor = target["per_kg_factor"] * _display_sign(target, side)
             ends = (column + "_lo", column + "_hi") if factor > 0 else (column + "_hi", column + "_lo")
             lower[target["key"]] = _rounded(curves[ends[0]] * factor)
             upper[target["key"]] = _rounded(curves[ends[1]] * factor)
