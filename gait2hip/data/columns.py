@@ -7,7 +7,7 @@ with ``_l``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 #: The release's 10 input channels, exact order.
 INPUT_ANGLES: tuple[str, ...] = (
@@ -77,6 +77,19 @@ def to_left(name: str) -> str:
     if name.endswith("_r_moment"):
         return name[: -len("_r_moment")] + "_l_moment"
     raise ValueError(f"'{name}' is not a right-side column name")
+
+
+def mirror_angles(columns: Sequence[str]) -> list[str]:
+    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
+    swapped = []
+    for name in columns:
+        if name.endswith("_r"):
+            swapped.append(name[:-2] + "_l")
+        elif name.endswith("_l"):
+            swapped.append(name[:-2] + "_r")
+        else:
+            swapped.append(name)
+    return swapped
 
 
 def left_sign(name: str) -> float:

@@ -25,7 +25,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.columns import INPUT_ANGLES, MOMENTS_L, MOMENTS_R, MUSCLE_GROUPS_L, MUSCLE_GROUPS_R
+from gait2hip.data.columns import (
+    INPUT_ANGLES,
+    MOMENTS_L,
+    MOMENTS_R,
+    MUSCLE_GROUPS_L,
+    MUSCLE_GROUPS_R,
+    mirror_angles,
+)
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
 
 MF_FILENAME = "Gait2Hip_MF60.npz"
@@ -127,7 +134,7 @@ def synthetic_trials(
     moments = mass * (f @ k["u"] + 0.3 * np.tanh(f @ k["v"]))
     # Left hip: the same function of the angles seen from the left leg (left <-> right swapped),
     # so a mirrored left cycle is exactly as learnable as a right one.
-    swap = [INPUT_ANGLES.index(c[:-2] + ("_l" if c.endswith("_r") else "_r")) for c in INPUT_ANGLES]
+    swap = [INPUT_ANGLES.index(c) for c in mirror_angles(INPUT_ANGLES)]
     f_left = _features(X[:, :, swap])
     forces_left = mass * k["s"] * np.logaddexp(0.0, f_left @ k["w"] + k["b"])
     moments_left = mass * (f_left @ k["u"] + 0.3 * np.tanh(f_left @ k["v"]))

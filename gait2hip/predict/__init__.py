@@ -16,7 +16,8 @@ OpenSim's gait2392 example trial (in the shared inputs, see :mod:`gait2hip.paths
 [101, 101]
 """
 
-from gait2hip.predict.cycles import CycleWindow, find_cycles, mirror_angles
+from gait2hip.data.columns import mirror_angles
+from gait2hip.predict.cycles import CycleWindow, find_cycles
 from gait2hip.predict.predictor import Prediction, Predictor
 
 __all__ = ["CycleWindow", "Prediction", "Predictor", "find_cycles", "mirror_angles"]

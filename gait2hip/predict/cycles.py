@@ -2,7 +2,8 @@
 
 A cycle becomes a :class:`CycleWindow` (leg, start, end, how it was found); the predictor then
 resamples the angles inside it. Left-leg cycles are fed to the right-hip models with the left
-and right angle columns swapped (:func:`mirror_angles`; see :mod:`gait2hip.predict.predictor`).
+and right angle columns swapped (:func:`gait2hip.data.columns.mirror_angles`; see
+:mod:`gait2hip.predict.predictor`).
 """
 
 from __future__ import annotations
@@ -19,19 +20,6 @@ from gait2hip.data.cycles import find_cycles as find_gait_cycles
 from gait2hip.errors import Gait2HipInputError
 
 SIDES = ("right", "left")
-
-
-def mirror_angles(columns: Sequence[str]) -> list[str]:
-    """Column names with right and left swapped (``hip_flexion_r`` ↔ ``hip_flexion_l``)."""
-    swapped = []
-    for name in columns:
-        if name.endswith("_r"):
-            swapped.append(name[:-2] + "_l")
-        elif name.endswith("_l"):
-            swapped.append(name[:-2] + "_r")
-        else:
-            swapped.append(name)
-    return swapped
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.checks import convention_problems
-from gait2hip.data.columns import INPUT_ANGLES, left_sign, to_left
+from gait2hip.data.columns import INPUT_ANGLES, left_sign, mirror_angles, to_left
 from gait2hip.data.cycles import time_normalize
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.models.bundle import Bundle, load_bundle
@@ -41,7 +41,6 @@ from gait2hip.predict.cycles import (
     angle_table,
     check_sides,
     cycle_span,
-    mirror_angles,
     pre_cut_jobs,
     timed_jobs,
 )

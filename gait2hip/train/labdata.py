@@ -35,13 +35,12 @@ def load_lab_data(spec: str | Path, *, on_progress: Any = None) -> GaitDataset:
     """
     from gait2hip.data import load_dataset
     from gait2hip.data.columns import (
-        CONTACT_L,
         CONTACT_R,
-        MOMENTS_L,
         MOMENTS_R,
-        MUSCLE_GROUPS_L,
         MUSCLE_GROUPS_R,
         left_sign,
+        mirror_angles,
+        to_left,
     )
 
     path = Path(str(spec))
@@ -52,19 +51,17 @@ def load_lab_data(spec: str | Path, *, on_progress: Any = None) -> GaitDataset:
         left = load_dataset(path, side="left")
     except Gait2HipInputError:  # no left cycle found: the right ones alone
         return right
-    to_right = dict(
-        zip(MUSCLE_GROUPS_L + MOMENTS_L + CONTACT_L, MUSCLE_GROUPS_R + MOMENTS_R + CONTACT_R, strict=True)
-    )
-    swap = {c: c[:-2] + ("_l" if c.endswith("_r") else "_r") for c in INPUT_ANGLES}
+    to_right = {to_left(c): c for c in MUSCLE_GROUPS_R + MOMENTS_R + CONTACT_R}
     keep = [c for c in left.target_columns if c in to_right]
     left = left.select_targets(keep)
+    swapped = left.select_inputs(mirror_angles(INPUT_ANGLES))
     mirrored = GaitDataset(
-        X=left.select_inputs([swap[c] for c in INPUT_ANGLES]).X,
+        X=swapped.X,
         # the contact force's z turns to the right hip's (lateral) sense, as in mirrored training
         Y=left.Y * np.array([left_sign(c) for c in keep], dtype=left.Y.dtype),
         input_columns=INPUT_ANGLES,
         target_columns=tuple(to_right[c] for c in keep),
-        input_units=left.select_inputs([swap[c] for c in INPUT_ANGLES]).input_units,
+        input_units=swapped.input_units,
         target_units=left.target_units,
         meta=left.meta,
         attrs=dict(left.attrs),

@@ -59,6 +59,7 @@ from gait2hip.data.columns import (
     MOMENTS_R,
     MUSCLE_GROUPS_R,
     left_sign,
+    mirror_angles,
     to_left,
 )
 from gait2hip.data.dataset import CADENCE_SPM, GaitDataset
@@ -297,9 +298,8 @@ def mirrored(dataset: GaitDataset, targets: tuple[str, ...]) -> GaitDataset:
             column=to_left(targets[0]),
             fix="use a dataset with both hips (the default does) or turn mirroring off.",
         )
-    swap = {c: (c[:-2] + "_l" if c.endswith("_r") else c[:-2] + "_r") for c in INPUT_ANGLES}
     source = dataset.inputs_in_degrees()
-    X = source.select_inputs([swap[c] for c in INPUT_ANGLES]).X
+    X = source.select_inputs(mirror_angles(INPUT_ANGLES)).X
     # the left hip's contact z is medial where the right hip's is lateral: flip it to the right's sense
     Y = source.select_targets([to_left(c) for c in targets]).Y
     Y = Y * np.array([left_sign(c) for c in targets], dtype=Y.dtype)
