@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gait2hip.data.columns import to_left
 from gait2hip.models.bundle import load_bundle
 from gait2hip.models.discovery import resolve_bundle_paths
 from gait2hip.predict.plots import draw_cycle
@@ -60,23 +61,15 @@ def label_of(line) -> str:
     return str(line.get_label())
 
 
-def test_left_cycle_draws_the_z_band_in_the_left_hips_opensim_sense():
+def test_left_cycle_draws_the_z_band_in_the_left_hips_opensim_sense(joint_bundle):
     """A left cycle's z is in OpenSim's sense (+ right = medial): its training band (the right hip's,
     + lateral) is drawn turned over, so a typical left curve lies inside it."""
-    from gait2hip.models.bundle import load_bundle
-    from gait2hip.models.discovery import resolve_bundle_paths
-
-    bundle = load_bundle(resolve_bundle_paths("default")[0])
-    if "hip_r_contact_z" not in bundle.target_columns:
-        pytest.skip("the installed default bundle predicts no contact force")
+    bundle = joint_bundle
     j = bundle.target_columns.index("hip_r_contact_z")
     right_mean = bundle.reference["target_mean_curve"][:, j]
     curves = pd.DataFrame({"cycle": 1, "side": "left", "percent": np.linspace(0, 100, bundle.seq_len)})
     for k, target in enumerate(bundle.target_columns):
-        left = target.replace("hip_r_", "hip_l_").removesuffix("_r") + ("_l" if target.endswith("_r") else "")
-        curves[left.replace("_r_moment", "_l_moment") + "_per_kg"] = bundle.reference["target_mean_curve"][
-            :, k
-        ]
+        curves[to_left(target) + "_per_kg"] = bundle.reference["target_mean_curve"][:, k]
     curves["hip_l_contact_z_per_kg"] = -right_mean  # a typical left hip, as the left labels are
     fig = draw_cycle(curves, bundles=[bundle], side="left", title="t")
     try:
