@@ -8,12 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gait2hip.predict.contact import (
-    IN_VIVO_PEAK_PBW,
-    contact_label,
-    gait_peaks,
-    with_contact_percent_bw,
-)
+from gait2hip.data.columns import contact_label
+from gait2hip.predict.contact import IN_VIVO_PEAK_PBW, gait_peaks, with_contact_percent_bw
 
 PERCENT = np.linspace(0.0, 100.0, 101)
 

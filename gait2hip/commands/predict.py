@@ -157,7 +157,8 @@ def _predict_file(source: Path, predictor, options: PredictOptions, *, console: 
 def _contact_table(long: pd.DataFrame, *, title: str) -> Table | None:
     """Per side: the contact force |F|'s first and second peak and its maximum, % BW at % of the cycle
     (mean over the written cycles); None without a contact force."""
-    from gait2hip.predict.contact import CONTACT_LABELS, IN_VIVO_CITATION, IN_VIVO_PEAK_PBW
+    from gait2hip.data.columns import CONTACT_LABELS
+    from gait2hip.predict.contact import IN_VIVO_CITATION, IN_VIVO_PEAK_PBW
 
     rows = long[(long["variable"] == "hip_contact_mag") & (long["statistic"] == "mean")]
     if rows.empty:

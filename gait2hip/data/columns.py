@@ -118,6 +118,29 @@ CONTACT_LABELS: dict[str, str] = {
     "hip_contact_pelvis_z": "hip contact force z, pelvis frame (+ to the right)",
 }
 
+#: Suffix of the % body-weight columns of the contact force.
+PCT_BW = "_pct_bw"
+
+
+def contact_stem(column: str) -> str | None:
+    """'hip_contact_mag' for 'hip_r_contact_mag' / 'hip_l_contact_mag_per_kg'; None for other columns."""
+    for code in ("hip_r_contact", "hip_l_contact"):
+        if column.startswith(code):
+            stem = "hip_contact" + column[len(code) :]
+            for suffix in ("_lo", "_hi"):
+                stem = stem.removesuffix(suffix)
+            for suffix in ("_per_kg", PCT_BW):
+                stem = stem.removesuffix(suffix)
+            return stem if stem in CONTACT_LABELS else None
+    return None
+
+
+def contact_label(column: str) -> str | None:
+    """The readable name of a contact-force column (any side or suffix); None for other columns."""
+    stem = contact_stem(column)
+    return None if stem is None else CONTACT_LABELS[stem]
+
+
 #: Every hip-contact column, right then left.
 CONTACT_COLUMNS: tuple[str, ...] = CONTACT_R + CONTACT_L
 

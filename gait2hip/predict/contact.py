@@ -22,11 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gait2hip.data.columns import CONTACT_LABELS, to_left
+from gait2hip.data.columns import PCT_BW, contact_stem, to_left
 
 GRAVITY = 9.81
-#: Suffix of the % body-weight columns of the contact force.
-PCT_BW = "_pct_bw"
 #: OrthoLoad level walking, peak |F| (% body weight): mean and SD over 10 patients (Bergmann 2016).
 IN_VIVO_PEAK_PBW: tuple[float, float] = (247.0, 20.0)
 IN_VIVO_CITATION = "OrthoLoad in vivo, Bergmann et al. 2016 (PLoS ONE 11:e0155612), level walking, n = 10"
@@ -36,25 +34,6 @@ PEAK_MIN_FRACTION = 0.5
 PEAK_MIN_PROMINENCE = 0.10
 #: Two peaks closer than this (% of the cycle) are one hump (the lower one is dropped).
 PEAK_MIN_DISTANCE_PCT = 15.0
-
-
-def contact_stem(column: str) -> str | None:
-    """'hip_contact_mag' for 'hip_r_contact_mag' / 'hip_l_contact_mag_per_kg'; None for other columns."""
-    for code in ("hip_r_contact", "hip_l_contact"):
-        if column.startswith(code):
-            stem = "hip_contact" + column[len(code) :]
-            for suffix in ("_lo", "_hi"):
-                stem = stem.removesuffix(suffix)
-            for suffix in ("_per_kg", PCT_BW):
-                stem = stem.removesuffix(suffix)
-            return stem if stem in CONTACT_LABELS else None
-    return None
-
-
-def contact_label(column: str) -> str | None:
-    """The readable name of a contact-force column (any side or suffix); None for other columns."""
-    stem = contact_stem(column)
-    return None if stem is None else CONTACT_LABELS[stem]
 
 
 def contact_column(stem: str, side: str) -> str:

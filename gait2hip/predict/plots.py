@@ -14,16 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.columns import left_sign
+from gait2hip.data.columns import PCT_BW, contact_label, contact_stem, left_sign
 from gait2hip.models.bundle import Bundle
-from gait2hip.predict.contact import (
-    IN_VIVO_CITATION,
-    IN_VIVO_PEAK_PBW,
-    PCT_BW,
-    contact_label,
-    contact_stem,
-    percent_bw,
-)
+from gait2hip.predict.contact import IN_VIVO_CITATION, IN_VIVO_PEAK_PBW, percent_bw
 from gait2hip.predict.predictor import output_name
 
 #: Readable names of the right-hip targets (left twins share them).

@@ -36,7 +36,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gait2hip.predict.contact import PCT_BW, contact_label, contact_stem, gait_peaks
+from gait2hip.data.columns import PCT_BW, contact_label, contact_stem
+from gait2hip.predict.contact import gait_peaks
 
 MEASURES = ("peak_max", "peak_min", "mean")
 #: Measures of the contact force |F| only: its peaks' values (%BW) and where they are (% gait cycle).

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from gait2hip.data.columns import CONTACT_LABELS
+from gait2hip.data.columns import contact_label
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
 BASELINE_COLOUR = "#7f7f7f"
@@ -59,8 +59,7 @@ PRETTY = {
 
 def _title(column: str) -> str:
     """A panel's title: the readable name of a muscle group, moment or contact-force component."""
-    stem = column.replace("hip_r_contact", "hip_contact").replace("hip_l_contact", "hip_contact")
-    return PRETTY.get(column) or CONTACT_LABELS.get(stem, column)
+    return PRETTY.get(column) or contact_label(column) or column
 
 
 def _grid(n: int) -> tuple[int, int]:
