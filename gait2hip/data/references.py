@@ -25,10 +25,10 @@ from pathlib import Path
 import numpy as np
 
 from gait2hip.data.conventions import HIP_MOMENTS, LEG_ANGLES
+from gait2hip.data.dataset import GRAVITY
 from gait2hip.errors import Gait2HipInputError
 
 VANDERZEE_SPEEDS: dict[float, str] = {0.7: "0p7", 1.1: "1p1", 1.4: "1p4", 1.8: "1p8"}
-GRAVITY = 9.81
 #: Body masses stated in the example trials' READMEs, kg.
 EXAMPLE_MASS_KG = {"gait2392-subject01": 72.6, "moco-3d-walking": 85.27}
 

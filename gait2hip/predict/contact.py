@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gait2hip.data.columns import PCT_BW, contact_stem, to_left
+from gait2hip.data.dataset import GRAVITY
 
-GRAVITY = 9.81
 #: OrthoLoad level walking, peak |F| (% body weight): mean and SD over 10 patients (Bergmann 2016).
 IN_VIVO_PEAK_PBW: tuple[float, float] = (247.0, 20.0)
 IN_VIVO_CITATION = "OrthoLoad in vivo, Bergmann et al. 2016 (PLoS ONE 11:e0155612), level walking, n = 10"

@@ -15,11 +15,11 @@ import copy
 
 import numpy as np
 
+from gait2hip.data.dataset import GRAVITY
 from gait2hip.errors import Gait2HipInputError
 
 MOMENT_CONVENTIONS = ("internal", "external")
 MOMENT_UNITS = ("Nm/kg", "%BWh")
-GRAVITY = 9.81
 #: Plausible body heights (m) for %BW·h.
 HEIGHT_RANGE_M = (0.8, 2.5)
 

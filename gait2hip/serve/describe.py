@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import contact_label, contact_stem, left_sign
+from gait2hip.data.dataset import GRAVITY
 from gait2hip.models.ood import distance_rule, level_rules, outside_rule
 from gait2hip.models.uncertainty import LEVEL, ood_rule
 from gait2hip.predict import Predictor
-from gait2hip.predict.contact import GRAVITY
 
 OOD_IN_WORDS = (
     "This walking pattern is unlike the walking the model learned from (the training cohort). "

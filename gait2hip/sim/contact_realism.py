@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import CONTACT_L, CONTACT_R
-from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.dataset import GRAVITY, GaitDataset
 from gait2hip.paths import shared_dir
 
-GRAVITY = 9.81
 ORTHOLOAD = "reference/orthoload/level_walking_peak_hjf.csv"
 GAIT2392 = "opensim-examples/gait2392-subject01"
 MOCO = "opensim-examples/moco-3d-walking"

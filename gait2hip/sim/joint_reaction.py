@@ -41,13 +41,13 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.columns import CONTACT_L, CONTACT_R
+from gait2hip.data.dataset import GRAVITY
 from gait2hip.data.lab import contact_from_table
 from gait2hip.errors import Gait2HipInputError
 from gait2hip.io.opensim import read_storage, write_storage
 from gait2hip.sim.opensim_env import coordinate_table, filter_time_range, import_opensim
 from gait2hip.sim.static_optimization import ReserveConfig
 
-GRAVITY = 9.81
 #: Hip joint per side: (joint name, child body, parent body) of Rajagopal and gait2392 models.
 HIP_JOINTS: dict[str, tuple[str, str, str]] = {
     "right": ("hip_r", "femur_r", "pelvis"),

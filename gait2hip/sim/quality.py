@@ -62,7 +62,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-GRAVITY = 9.81
+from gait2hip.data.dataset import GRAVITY
 
 PELVIS_FORCES = ("pelvis_tx_force", "pelvis_ty_force", "pelvis_tz_force")
 PELVIS_MOMENTS = ("pelvis_tilt_moment", "pelvis_list_moment", "pelvis_rotation_moment")

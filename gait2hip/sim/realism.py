@@ -36,10 +36,9 @@ import numpy as np
 import pandas as pd
 
 from gait2hip.data.cycles import contact_events
-from gait2hip.data.dataset import GaitDataset
+from gait2hip.data.dataset import GRAVITY, GaitDataset
 from gait2hip.paths import shared_dir
 
-GRAVITY = 9.81
 #: Smallest half-width of the ±2 SD band (BW or N m/kg), for phases where the SD is zero.
 FLOOR_TOLERANCE = 0.02
 HIP_MOMENTS = {
