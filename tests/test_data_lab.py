@@ -303,6 +303,15 @@ def test_cycle_with_a_foot_off_the_plates_is_dropped(examples: Path, tmp_path: P
     with pytest.raises(Gait2HipInputError, match="foot off the force plates") as info:
         load_lab_folder(folder)
     assert info.value.file == str(folder / "grf.mot")
+    # beside a trial whose cycles are on the plates, that trial is skipped with a note, not the folder
+    _link(folder, src / "subject01_walk1_grf.mot", "grf_ok.mot")
+    _link(folder, src / "subject01_walk1_grf.xml", "grf_ok.xml")
+    good = dict(row, subject="s2", grf="grf_ok.mot")
+    pd.DataFrame([row, good]).to_csv(folder / "manifest.csv", index=False)
+    data = load_lab_folder(folder)
+    assert set(data.meta["subject_id"]) == {"s2"} and len(data) >= 1
+    (skipped,) = data.attrs["skipped_trials"]
+    assert "line 2" in skipped and "force plates" in skipped and skipped in data.attrs["notes"]
 
 
 def test_contact_from_a_joint_reaction_table() -> None:

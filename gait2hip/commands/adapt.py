@@ -53,9 +53,8 @@ def finetune_command(
     from gait2hip.train.labdata import load_lab_data
 
     dataset = load_lab_data(data)
-    for note in dataset.attrs.get("notes", []):
-        if "skipped" in note:  # a lab-folder trial without a usable cycle
-            console.print(f"note: {note}", highlight=False)
+    for note in dataset.attrs.get("skipped_trials", []):  # lab-folder trials without a usable cycle
+        console.print(f"note: {note}", highlight=False)
     parent = _pick(_bundles(model), dataset, target)
     n_subjects = dataset.meta["subject_id"].nunique()
     console.print(

@@ -378,7 +378,7 @@ def load_lab_folder(
         moments=bool(manifest["id"].iloc[0]),
         contact=bool(manifest["contact"].iloc[0]),
     )
-    X, Y, rows, notes = _read_trials(
+    X, Y, rows, notes, skipped = _read_trials(
         folder, manifest, side=side, hips=hips, mapping_r=mapping_r, n_points=n_points, report=on_progress
     )
     X, Y, rows, excluded = drop_qa_flagged(folder, X, Y, rows, respect_qa)
@@ -392,18 +392,19 @@ def load_lab_folder(
         input_units=("deg",) * len(INPUT_ANGLES), target_units=units, meta=pd.DataFrame(rows),
         attrs=dict(
             name=folder.name, source="lab folder", simulated=False, side=side, hips=hips,
-            notes=sorted(set(notes)), path=str(folder), qa_excluded=excluded,
+            notes=sorted(set(notes + skipped)), skipped_trials=skipped, path=str(folder),
+            qa_excluded=excluded,
         ),
     )  # fmt: skip
 
 
 def _read_trials(
     folder: Path, manifest: pd.DataFrame, *, side: str, hips: str, mapping_r, n_points: int, report
-) -> tuple[np.ndarray, np.ndarray, list[dict], list[str]]:
-    """Every manifest row's cycles; a trial without a usable cycle is skipped with a note, unless
-    no trial has one (then its error)."""
-    X, Y, rows, notes = [], [], [], []
-    skipped: list[NoUsableCycleError] = []
+) -> tuple[np.ndarray, np.ndarray, list[dict], list[str], list[str]]:
+    """Every manifest row's cycles, the notes, and one line per trial skipped for holding no usable
+    cycle (unless no trial has one: then its error)."""
+    X, Y, rows, notes, skipped = [], [], [], [], []
+    errors: list[NoUsableCycleError] = []
     report = report or (lambda done, total: None)
     report(0, len(manifest))
     for number, row in enumerate(manifest.itertuples(index=False), start=2):
@@ -413,8 +414,8 @@ def _read_trials(
                 mass_kg=float(row.mass_kg),
             )  # fmt: skip
         except NoUsableCycleError as error:  # the other trials may still hold cycles
-            skipped.append(error)
-            notes.append(
+            errors.append(error)
+            skipped.append(
                 f"{MANIFEST} line {number} ({text(row.ik)}) skipped, no usable {side} cycle: {error}"
             )
         else:
@@ -422,10 +423,10 @@ def _read_trials(
             rows.extend(_cycle_meta(row, cycles, side=side, manifest=folder / MANIFEST, number=number))
             X.append(x)
             Y.append(y)
-        report(len(X) + len(skipped), len(manifest))
+        report(len(X) + len(errors), len(manifest))
     if not X:
-        raise skipped[0]
-    return np.concatenate(X), np.concatenate(Y), rows, notes
+        raise errors[0]
+    return np.concatenate(X), np.concatenate(Y), rows, notes, skipped
 
 
 def _trial_files(folder: Path, row) -> dict:
